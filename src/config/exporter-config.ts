@@ -1,0 +1,83 @@
+/**
+ * Resolved configuration of one exporter, after defaults, the IG-style YAML file
+ * (`operator.otel-profiles.exporters.<name>`), OTEL_EXPORTER_OTLP_* environment and flags were
+ * merged and validated (see load-config.ts). Durations are milliseconds, sizes bytes.
+ */
+export type ExporterKind = 'otlp-grpc' | 'otlp-http' | 'file' | 'pprof' | 'debug';
+
+export interface TlsConfig {
+  /** PEM file of the CA that signs the server certificate (OTEL_EXPORTER_OTLP_CERTIFICATE). */
+  readonly caFile?: string;
+  /** mTLS client certificate chain and key (PEM). */
+  readonly certFile?: string;
+  readonly keyFile?: string;
+  /** Server name for SNI and certificate verification when it differs from the endpoint host. */
+  readonly serverName?: string;
+}
+
+export interface RetryConfig {
+  readonly enabled: boolean;
+  /** First backoff (Collector default 5 s). */
+  readonly initialIntervalMs: number;
+  /** Backoff growth per attempt (1.5). */
+  readonly multiplier: number;
+  /** Cap of one backoff (30 s). */
+  readonly maxIntervalMs: number;
+  /** Give up on a batch after this long (5 min); 0 = retry forever. */
+  readonly maxElapsedMs: number;
+  /** ± fraction applied to each backoff (0.2 = ±20%). */
+  readonly jitter: number;
+}
+
+export interface BatchConfig {
+  /** Flush period of aggregated rows (5 s). */
+  readonly intervalMs: number;
+  /** ± fraction applied to each period (0.2). */
+  readonly jitter: number;
+  /** Upper bound of one uncompressed request (4 MiB, at most 64 MiB). */
+  readonly maxRequestBytes: number;
+  /** Upper bound of samples in one Profile (16,000, Pyroscope's limit). */
+  readonly maxSamplesPerProfile: number;
+  /** Flush early once this many samples are pending (0 = only by interval and size). */
+  readonly maxPendingSamples: number;
+}
+
+export interface QueueConfig {
+  /** Bound of queued request bytes; the oldest batches are dropped (and counted) beyond it. */
+  readonly maxBytes: number;
+  /** Bound of queued requests. */
+  readonly maxRequests: number;
+  /** Persistent queue directory; unset = memory queue. */
+  readonly directory?: string;
+  /** Requests sent concurrently (1 keeps order). */
+  readonly concurrency: number;
+}
+
+export interface ExporterConfig {
+  /** The key under operator.otel-profiles.exporters (or `default` for the env-only exporter). */
+  readonly name: string;
+  readonly exporter: ExporterKind;
+  /** otlp-grpc: `host:port` or `http(s)://host:port`; otlp-http: full URL including the path. */
+  readonly endpoint?: string;
+  /** Plaintext (no TLS). */
+  readonly insecure: boolean;
+  readonly compression: 'gzip' | 'none';
+  /** Extra request headers / gRPC metadata. Values are secrets: never logged. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Per-attempt timeout. */
+  readonly timeoutMs: number;
+  readonly tls: TlsConfig;
+  /** otlp-http body encoding. */
+  readonly protocol: 'protobuf' | 'json';
+  /** otlp-http JSON id encoding: hex (OTLP spec, Collector) or base64 (Pyroscope's protojson). */
+  readonly jsonBytes: 'hex' | 'base64';
+  /** file: output path; `-` = stdout. */
+  readonly path?: string;
+  /** file: one OTLP/JSON request per line, or length-prefixed protobuf (Collector file exporter). */
+  readonly format: 'json' | 'proto';
+  /** pprof: output directory. */
+  readonly directory?: string;
+  readonly retry: RetryConfig;
+  readonly batch: BatchConfig;
+  readonly queue: QueueConfig;
+}

@@ -1,0 +1,25 @@
+/**
+ * Outcome of one send attempt. The retry decision lives with the transport that understands the
+ * protocol (gRPC status, HTTP code); the retry loop only reads this union.
+ */
+export type ExportResponse =
+  | {
+      readonly status: 'success';
+      /** OTLP partial_success: profiles the backend rejected (never retried, counted). */
+      readonly rejectedProfiles?: number;
+      /** partial_success.error_message (a warning when rejectedProfiles is 0). */
+      readonly message?: string;
+    }
+  | {
+      /** Permanent: the data is dropped and counted. */
+      readonly status: 'failure';
+      readonly error: Error;
+      /** 413 / RESOURCE_EXHAUSTED without RetryInfo: the request is too large; split and resend. */
+      readonly tooLarge?: boolean;
+    }
+  | {
+      readonly status: 'retryable';
+      readonly error: Error;
+      /** Server-requested delay (Retry-After, google.rpc.RetryInfo) in milliseconds. */
+      readonly retryAfterMs?: number;
+    };
