@@ -53,6 +53,28 @@ export interface QueueConfig {
   readonly concurrency: number;
 }
 
+export interface ResourceConfig {
+  /** One ResourceProfiles per process (default, the OTel TC recommendation) or per container. */
+  readonly groupBy: 'process' | 'container';
+  /**
+   * Where service.name comes from, first match wins. Sources: `label:<pod label key>`, `owner`
+   * (k8s workload name), `k8s.container.name`, `container.name`, `field:<gadget field>`,
+   * `env` (OTEL_SERVICE_NAME), `process.executable.name`.
+   */
+  readonly serviceName: readonly string[];
+  /** Static attributes under every resource (OTEL_RESOURCE_ATTRIBUTES, config); row data wins. */
+  readonly attributes: Readonly<Record<string, string>>;
+}
+
+export interface SampleConfig {
+  /**
+   * `per-fetch`: one Sample per identity and fetch, values [n] + one timestamp (accepted by the
+   * Collector, Pyroscope and Elastic). `identity`: one Sample per identity per request, with
+   * per-fetch values and timestamps appended (spec SHOULD; Pyroscope rejects >1 value with a period).
+   */
+  readonly merge: 'per-fetch' | 'identity';
+}
+
 export interface ExporterConfig {
   /** The key under operator.otel-profiles.exporters (or `default` for the env-only exporter). */
   readonly name: string;
@@ -80,4 +102,6 @@ export interface ExporterConfig {
   readonly retry: RetryConfig;
   readonly batch: BatchConfig;
   readonly queue: QueueConfig;
+  readonly resource: ResourceConfig;
+  readonly samples: SampleConfig;
 }
