@@ -1,0 +1,137 @@
+import type { ExporterConfig } from '../config/exporter-config.js';
+import type { RowBatch } from '../gadget-bridge/row-batch.js';
+import type { Counters } from '../observability/counters.js';
+import type { Logger } from '../observability/logger.js';
+import { generateRequest } from '../profiles/request-generator.js';
+import { splitRequest } from '../profiles/request-splitter.js';
+import type { ResourceResolver } from '../profiles/resource-attributes.js';
+import { SampleAggregator } from '../profiles/sample-aggregator.js';
+import { batchFromEncoded } from './create-export-batch.js';
+import type { ExportBatch } from './export-batch.js';
+
+/**
+ * The run loop of one exporter: rows are aggregated in memory (no I/O) and flushed every
+ * `batch.interval` ± jitter, or earlier once `batch.max_pending_samples` is reached. A flush
+ * generates one request, splits it under the size and sample limits and hands the pieces to the
+ * exporter's queue, which never makes ingestion wait for the network.
+ */
+
+export interface BatchConsumer {
+  enqueue(batch: ExportBatch): Promise<void>;
+}
+
+export interface ProfilesPipelineOptions {
+  readonly config: ExporterConfig;
+  readonly resources: ResourceResolver;
+  readonly consumer: BatchConsumer;
+  readonly counters: Counters;
+  readonly logger: Logger;
+  /** For tests: deterministic jitter. */
+  readonly random?: () => number;
+}
+
+export interface FlushResult {
+  readonly requests: number;
+  readonly samples: number;
+}
+
+export class ProfilesPipeline {
+  private readonly _config: ExporterConfig;
+  private readonly _aggregator: SampleAggregator;
+  private readonly _options: ProfilesPipelineOptions;
+  private readonly _labels: Readonly<Record<string, string>>;
+  private readonly _random: () => number;
+  private _timer: NodeJS.Timeout | undefined;
+  private _flushing: Promise<FlushResult> = Promise.resolve({ requests: 0, samples: 0 });
+  private _stopped = false;
+
+  constructor(options: ProfilesPipelineOptions) {
+    this._options = options;
+    this._config = options.config;
+    this._labels = { exporter: options.config.name };
+    this._random = options.random ?? Math.random;
+    this._aggregator = new SampleAggregator({
+      resources: options.resources,
+      counters: options.counters,
+      exporter: options.config.name,
+    });
+  }
+
+  get name(): string {
+    return this._config.name;
+  }
+
+  /** Starts the periodic flush. */
+  start(): void {
+    this._schedule();
+  }
+
+  add(batch: RowBatch): void {
+    this._aggregator.add(batch);
+    this._options.counters.add('rows_aggregated', batch.rows.length, this._labels);
+    const limit = this._config.batch.maxPendingSamples;
+    if (limit > 0 && this._aggregator.pendingSamples >= limit) void this.flush();
+  }
+
+  /** Flushes what is pending; concurrent calls are serialised. */
+  flush(): Promise<FlushResult> {
+    this._flushing = this._flushing.then(() => this._flushNow());
+    return this._flushing;
+  }
+
+  /** Stops the timer and flushes one last time. */
+  async stop(): Promise<FlushResult> {
+    this._stopped = true;
+    if (this._timer) clearTimeout(this._timer);
+    return this.flush();
+  }
+
+  private _schedule(): void {
+    if (this._stopped) return;
+    const { intervalMs, jitter } = this._config.batch;
+    const delay = Math.max(1, Math.round(intervalMs * (1 + jitter * (2 * this._random() - 1))));
+    this._timer = setTimeout(() => {
+      void this.flush().finally(() => this._schedule());
+    }, delay);
+    // The input keeps the process alive; a pending flush timer must not.
+    this._timer.unref();
+  }
+
+  private async _flushNow(): Promise<FlushResult> {
+    if (this._aggregator.pendingRows === 0) return { requests: 0, samples: 0 };
+    const { counters, logger } = this._options;
+    const snapshot = this._aggregator.drain();
+    const request = generateRequest(snapshot, {
+      resources: this._options.resources,
+      sampleMerge: this._config.samples.merge,
+    });
+    if (!request) return { requests: 0, samples: 0 };
+    const { pieces, droppedSamples, droppedProfiles } = splitRequest(request, {
+      maxRequestBytes: this._config.batch.maxRequestBytes,
+      maxSamplesPerProfile: this._config.batch.maxSamplesPerProfile,
+    });
+    if (droppedSamples > 0) {
+      counters.add('samples_dropped', droppedSamples, { ...this._labels, reason: 'too_large' });
+      counters.add('profiles_dropped', droppedProfiles, { ...this._labels, reason: 'too_large' });
+      logger.error(
+        `a single stack sample does not fit in batch.max_request_size=${this._config.batch.maxRequestBytes} bytes: ` +
+          `dropped ${droppedSamples} sample(s); raise operator.otel-profiles.exporters.${this._config.name}.batch.max_request_size`,
+      );
+    }
+    let samples = 0;
+    for (const piece of pieces) {
+      samples += piece.samples;
+      counters.add('requests_generated', 1, this._labels);
+      counters.add('samples_generated', piece.samples, this._labels);
+      counters.add('request_bytes_generated', piece.bytes.length, this._labels);
+      await this._options.consumer.enqueue(batchFromEncoded(piece));
+    }
+    logger.debug('flushed', {
+      exporter: this._config.name,
+      rows: snapshot.rows,
+      requests: pieces.length,
+      samples,
+    });
+    return { requests: pieces.length, samples };
+  }
+}

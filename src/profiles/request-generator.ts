@@ -1,0 +1,142 @@
+import { randomFillSync } from 'node:crypto';
+import { EXPORTER_NAME, EXPORTER_VERSION } from '../version.js';
+import { anyValueKey, DictionaryBuilder } from './dictionary-builder.js';
+import type { ExportProfilesServiceRequest, Profile, ResourceProfiles, Sample } from './otlp-model.js';
+import type { ResourceResolver } from './resource-attributes.js';
+import type { AggregateSnapshot, ProfileEntry, SampleEntry } from './sample-aggregator.js';
+import type { Frame } from './stack-frames.js';
+
+/**
+ * Turns one aggregation snapshot into one ExportProfilesServiceRequest with a single shared,
+ * fully deduplicated dictionary (the splitter later cuts it to size). One ResourceProfiles per
+ * resource, one ScopeProfiles naming this exporter, one Profile per profile type.
+ */
+
+/** Semantic-conventions version the attribute names follow. */
+export const SCHEMA_URL = 'https://opentelemetry.io/schemas/1.37.0';
+export const FRAME_TYPE_ATTRIBUTE = 'profile.frame.type';
+export const GNU_BUILD_ID_ATTRIBUTE = 'process.executable.build_id.gnu';
+
+export interface GenerateOptions {
+  readonly resources: ResourceResolver;
+  /** See SampleConfig.merge. */
+  readonly sampleMerge: 'per-fetch' | 'identity';
+}
+
+/** Random 16-byte profile id (all-zero is invalid, and vanishingly unlikely). */
+export function newProfileId(): Uint8Array {
+  const id = new Uint8Array(16);
+  randomFillSync(id);
+  if (id.every((b) => b === 0)) id[15] = 1;
+  return id;
+}
+
+class FrameLocations {
+  private readonly _byFrame = new Map<Frame, number>();
+
+  constructor(private readonly _dict: DictionaryBuilder) {}
+
+  locationOf(frame: Frame): number {
+    const known = this._byFrame.get(frame);
+    if (known !== undefined) return known;
+    const d = this._dict;
+    let mappingIndex = 0;
+    if (frame.module !== undefined || frame.buildId !== undefined) {
+      const attrs = frame.buildId ? [d.attribute(GNU_BUILD_ID_ATTRIBUTE, { stringValue: frame.buildId })] : [];
+      mappingIndex = d.mapping(frame.module ?? '', attrs);
+    }
+    const lines =
+      frame.functionName !== undefined ? [{ functionIndex: d.function(frame.functionName), line: 0n, column: 0n }] : [];
+    const index = d.location(mappingIndex, frame.address ?? 0n, lines, [
+      d.attribute(FRAME_TYPE_ATTRIBUTE, { stringValue: frame.frameType }),
+    ]);
+    this._byFrame.set(frame, index);
+    return index;
+  }
+}
+
+function samplesOf(
+  entry: SampleEntry,
+  stackIndex: number,
+  attributeIndices: number[],
+  linkIndex: number,
+  merge: GenerateOptions['sampleMerge'],
+  out: Sample[],
+): void {
+  if (merge === 'identity') {
+    out.push({
+      stackIndex,
+      attributeIndices,
+      linkIndex,
+      values: entry.values.map((v) => BigInt(v)),
+      timestampsUnixNano: [...entry.timestamps],
+    });
+    return;
+  }
+  for (let i = 0; i < entry.values.length; i++) {
+    out.push({
+      stackIndex,
+      attributeIndices,
+      linkIndex,
+      values: [BigInt(entry.values[i] ?? 0)],
+      timestampsUnixNano: [entry.timestamps[i] ?? 0n],
+    });
+  }
+}
+
+function buildProfile(
+  profile: ProfileEntry,
+  dict: DictionaryBuilder,
+  frames: FrameLocations,
+  resourceAttributeKeys: ReadonlySet<string>,
+  options: GenerateOptions,
+): Profile {
+  const spec = profile.spec;
+  const samples: Sample[] = [];
+  for (const entry of profile.samples.values()) {
+    const stackIndex = dict.stack(entry.frames.map((f) => frames.locationOf(f)));
+    // A sample attribute that repeats its resource's attribute says nothing new.
+    const attributeIndices: number[] = [];
+    for (const [k, v] of entry.attributes) {
+      if (!resourceAttributeKeys.has(`${k}=${anyValueKey(v)}`)) attributeIndices.push(dict.attribute(k, v));
+    }
+    const linkIndex = entry.traceId && entry.spanId ? dict.link(entry.traceId, entry.spanId) : 0;
+    samplesOf(entry, stackIndex, attributeIndices, linkIndex, options.sampleMerge, samples);
+  }
+  return {
+    sampleType: { typeStrindex: dict.string(spec.sampleType.type), unitStrindex: dict.string(spec.sampleType.unit) },
+    samples,
+    timeUnixNano: profile.windowStart,
+    durationNano: profile.windowEnd - profile.windowStart,
+    ...(spec.periodType
+      ? {
+          periodType: { typeStrindex: dict.string(spec.periodType.type), unitStrindex: dict.string(spec.periodType.unit) },
+        }
+      : {}),
+    period: spec.period ?? 0n,
+    profileId: newProfileId(),
+    attributeIndices: [],
+  };
+}
+
+/** Builds the request for a snapshot; undefined when there is nothing to send (no empty envelopes). */
+export function generateRequest(snapshot: AggregateSnapshot, options: GenerateOptions): ExportProfilesServiceRequest | undefined {
+  if (snapshot.resources.size === 0) return undefined;
+  const dict = new DictionaryBuilder();
+  const frames = new FrameLocations(dict);
+  const resourceProfiles: ResourceProfiles[] = [];
+  for (const resource of snapshot.resources.values()) {
+    const attributes = options.resources.attributesOf(resource.observation);
+    const resourceAttributeKeys = new Set(attributes.map((kv) => `${kv.key}=${anyValueKey(kv.value)}`));
+    const profiles: Profile[] = [];
+    for (const profile of resource.profiles.values()) {
+      profiles.push(buildProfile(profile, dict, frames, resourceAttributeKeys, options));
+    }
+    resourceProfiles.push({
+      resource: { attributes },
+      scopeProfiles: [{ scope: { name: EXPORTER_NAME, version: EXPORTER_VERSION }, profiles, schemaUrl: SCHEMA_URL }],
+      schemaUrl: SCHEMA_URL,
+    });
+  }
+  return { resourceProfiles, dictionary: dict.build() };
+}

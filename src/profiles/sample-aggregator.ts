@@ -1,0 +1,288 @@
+import type { FieldValue, GadgetRow } from '../gadget-bridge/gadget-row.js';
+import { getField } from '../gadget-bridge/gadget-row.js';
+import type { ProfileSpec } from '../gadget-bridge/profile-spec.js';
+import type { RowBatch } from '../gadget-bridge/row-batch.js';
+import type { Counters } from '../observability/counters.js';
+import type { AnyValue } from './otlp-model.js';
+import type { ResourceObservation, ResourceResolver } from './resource-attributes.js';
+import { fieldToAnyValue, sampleAttributeName } from './resource-attributes.js';
+import type { Frame } from './stack-frames.js';
+import { FrameTable, isKernelStackField, parseKernelFrames, parseUserFrames, placeholderFrame } from './stack-frames.js';
+
+/**
+ * The ingest hot path: folds row batches into per-resource, per-profile sample tables until the
+ * next flush. No I/O happens here. Rows whose resource, stack, sample attributes and link agree
+ * are merged (IG splits rows by kernel_ip and thread); each fetch keeps its own value and
+ * timestamp so the generator can emit per-fetch or fully merged samples.
+ */
+
+/** Parsed stacks remembered across flushes, keyed by their raw strings. */
+const STACK_CACHE_LIMIT = 200_000;
+/** Interned frames kept across flushes before the table is recycled. */
+const FRAME_TABLE_LIMIT = 500_000;
+
+export interface SampleEntry {
+  readonly frames: readonly Frame[];
+  /** Sample attributes as [semantic-convention key, value]. */
+  readonly attributes: readonly (readonly [string, AnyValue])[];
+  readonly traceId?: Uint8Array;
+  readonly spanId?: Uint8Array;
+  /** Per fetch: summed value and the fetch window start. */
+  readonly values: number[];
+  readonly timestamps: bigint[];
+  /** Sequence number of the batch that last added to values (merges rows within one fetch). */
+  lastBatch: number;
+  /** Rows that had no frame and carry the placeholder. */
+  readonly placeholder: boolean;
+}
+
+export interface ProfileEntry {
+  readonly spec: ProfileSpec;
+  readonly samples: Map<string, SampleEntry>;
+  windowStart: bigint;
+  windowEnd: bigint;
+}
+
+export interface ResourceEntry {
+  readonly observation: ResourceObservation;
+  readonly profiles: Map<string, ProfileEntry>;
+}
+
+/** What a flush hands to the generator. */
+export interface AggregateSnapshot {
+  readonly resources: ReadonlyMap<string, ResourceEntry>;
+  readonly rows: number;
+  readonly samples: number;
+  readonly totalValue: bigint;
+}
+
+export interface SampleAggregatorOptions {
+  readonly resources: ResourceResolver;
+  readonly counters: Counters;
+  /** Counter label naming the exporter this aggregator feeds. */
+  readonly exporter: string;
+}
+
+function specKey(spec: ProfileSpec): string {
+  return `${spec.datasource}\u0000${spec.profileName}\u0000${spec.sampleType.type}/${spec.sampleType.unit}\u0000${spec.periodType?.type ?? ''}/${spec.periodType?.unit ?? ''}/${spec.period ?? ''}`;
+}
+
+function hexBytes(value: FieldValue | undefined, length: number): Uint8Array | undefined {
+  if (typeof value === 'string') {
+    const hex = value.startsWith('0x') ? value.slice(2) : value;
+    if (hex.length === length * 2 && /^[0-9a-fA-F]+$/.test(hex) && !/^0+$/.test(hex)) return Buffer.from(hex, 'hex');
+    return undefined;
+  }
+  if (Array.isArray(value) && value.length === length && value.every((b) => typeof b === 'number')) {
+    const bytes = Uint8Array.from(value as number[]);
+    return bytes.some((b) => b !== 0) ? bytes : undefined;
+  }
+  if ((typeof value === 'number' || typeof value === 'bigint') && length === 8 && value !== 0 && value !== 0n) {
+    const buf = Buffer.alloc(8);
+    buf.writeBigUInt64BE(BigInt(value));
+    return buf;
+  }
+  return undefined;
+}
+
+export class SampleAggregator {
+  private readonly _resolver: ResourceResolver;
+  private readonly _counters: Counters;
+  private readonly _labels: Readonly<Record<string, string>>;
+  private readonly _frames = new FrameTable();
+  private readonly _stackCache = new Map<string, readonly Frame[]>();
+  private _resources = new Map<string, ResourceEntry>();
+  private _batchSeq = 0;
+  private _rows = 0;
+  private _samples = 0;
+  private _totalValue = 0;
+
+  constructor(options: SampleAggregatorOptions) {
+    this._resolver = options.resources;
+    this._counters = options.counters;
+    this._labels = { exporter: options.exporter };
+  }
+
+  /** Per-fetch values pending (the early-flush threshold compares against this). */
+  get pendingSamples(): number {
+    return this._samples;
+  }
+
+  get pendingRows(): number {
+    return this._rows;
+  }
+
+  add(batch: RowBatch): void {
+    const spec = batch.spec;
+    const seq = ++this._batchSeq;
+    const pKey = specKey(spec);
+    const start = batch.windowStartUnixNano;
+    // A window must be non-empty so that its start lies inside [time, time + duration).
+    const end = batch.windowEndUnixNano > start ? batch.windowEndUnixNano : start + 1n;
+    const attributeFields = spec.sampleAttributeFields;
+    let invalid = 0;
+    let zero = 0;
+
+    for (const row of batch.rows) {
+      const raw = getField(row, spec.valueField);
+      const value = typeof raw === 'number' ? raw : typeof raw === 'bigint' ? Number(raw) : NaN;
+      if (!Number.isInteger(value) || value < 0) {
+        invalid++;
+        continue;
+      }
+      if (value === 0) {
+        zero++;
+        continue;
+      }
+
+      const resourceKey = this._resolver.keyOf(row);
+      let resource = this._resources.get(resourceKey);
+      if (!resource) {
+        resource = { observation: this._resolver.newObservation(row), profiles: new Map() };
+        this._resources.set(resourceKey, resource);
+      } else {
+        this._resolver.observe(resource.observation, row);
+      }
+      let profile = resource.profiles.get(pKey);
+      if (!profile) {
+        profile = { spec, samples: new Map(), windowStart: start, windowEnd: end };
+        resource.profiles.set(pKey, profile);
+      } else {
+        if (start < profile.windowStart) profile.windowStart = start;
+        if (end > profile.windowEnd) profile.windowEnd = end;
+      }
+
+      const stackKey = this._stackKey(row, spec);
+      let sampleKey = stackKey;
+      for (const field of attributeFields) {
+        const v = getField(row, field);
+        sampleKey += `\u0002${typeof v === 'object' && v !== null ? JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x)) : String(v)}`;
+      }
+      if (!this._resolver.perProcess) sampleKey += `\u0003${String(getField(row, 'proc.pid'))}`;
+      if (spec.traceIdField) sampleKey += `\u0004${String(getField(row, spec.traceIdField))}/${String(getField(row, spec.spanIdField ?? ''))}`;
+
+      let sample = profile.samples.get(sampleKey);
+      if (!sample) {
+        sample = this._newSample(row, spec, stackKey);
+        profile.samples.set(sampleKey, sample);
+      }
+      if (sample.lastBatch === seq) {
+        const last = sample.values.length - 1;
+        sample.values[last] = (sample.values[last] ?? 0) + value;
+      } else {
+        sample.values.push(value);
+        sample.timestamps.push(start);
+        sample.lastBatch = seq;
+        this._samples++;
+      }
+      if (sample.placeholder) this._counters.add('rows_without_frames', 1, this._labels);
+      this._rows++;
+      this._totalValue += value;
+    }
+    if (invalid) this._counters.add('rows_dropped', invalid, { ...this._labels, reason: 'invalid_value' });
+    if (zero) this._counters.add('rows_zero_value', zero, this._labels);
+  }
+
+  /** Hands over everything aggregated since the last drain and starts afresh. */
+  drain(): AggregateSnapshot {
+    const snapshot: AggregateSnapshot = {
+      resources: this._resources,
+      rows: this._rows,
+      samples: this._samples,
+      totalValue: BigInt(this._totalValue),
+    };
+    this._resources = new Map();
+    this._rows = 0;
+    this._samples = 0;
+    this._totalValue = 0;
+    return snapshot;
+  }
+
+  private _stackKey(row: GadgetRow, spec: ProfileSpec): string {
+    let key = '';
+    for (const field of spec.stackFields) {
+      const v = getField(row, field);
+      key += typeof v === 'string' ? v : '';
+      key += '\u0001';
+      if (!isKernelStackField(field)) {
+        const parent = field.includes('.') ? field.slice(0, field.lastIndexOf('.') + 1) : '';
+        if (parent !== '' && field.endsWith('.symbols')) {
+          const addresses = getField(row, `${parent}addresses`);
+          const buildIds = getField(row, `${parent}buildid`);
+          if (typeof addresses === 'string') key += addresses;
+          key += '\u0001';
+          if (typeof buildIds === 'string') key += buildIds;
+          key += '\u0001';
+        }
+      }
+    }
+    return key;
+  }
+
+  private _framesOf(row: GadgetRow, spec: ProfileSpec, cacheKey: string): readonly Frame[] {
+    const cached = this._stackCache.get(cacheKey);
+    if (cached) return cached;
+    if (this._frames.size > FRAME_TABLE_LIMIT) {
+      this._frames.clear();
+      this._stackCache.clear();
+    }
+    const frames: Frame[] = [];
+    for (const field of spec.stackFields) {
+      const v = getField(row, field);
+      if (typeof v !== 'string' || v === '') continue;
+      if (isKernelStackField(field)) {
+        frames.push(...parseKernelFrames(v, this._frames));
+      } else {
+        const parent = field.endsWith('.symbols') ? field.slice(0, field.lastIndexOf('.') + 1) : undefined;
+        const addresses = parent ? getField(row, `${parent}addresses`) : undefined;
+        const buildIds = parent ? getField(row, `${parent}buildid`) : undefined;
+        frames.push(
+          ...parseUserFrames(
+            v,
+            typeof addresses === 'string' ? addresses : undefined,
+            typeof buildIds === 'string' ? buildIds : undefined,
+            this._frames,
+          ),
+        );
+      }
+    }
+    if (this._stackCache.size >= STACK_CACHE_LIMIT) this._stackCache.clear();
+    this._stackCache.set(cacheKey, frames);
+    return frames;
+  }
+
+  private _newSample(row: GadgetRow, spec: ProfileSpec, stackKey: string): SampleEntry {
+    let frames = this._framesOf(row, spec, stackKey);
+    const placeholder = frames.length === 0;
+    if (placeholder) frames = [placeholderFrame(this._frames)];
+    const attributes: [string, AnyValue][] = [];
+    const seen = new Set<string>();
+    const push = (key: string, value: AnyValue | undefined): void => {
+      if (value === undefined || seen.has(key)) return;
+      seen.add(key);
+      attributes.push([key, value]);
+    };
+    for (const field of spec.sampleAttributeFields) push(sampleAttributeName(field), fieldToAnyValue(getField(row, field)));
+    if (!this._resolver.perProcess) {
+      push('process.pid', fieldToAnyValue(getField(row, 'proc.pid')));
+    }
+    const traceId = spec.traceIdField ? hexBytes(getField(row, spec.traceIdField), 16) : undefined;
+    const spanId = spec.spanIdField ? hexBytes(getField(row, spec.spanIdField), 8) : undefined;
+    if (spec.traceIdField && (!traceId || !spanId)) {
+      const t = getField(row, spec.traceIdField);
+      // All-zero / empty ids mean "no trace"; anything else malformed is worth counting.
+      if (t !== undefined && t !== '' && t !== 0 && hexBytes(t, 16) === undefined && !/^0*$/.test(String(t))) {
+        this._counters.add('links_invalid', 1, this._labels);
+      }
+    }
+    return {
+      frames,
+      attributes,
+      ...(traceId && spanId ? { traceId, spanId } : {}),
+      values: [],
+      timestamps: [],
+      lastBatch: 0,
+      placeholder,
+    };
+  }
+}

@@ -1,0 +1,177 @@
+/**
+ * Turns IG's stack strings into frames. IG renders stacks as `"sym1; sym2; "` (leaf first, a
+ * trailing separator), before v0.53 with `[N]` prefixes; unresolved user frames are `0x…`, the OTel
+ * symbolizer renders unnamed native frames as `<module>+0x<offset>`. Sibling fields of a user stack
+ * (`addresses`, `buildid`) add addresses and GNU build ids when they line up with the symbols.
+ */
+
+export type FrameType =
+  | 'kernel'
+  | 'native'
+  | 'cpython'
+  | 'jvm'
+  | 'v8js'
+  | 'ruby'
+  | 'php'
+  | 'perl'
+  | 'dotnet'
+  | 'beam'
+  | 'luajit'
+  | 'unknown';
+
+/** One frame; instances are interned (FrameTable), so identity comparison is equality. */
+export interface Frame {
+  readonly functionName?: string;
+  /** Location.address: file offset when a build id is known, else the process address. */
+  readonly address?: bigint;
+  /** Mapping file name (`libc.so.6`); undefined = no mapping. */
+  readonly module?: string;
+  /** GNU build id (hex) of the mapping. */
+  readonly buildId?: string;
+  readonly frameType: FrameType;
+}
+
+/** Function name of the frame that stands in for a row that carried no frame at all. */
+export const NO_STACK_PLACEHOLDER = '[no stack collected]';
+
+const SEPARATOR = '; ';
+const LEGACY_INDEX_PREFIX = /^\[\d+\]/;
+const HEX_ADDRESS = /^0x[0-9a-fA-F]+$/;
+const MODULE_OFFSET = /^([^\s;]+)\+0x([0-9a-fA-F]+)$/;
+const BUILD_ID_ENTRY = /^([0-9a-fA-F]{8,}) \+([0-9a-fA-F]+)$/;
+
+/** Native modules that reveal which interpreter produced the named frames above them. */
+const INTERPRETER_MODULES: readonly [RegExp, FrameType][] = [
+  [/(^|\/)(lib)?python\d/i, 'cpython'],
+  [/(^|\/)libjvm\.so|(^|\/)java$/i, 'jvm'],
+  [/(^|\/)(node|libnode\.so)/i, 'v8js'],
+  [/(^|\/)(lib)?ruby/i, 'ruby'],
+  [/(^|\/)(php|libphp)/i, 'php'],
+  [/(^|\/)(lib)?perl/i, 'perl'],
+  [/(^|\/)(libcoreclr\.so|dotnet)/i, 'dotnet'],
+  [/(^|\/)beam\.smp/i, 'beam'],
+  [/(^|\/)(luajit|libluajit)/i, 'luajit'],
+];
+
+/** Splits a `"; "`-joined stack string, dropping the trailing empty item and legacy `[N]` prefixes. */
+export function splitStackString(value: string): string[] {
+  if (value === '') return [];
+  const parts = value.split(SEPARATOR);
+  const last = parts.length - 1;
+  if (parts[last] === '') parts.pop();
+  else if (parts[last]?.endsWith(';')) parts[last] = parts[last].slice(0, -1);
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i] ?? '';
+    if (p.charCodeAt(0) === 91 /* [ */ && LEGACY_INDEX_PREFIX.test(p)) parts[i] = p.replace(LEGACY_INDEX_PREFIX, '');
+  }
+  return parts;
+}
+
+/** Whether a stack field holds kernel frames (`kern_stack`, `kstack`, `kernel_stack`). */
+export function isKernelStackField(fieldName: string): boolean {
+  const leaf = fieldName.slice(fieldName.lastIndexOf('.') + 1);
+  return /^(kern|kernel)_?stack/.test(leaf) || leaf === 'kstack';
+}
+
+/** Interns frames so equal frames are one object (cheap identity maps in the generator). */
+export class FrameTable {
+  private readonly _frames = new Map<string, Frame>();
+
+  intern(frame: Frame): Frame {
+    const key = `${frame.frameType}\u0000${frame.functionName ?? ''}\u0000${frame.address ?? ''}\u0000${frame.module ?? ''}\u0000${frame.buildId ?? ''}`;
+    const existing = this._frames.get(key);
+    if (existing) return existing;
+    this._frames.set(key, frame);
+    return frame;
+  }
+
+  get size(): number {
+    return this._frames.size;
+  }
+
+  clear(): void {
+    this._frames.clear();
+  }
+}
+
+/** Kernel frames: symbol names only (IG resolves them from /proc/kallsyms). */
+export function parseKernelFrames(stack: string, table: FrameTable): Frame[] {
+  const names = splitStackString(stack);
+  return names.map((name) => table.intern({ functionName: name === '' ? '[unknown]' : name, frameType: 'kernel' }));
+}
+
+function parseBuildIds(buildIds: string): ({ buildId: string; offset: bigint } | undefined)[] {
+  return splitStackString(buildIds).map((entry) => {
+    const m = BUILD_ID_ENTRY.exec(entry);
+    return m ? { buildId: (m[1] ?? '').toLowerCase(), offset: BigInt(`0x${m[2] ?? '0'}`) } : undefined;
+  });
+}
+
+function detectInterpreter(symbols: readonly string[]): FrameType | undefined {
+  for (const s of symbols) {
+    const m = MODULE_OFFSET.exec(s);
+    if (!m) continue;
+    for (const [pattern, type] of INTERPRETER_MODULES) if (pattern.test(m[1] ?? '')) return type;
+  }
+  return undefined;
+}
+
+/**
+ * User frames from the symbols string plus the optional sibling `addresses` and `buildid`
+ * strings. Addresses and build ids are attached only when their count equals the symbol count:
+ * with the OTel symbolizer interpreted frames are added and the lists no longer line up.
+ */
+export function parseUserFrames(
+  symbols: string,
+  addresses: string | undefined,
+  buildIds: string | undefined,
+  table: FrameTable,
+): Frame[] {
+  const names = splitStackString(symbols);
+  if (names.length === 0) return [];
+  const addrs = addresses ? splitStackString(addresses) : [];
+  const ids = buildIds ? parseBuildIds(buildIds) : [];
+  const aligned = addrs.length === names.length;
+  const idsAligned = ids.length === names.length;
+  // Named frames on the leaf side of the interpreter's own native frames are interpreted frames.
+  const interpreter = !aligned ? detectInterpreter(names) : undefined;
+  let interpretedZone = interpreter !== undefined;
+
+  const frames: Frame[] = [];
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i] ?? '';
+    const build = idsAligned ? ids[i] : undefined;
+    const rawAddress = aligned && HEX_ADDRESS.test(addrs[i] ?? '') ? BigInt(addrs[i] ?? '0') : undefined;
+    const moduleOffset = MODULE_OFFSET.exec(name);
+    let frame: Frame;
+    if (moduleOffset) {
+      interpretedZone = false;
+      frame = {
+        module: moduleOffset[1] ?? '',
+        address: BigInt(`0x${moduleOffset[2] ?? '0'}`),
+        frameType: 'native',
+        ...(build ? { buildId: build.buildId } : {}),
+      };
+    } else if (name === '' || HEX_ADDRESS.test(name)) {
+      const address = name === '' ? rawAddress : BigInt(name);
+      frame = {
+        frameType: 'native',
+        ...(build ? { buildId: build.buildId, address: build.offset } : address !== undefined ? { address } : {}),
+        ...(name === '' && address === undefined && !build ? { functionName: '[unknown]' } : {}),
+      };
+    } else {
+      frame = {
+        functionName: name,
+        frameType: interpretedZone && interpreter ? interpreter : 'native',
+        ...(build ? { buildId: build.buildId, address: build.offset } : rawAddress !== undefined ? { address: rawAddress } : {}),
+      };
+    }
+    frames.push(table.intern(frame));
+  }
+  return frames;
+}
+
+/** The stand-in frame for a row with no frames, so its samples stay visible and countable. */
+export function placeholderFrame(table: FrameTable): Frame {
+  return table.intern({ functionName: NO_STACK_PLACEHOLDER, frameType: 'unknown' });
+}
