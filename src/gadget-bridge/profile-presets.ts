@@ -215,7 +215,13 @@ export function createSpecResolver(
     const datasource = baseDatasourceName(hint.datasource ?? preset?.datasource ?? 'samples');
     const cacheKey = `${gadget ?? ''}\u0000${datasource}\u0000${preset?.gadget ?? ''}`;
     if (cache.has(cacheKey)) return cache.get(cacheKey);
-    let spec = applyAnnotations(datasource, preset ? { ...preset, datasource } : undefined, annotations);
+    let spec: ProfileSpec | undefined;
+    try {
+      spec = applyAnnotations(datasource, preset ? { ...preset, datasource } : undefined, annotations);
+    } catch {
+      // Incomplete annotations for a datasource without a preset: no mapping; the source warns once.
+      spec = undefined;
+    }
     if (spec && options.fetchIntervalNano !== undefined && spec.fetchIntervalNano === undefined) {
       spec = { ...spec, fetchIntervalNano: options.fetchIntervalNano };
     }

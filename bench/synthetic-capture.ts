@@ -1,0 +1,291 @@
+/**
+ * Generates realistic `ig run profile_cpu -o json` output (IG's exact key order and nesting, 64-bit
+ * integers beyond 2^53) for benchmarks and the bundled example capture. Deterministic per seed.
+ * Stack popularity follows a Zipf-like law, as real CPU profiles do.
+ */
+
+export interface CaptureShape {
+  readonly seed: number;
+  readonly nodes: number;
+  readonly containers: number;
+  readonly processes: number;
+  readonly distinctStacks: number;
+  readonly minDepth: number;
+  readonly maxDepth: number;
+  readonly fetches: number;
+  readonly rowsPerFetch: number;
+}
+
+export const BENCH_SHAPE: CaptureShape = {
+  seed: 42,
+  nodes: 3,
+  containers: 60,
+  processes: 300,
+  distinctStacks: 5000,
+  minDepth: 10,
+  maxDepth: 80,
+  fetches: 200,
+  rowsPerFetch: 1000,
+};
+
+export const EXAMPLE_SHAPE: CaptureShape = {
+  seed: 7,
+  nodes: 2,
+  containers: 8,
+  processes: 16,
+  distinctStacks: 120,
+  minDepth: 6,
+  maxDepth: 40,
+  fetches: 12,
+  rowsPerFetch: 40,
+};
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const KERNEL_PATHS: readonly string[][] = [
+  ['chacha_permute', 'get_random_bytes_user', 'urandom_read_iter', 'vfs_read', 'ksys_read', '__x64_sys_read'],
+  ['copy_user_enhanced_fast_string', 'tcp_recvmsg_locked', 'tcp_recvmsg', 'inet_recvmsg', 'sock_read_iter', 'vfs_read', 'ksys_read', '__x64_sys_read'],
+  ['__memcpy', 'skb_copy_datagram_iter', 'tcp_sendmsg_locked', 'tcp_sendmsg', 'sock_write_iter', 'vfs_write', 'ksys_write', '__x64_sys_write'],
+  ['clear_page_erms', 'get_page_from_freelist', '__alloc_pages', 'alloc_pages_vma', 'do_anonymous_page', '__handle_mm_fault', 'handle_mm_fault', 'do_user_addr_fault', 'exc_page_fault', 'asm_exc_page_fault'],
+  ['_raw_spin_unlock_irqrestore', 'try_to_wake_up', 'wake_up_q', 'futex_wake', 'do_futex', '__x64_sys_futex'],
+  ['ext4_da_write_begin', 'generic_perform_write', 'ext4_buffered_write_iter', 'vfs_write', 'ksys_write', '__x64_sys_write'],
+  ['finish_task_switch.isra.0', '__schedule', 'schedule', 'schedule_hrtimeout_range_clock', 'do_epoll_wait', '__x64_sys_epoll_wait'],
+];
+const KERNEL_ENTRY = ['x64_sys_call', 'do_syscall_64', 'entry_SYSCALL_64_after_hwframe'];
+
+const GO_FUNCS = ['main.main', 'runtime.main', 'net/http.(*conn).serve', 'net/http.serverHandler.ServeHTTP', 'net/http.(*ServeMux).ServeHTTP',
+  'main.(*api).handleCheckout', 'main.(*api).priceCart', 'encoding/json.Marshal', 'encoding/json.(*encodeState).marshal',
+  'encoding/json.(*encodeState).reflectValue', 'encoding/json.structEncoder.encode', 'encoding/json.mapEncoder.encode',
+  'runtime.mallocgc', 'runtime.memmove', 'runtime.gcBgMarkWorker', 'runtime.gcDrain', 'runtime.scanobject', 'runtime.findObject',
+  'crypto/sha256.block', 'crypto/tls.(*Conn).Write', 'bufio.(*Writer).Flush', 'database/sql.(*DB).QueryContext',
+  'github.com/jackc/pgx/v5.(*Conn).Query', 'sort.Slice', 'strings.(*Builder).WriteString', 'strconv.AppendInt', 'runtime.goexit'];
+const PY_FUNCS = ['<module>', 'main', 'run', 'handle_request', 'dispatch', 'render_template', 'compute_fibonacci', 'serialize',
+  'json.dumps', 'encode', 'iterencode', '_iterencode_dict', 'query', 'execute', 'fetchall', 'transform_rows', 'score_model', 'predict'];
+const C_FUNCS = ['main', 'burn_cpu', 'process_block', 'compress_chunk', 'deflate_slow', 'longest_match', 'hash_update', 'worker_loop', 'read_input'];
+const JAVA_FUNCS = ['java.lang.Thread.run', 'org.apache.tomcat.util.threads.TaskThread$WrappingRunnable.run',
+  'org.springframework.web.servlet.DispatcherServlet.doDispatch', 'com.shop.cart.CartController.checkout', 'com.shop.cart.PricingService.price',
+  'java.util.HashMap.get', 'com.fasterxml.jackson.databind.ObjectMapper.writeValueAsString', 'java.lang.String.hashCode'];
+
+type Runtime = 'go' | 'python' | 'c' | 'java';
+const APPS: readonly { name: string; runtime: Runtime; image: string; comm: string }[] = [
+  { name: 'checkout', runtime: 'go', image: 'ghcr.io/shop/checkout:1.14.2', comm: 'checkout' },
+  { name: 'catalog', runtime: 'java', image: 'ghcr.io/shop/catalog:3.2.0', comm: 'java' },
+  { name: 'recommender', runtime: 'python', image: 'ghcr.io/shop/recommender:0.9.1', comm: 'python3' },
+  { name: 'imgproc', runtime: 'c', image: 'ghcr.io/shop/imgproc:2.0.0', comm: 'imgproc' },
+  { name: 'frontend', runtime: 'go', image: 'ghcr.io/shop/frontend:5.1.0', comm: 'frontend' },
+  { name: 'ledger', runtime: 'java', image: 'ghcr.io/shop/ledger:1.0.3', comm: 'java' },
+];
+
+interface Proc {
+  node: string;
+  namespace: string;
+  pod: string;
+  container: string;
+  containerId: string;
+  image: string;
+  app: string;
+  runtime: Runtime;
+  comm: string;
+  pid: number;
+  tids: number[];
+  threadComms: string[];
+  mntns: number;
+  startedAt: bigint;
+  hashSuffix: string;
+  host: boolean;
+}
+
+interface StackDef {
+  proc: number;
+  kern: string;
+  addresses: string;
+  symbols: string;
+  buildid: string;
+  kernelIps: bigint[];
+}
+
+function hex(rand: () => number, n: number): string {
+  let s = '';
+  for (let i = 0; i < n; i++) s += Math.floor(rand() * 16).toString(16);
+  return s;
+}
+
+function pick<T>(rand: () => number, list: readonly T[]): T {
+  return list[Math.floor(rand() * list.length)] as T;
+}
+
+function buildProcesses(shape: CaptureShape, rand: () => number): Proc[] {
+  const nodes = Array.from({ length: shape.nodes }, (_, i) => `aks-nodepool1-24318594-vmss00000${i}`);
+  const containers = Array.from({ length: shape.containers }, (_, i) => {
+    const app = APPS[i % APPS.length] as (typeof APPS)[number];
+    const hash = hex(rand, 10);
+    return {
+      node: nodes[i % nodes.length] as string,
+      namespace: i % 5 === 0 ? 'payments' : 'shop',
+      pod: `${app.name}-${hash}-${hex(rand, 5)}`,
+      container: app.name,
+      containerId: hex(rand, 64),
+      image: app.image,
+      app: app.name,
+      runtime: app.runtime,
+      comm: app.comm,
+      hashSuffix: hash,
+      mntns: 4026532000 + i,
+      startedAt: 1763700000000000000n + BigInt(Math.floor(rand() * 1e15)),
+    };
+  });
+  const procs: Proc[] = [];
+  for (let i = 0; i < shape.processes; i++) {
+    const host = i % 25 === 24;
+    const c = containers[i % containers.length];
+    if (!c) break;
+    const pid = 10000 + i * 37;
+    const threads = 1 + Math.floor(rand() * 6);
+    const tids = Array.from({ length: threads }, (_, t) => (t === 0 ? pid : pid + t));
+    const threadComms = tids.map((_, t) => (t === 0 ? c.comm : c.runtime === 'java' ? `http-nio-${t}` : c.comm));
+    procs.push({ ...c, pid, tids, threadComms, host, ...(host ? { comm: 'node_exporter', runtime: 'go' as Runtime } : {}) });
+  }
+  return procs;
+}
+
+function buildStacks(shape: CaptureShape, procs: readonly Proc[], rand: () => number): StackDef[] {
+  const stacks: StackDef[] = [];
+  const buildIds = new Map<string, string>();
+  for (let i = 0; i < shape.distinctStacks; i++) {
+    const procIndex = Math.floor(rand() * procs.length);
+    const proc = procs[procIndex] as Proc;
+    const depth = shape.minDepth + Math.floor(rand() * (shape.maxDepth - shape.minDepth + 1));
+    const kernelFrames: string[] = [];
+    if (rand() < 0.45) {
+      const path = pick(rand, KERNEL_PATHS);
+      kernelFrames.push(...path.slice(Math.floor(rand() * 2)), ...KERNEL_ENTRY);
+    }
+    const userDepth = Math.max(2, depth - kernelFrames.length);
+    const pool = proc.runtime === 'go' ? GO_FUNCS : proc.runtime === 'python' ? PY_FUNCS : proc.runtime === 'java' ? JAVA_FUNCS : C_FUNCS;
+    const symbols: string[] = [];
+    const addresses: string[] = [];
+    const ids: string[] = [];
+    const exeId = buildIds.get(proc.app) ?? hex(rand, 40);
+    buildIds.set(proc.app, exeId);
+    const libcId = 'f0983025f0e0f327a6da752ff4ffa675e0be393f';
+    for (let d = 0; d < userDepth; d++) {
+      const addr = 0x400000 + Math.floor(rand() * 0x200000);
+      if (proc.runtime === 'python' && d > userDepth / 2) {
+        symbols.push(`python3.12+0x${(0x20000 + Math.floor(rand() * 0x200000)).toString(16)}`);
+      } else if (proc.runtime === 'java' && d > (userDepth * 2) / 3) {
+        symbols.push(`libjvm.so+0x${(0x400000 + Math.floor(rand() * 0x800000)).toString(16)}`);
+      } else if (proc.runtime === 'c' && d === userDepth - 2) {
+        const libcAddr = 0x7f0c6ce00000 + Math.floor(rand() * 0x100000);
+        symbols.push(`0x${libcAddr.toString(16)}`);
+        addresses.push(`0x${libcAddr.toString(16).padStart(16, '0')}`);
+        ids.push(`${libcId} +${(libcAddr - 0x7f0c6ce00000).toString(16)}`);
+        continue;
+      } else {
+        symbols.push(d === userDepth - 1 && proc.runtime === 'go' ? 'runtime.goexit' : pick(rand, pool));
+      }
+      addresses.push(`0x${addr.toString(16).padStart(16, '0')}`);
+      ids.push(`${exeId} +${(addr - 0x400000).toString(16)}`);
+    }
+    const otel = proc.runtime === 'python' || proc.runtime === 'java';
+    const kernelIps = kernelFrames.length
+      ? Array.from({ length: 1 + Math.floor(rand() * 3) }, () => 18446744072005365000n + BigInt(Math.floor(rand() * 100000)))
+      : [0n];
+    stacks.push({
+      proc: procIndex,
+      kern: kernelFrames.map((f) => `${f}; `).join(''),
+      symbols: symbols.map((s) => `${s}; `).join(''),
+      addresses: (otel ? addresses.slice(0, 3) : addresses).map((s) => `${s}; `).join(''),
+      buildid: proc.runtime === 'c' ? ids.map((s) => `${s}; `).join('') : '',
+      kernelIps,
+    });
+  }
+  return stacks;
+}
+
+function q(s: string): string {
+  return JSON.stringify(s);
+}
+
+function rowJson(stack: StackDef, proc: Proc, tidIndex: number, kernelIp: bigint, samples: number, bootTs: bigint): string {
+  const tid = proc.tids[tidIndex] ?? proc.pid;
+  const comm = proc.threadComms[tidIndex] ?? proc.comm;
+  const c = proc.host
+    ? { ns: '', pod: '', cname: '', cid: '', image: '', digest: '', runtime: '', labels: '', ownerKind: '', ownerName: '', node: proc.node, cpid: 0, started: 0n }
+    : {
+        ns: proc.namespace,
+        pod: proc.pod,
+        cname: proc.container,
+        cid: proc.containerId,
+        image: proc.image,
+        digest: `sha256:${proc.containerId.split('').reverse().join('')}`,
+        runtime: 'containerd',
+        labels: `app=${proc.app},pod-template-hash=${proc.hashSuffix}`,
+        ownerKind: 'Deployment',
+        ownerName: proc.app,
+        node: proc.node,
+        cpid: proc.pid,
+        started: proc.startedAt,
+      };
+  const kernRaw = stack.kern ? 1000 + (stack.proc % 9000) : 4294967282;
+  const ustackOn = stack.symbols !== '';
+  return (
+    `{"k8s":{"containerName":${q(c.cname)},"hostnetwork":false,"namespace":${q(c.ns)},"node":${q(c.node)},` +
+    `"owner":{"kind":${q(c.ownerKind)},"name":${q(c.ownerName)}},"podLabels":${q(c.labels)},"podName":${q(c.pod)}},` +
+    `"kern_stack":${q(stack.kern)},"kern_stack_raw":${kernRaw},"kernel_ip":${stack.kern ? kernelIp : 0n},` +
+    `"proc":{"comm":${q(comm)},"creds":{"gid":65532,"group":"gid:65532","uid":65532,"user":"uid:65532"},"mntns_id":${proc.mntns},` +
+    `"parent":{"comm":"containerd-shim","pid":${proc.pid - 20},"tid":${proc.pid - 20}},"pid":${proc.pid},"tid":${tid}},` +
+    `"runtime":{"containerId":${q(c.cid)},"containerImageDigest":${q(c.digest)},"containerImageName":${q(c.image)},` +
+    `"containerName":${q(c.cname)},"containerPid":${c.cpid},"containerStartedAt":${c.started},"runtimeName":${q(c.runtime)}},` +
+    `"samples":${samples},"user_stack_raw":{"addresses":${q(stack.addresses)},"base_addr_hash":${ustackOn ? 2874913271 : 0},` +
+    `"boot_timestamp":${ustackOn ? bootTs : 0n},"buildid":${q(stack.buildid)},"inode":${ustackOn ? 4718612 : 0},"major":0,"minor":${ustackOn ? 60 : 0},` +
+    `"mtime_nsec":0,"mtime_sec":${ustackOn ? 1755771990 : 0},"otel_correlation_id":0,"pid_level0":${ustackOn ? tid : 0},` +
+    `"pid_level1":${ustackOn ? 7 : 0},"pidns_level0":${ustackOn ? 4026531836 : 0},"pidns_level1":${ustackOn ? 4026532913 : 0},` +
+    `"stack_id":${ustackOn ? 3000 + (stack.proc % 7000) : 0},"symbols":${q(stack.symbols)},"tgid_level0":${ustackOn ? proc.pid : 0}}}`
+  );
+}
+
+/** One `-o json` line per fetch (a JSON array of rows). */
+export function* generateCaptureLines(shape: CaptureShape): Generator<string> {
+  const rand = mulberry32(shape.seed);
+  const procs = buildProcesses(shape, rand);
+  const stacks = buildStacks(shape, procs, rand);
+  // Zipf-like popularity: weight 1/(rank+1)^1.1 over a shuffled stack order.
+  const weights = stacks.map((_, i) => 1 / Math.pow(i + 1, 1.1));
+  const cumulative: number[] = [];
+  let sum = 0;
+  for (const w of weights) cumulative.push((sum += w));
+  const drawStack = (): StackDef => {
+    const x = rand() * sum;
+    let lo = 0;
+    let hi = cumulative.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((cumulative[mid] ?? 0) < x) lo = mid + 1;
+      else hi = mid;
+    }
+    return stacks[lo] as StackDef;
+  };
+  let bootTs = 3605123456789012n;
+  for (let f = 0; f < shape.fetches; f++) {
+    const rows: string[] = [];
+    for (let r = 0; r < shape.rowsPerFetch; r++) {
+      const stack = drawStack();
+      const proc = procs[stack.proc] as Proc;
+      const tidIndex = Math.floor(rand() * proc.tids.length);
+      const kernelIp = stack.kernelIps[Math.floor(rand() * stack.kernelIps.length)] ?? 0n;
+      const samples = 1 + Math.floor(Math.pow(rand(), 3) * 60);
+      bootTs += 1_000_000n;
+      rows.push(rowJson(stack, proc, tidIndex, kernelIp, samples, bootTs));
+    }
+    yield `[${rows.join(',')}]`;
+  }
+}

@@ -1,0 +1,148 @@
+import type { LoadedConfig } from '../config/load-config.js';
+import { selectExporters } from '../config/exporter-selection.js';
+import type { RowSource } from '../gadget-bridge/row-batch.js';
+import type { Counters } from '../observability/counters.js';
+import type { Logger } from '../observability/logger.js';
+import { decodeExportRequest } from '../profiles/encoding/decode-request.js';
+import { ResourceResolver } from '../profiles/resource-attributes.js';
+import { splitRequest } from '../profiles/request-splitter.js';
+import { batchFromEncoded } from '../exporter/create-export-batch.js';
+import { createTransport } from '../exporter/create-transport.js';
+import type { DeliveryReport, Exporter } from '../exporter/delivery/exporter.js';
+import { createExporter } from '../exporter/delivery/exporter.js';
+import type { ExportBatch } from '../exporter/export-batch.js';
+import { ProfilesPipeline } from '../exporter/profiles-pipeline.js';
+
+/**
+ * One run of the exporter from a row source to every selected exporter: builds the per-exporter
+ * pipelines, routes batches by datasource, handles SIGINT/SIGTERM (stop reading, flush, drain
+ * with a deadline) and returns what was delivered, dropped and left pending.
+ */
+
+/** Exit codes: documented in the README. */
+export const EXIT_OK = 0;
+export const EXIT_FATAL = 1;
+export const EXIT_USAGE = 2;
+export const EXIT_INCOMPLETE = 3;
+
+export interface ExportSessionOptions {
+  readonly config: LoadedConfig;
+  readonly source: RowSource;
+  readonly logger: Logger;
+  readonly counters: Counters;
+  /** How long the final drain may take after end of input or a signal. */
+  readonly shutdownTimeoutMs: number;
+  readonly handleSignals?: boolean;
+}
+
+export interface SessionResult {
+  readonly exitCode: number;
+  readonly reports: ReadonlyMap<string, DeliveryReport>;
+  readonly sourceError?: Error;
+}
+
+interface Lane {
+  readonly pipeline: ProfilesPipeline;
+  readonly exporter: Exporter;
+}
+
+async function openLanes(options: ExportSessionOptions): Promise<Map<string, Lane>> {
+  const { config, logger, counters } = options;
+  const lanes = new Map<string, Lane>();
+  for (const [name, exporterConfig] of config.exporters) {
+    const log = logger.child(name);
+    const transport = createTransport(exporterConfig, { logger: log, counters });
+    const split = (batch: ExportBatch): ExportBatch[] =>
+      splitRequest(batch.request(), {
+        maxRequestBytes: Math.max(1024, Math.floor(batch.bytes.length / 2)),
+        maxSamplesPerProfile: exporterConfig.batch.maxSamplesPerProfile,
+      }).pieces.map((p) => batchFromEncoded(p));
+    const exporter = createExporter({
+      name,
+      config: exporterConfig,
+      transport,
+      split,
+      decodeRequest: decodeExportRequest,
+      logger: log,
+      counters,
+    });
+    await exporter.start();
+    const pipeline = new ProfilesPipeline({
+      config: exporterConfig,
+      resources: new ResourceResolver({
+        config: exporterConfig.resource,
+        ...(config.serviceNameFromEnv !== undefined ? { serviceNameFromEnv: config.serviceNameFromEnv } : {}),
+      }),
+      consumer: exporter,
+      counters,
+      logger: log,
+    });
+    pipeline.start();
+    lanes.set(name, { pipeline, exporter });
+    log.info(`exporter ready: ${transport.description}`);
+  }
+  return lanes;
+}
+
+export async function runExportSession(options: ExportSessionOptions): Promise<SessionResult> {
+  const { config, source, logger, counters } = options;
+  const lanes = await openLanes(options);
+  const unrouted = new Set<string>();
+  let stopping = false;
+  let forced = false;
+
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (!stopping) {
+      stopping = true;
+      logger.info(`${signal}: stopping the input, flushing and draining (send again to give up waiting)`);
+      void source.stop();
+    } else {
+      forced = true;
+      logger.warn(`${signal} again: abandoning the drain; undelivered data is counted as dropped`);
+    }
+  };
+  if (options.handleSignals) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
+
+  let sourceError: Error | undefined;
+  try {
+    for await (const batch of source.batches()) {
+      const names = selectExporters(config.selection, batch.spec.datasource);
+      if (names.length === 0) {
+        counters.add('rows_dropped', batch.rows.length, { reason: 'no_exporter_selected' });
+        if (!unrouted.has(batch.spec.datasource)) {
+          unrouted.add(batch.spec.datasource);
+          logger.warn(
+            `datasource "${batch.spec.datasource}" has no exporter: its rows are dropped (counted). ` +
+              `Select one with --otel-profiles-exporter ${batch.spec.datasource}:<name>`,
+          );
+        }
+        continue;
+      }
+      for (const name of names) lanes.get(name)?.pipeline.add(batch);
+    }
+  } catch (err) {
+    sourceError = err instanceof Error ? err : new Error(String(err));
+    logger.error(`input failed: ${sourceError.message}`);
+  }
+
+  const deadline = Date.now() + options.shutdownTimeoutMs;
+  for (const lane of lanes.values()) await lane.pipeline.stop();
+  const reports = new Map<string, DeliveryReport>();
+  for (const [name, lane] of lanes) {
+    reports.set(name, await lane.exporter.shutdown(forced ? 0 : Math.max(0, deadline - Date.now())));
+  }
+  if (options.handleSignals) {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+
+  const incomplete = [...reports.values()].some(
+    (r) => Object.keys(r.dropped).length > 0 || r.pendingOnDisk.requests > 0 || r.rejectedByBackend > 0,
+  );
+  const lostRows = counters.total('rows_dropped') + counters.total('json_values_malformed');
+  const exitCode = sourceError ? EXIT_FATAL : incomplete || lostRows > 0 ? EXIT_INCOMPLETE : EXIT_OK;
+  return { exitCode, reports, ...(sourceError ? { sourceError } : {}) };
+}

@@ -1,0 +1,30 @@
+import type { ExporterConfig } from '../config/exporter-config.js';
+import type { Counters } from '../observability/counters.js';
+import type { Logger } from '../observability/logger.js';
+import type { ExporterTransport } from './exporter-transport.js';
+import { createDebugSink } from './sinks/debug-sink.js';
+import { createFileSink } from './sinks/file-sink.js';
+import { createPprofSink } from './sinks/pprof-sink.js';
+import { createOtlpGrpcTransport } from './transport/otlp-grpc-transport.js';
+import { createOtlpHttpTransport } from './transport/otlp-http-transport.js';
+
+export interface TransportDeps {
+  readonly logger: Logger;
+  readonly counters: Counters;
+}
+
+/** The one place exporter kinds (`exporter:` in the config) meet their implementations. */
+export function createTransport(config: ExporterConfig, deps: TransportDeps): ExporterTransport {
+  switch (config.exporter) {
+    case 'otlp-grpc':
+      return createOtlpGrpcTransport(config, deps);
+    case 'otlp-http':
+      return createOtlpHttpTransport(config, deps);
+    case 'file':
+      return createFileSink(config, deps);
+    case 'pprof':
+      return createPprofSink(config, deps);
+    case 'debug':
+      return createDebugSink(config, deps);
+  }
+}

@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  applyAnnotations,
+  createSpecResolver,
+  detectPreset,
+  parseAnnotations,
+  PROFILE_CPU_SPEC,
+} from '../../src/gadget-bridge/profile-presets.js';
+
+describe('profile presets', () => {
+  it('profile_cpu: samples/count with a cpu/nanoseconds period of 1e9/49', () => {
+    assert.equal(PROFILE_CPU_SPEC.period, BigInt(Math.round(1e9 / 49)));
+    assert.deepEqual(PROFILE_CPU_SPEC.sampleType, { type: 'samples', unit: 'count' });
+    assert.deepEqual(PROFILE_CPU_SPEC.periodType, { type: 'cpu', unit: 'nanoseconds' });
+  });
+
+  it('detects profile_cpu and profile_cuda rows by shape', () => {
+    assert.equal(detectPreset({ samples: 3, kern_stack: 'a; ' })?.gadget, 'profile_cpu');
+    assert.equal(detectPreset({ count: 3, ustack_raw: { symbols: 'a; ' } })?.gadget, 'profile_cuda');
+    assert.equal(detectPreset({ foo: 1 }), undefined);
+  });
+
+  it('parses IG --annotate syntax for datasources and fields', () => {
+    assert.deepEqual(parseAnnotations(['mem:profiles.value-field=bytes,mem.task:profiles.sample-attribute=true']), [
+      { datasource: 'mem', key: 'profiles.value-field', value: 'bytes' },
+      { datasource: 'mem', field: 'task', key: 'profiles.sample-attribute', value: 'true' },
+    ]);
+    assert.throws(() => parseAnnotations(['nonsense']), /expected <datasource>:<key>=<value>/);
+  });
+
+  it('builds a spec for an unknown gadget from annotations, naming the period after the profile like IG', () => {
+    const spec = applyAnnotations(
+      'mem',
+      undefined,
+      parseAnnotations([
+        'mem:profiles.stack-fields=ustack.symbols',
+        'mem:profiles.value-field=size',
+        'mem:profiles.name=heap',
+        'mem:profiles.type=alloc_space',
+        'mem:profiles.unit=bytes',
+        'mem.comm:profiles.sample-attribute=true',
+        'mem:fetch-interval=5s',
+      ]),
+    );
+    assert.ok(spec);
+    assert.deepEqual(spec.stackFields, ['ustack.symbols']);
+    assert.deepEqual(spec.sampleType, { type: 'alloc_space', unit: 'bytes' });
+    assert.deepEqual(spec.periodType, { type: 'heap', unit: 'bytes' });
+    assert.equal(spec.period, 1n);
+    assert.deepEqual(spec.sampleAttributeFields, ['comm']);
+    assert.equal(spec.fetchIntervalNano, 5_000_000_000n);
+  });
+
+  it('refuses a spec without stack or value field, saying how to fix it', () => {
+    assert.throws(
+      () => applyAnnotations('mem', undefined, parseAnnotations(['mem:profiles.name=x'])),
+      /profiles.stack-fields and profiles.value-field/,
+    );
+  });
+
+  it('resolver: presets by shape, combined-<ds> treated as <ds>, annotations override presets', () => {
+    const resolve = createSpecResolver(parseAnnotations(['samples:profiles.frequency=99']));
+    const spec = resolve({ datasource: 'combined-samples', row: { samples: 1, kern_stack: '' } });
+    assert.equal(spec?.datasource, 'samples');
+    assert.equal(spec?.period, BigInt(Math.round(1e9 / 99)));
+    assert.equal(resolve({ row: { other: 1 } }), undefined);
+  });
+});

@@ -1,0 +1,167 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { PROFILE_CPU_SPEC } from '../../src/gadget-bridge/profile-presets.js';
+import type { GadgetRow } from '../../src/gadget-bridge/gadget-row.js';
+import { Counters } from '../../src/observability/counters.js';
+import type { ExportProfilesServiceRequest, Profile } from '../../src/profiles/otlp-model.js';
+import { generateRequest } from '../../src/profiles/request-generator.js';
+import { ResourceResolver } from '../../src/profiles/resource-attributes.js';
+import { SampleAggregator } from '../../src/profiles/sample-aggregator.js';
+import { NO_STACK_PLACEHOLDER } from '../../src/profiles/stack-frames.js';
+import { assertConforms } from '../../src/profiles/validation/conformance-validator.js';
+import { batchOf, DEFAULT_RESOURCE_CONFIG, exampleEmissions } from '../support/profiles-fixtures.js';
+
+const T0 = 1_763_800_000_000_000_000n;
+const SECOND = 1_000_000_000n;
+
+function aggregate(
+  emissions: readonly (readonly GadgetRow[])[],
+  merge: 'per-fetch' | 'identity' = 'per-fetch',
+  spec = PROFILE_CPU_SPEC,
+): { request: ExportProfilesServiceRequest; counters: Counters } {
+  const counters = new Counters();
+  const resources = new ResourceResolver({ config: DEFAULT_RESOURCE_CONFIG });
+  const agg = new SampleAggregator({ resources, counters, exporter: 't' });
+  emissions.forEach((rows, i) => agg.add(batchOf(spec, rows, T0 + BigInt(i) * SECOND, T0 + BigInt(i + 1) * SECOND)));
+  const request = generateRequest(agg.drain(), { resources, sampleMerge: merge });
+  assert.ok(request, 'a non-empty input yields a request');
+  return { request, counters };
+}
+
+function profiles(request: ExportProfilesServiceRequest): Profile[] {
+  return request.resourceProfiles.flatMap((r) => r.scopeProfiles.flatMap((s) => s.profiles));
+}
+
+/** Frame names of a sample's stack as the test reads them back (independent of the generator's keys). */
+function stackNames(request: ExportProfilesServiceRequest, stackIndex: number): string[] {
+  const d = request.dictionary;
+  return (d.stackTable[stackIndex]?.locationIndices ?? []).map((li) => {
+    const loc = d.locationTable[li];
+    const fn = loc?.lines[0] ? d.functionTable[loc.lines[0].functionIndex] : undefined;
+    return fn ? (d.stringTable[fn.nameStrindex] ?? '?') : '?';
+  });
+}
+
+/** The same stack from the raw row, with unresolved frames as '?'. */
+function rawNames(row: GadgetRow): string[] {
+  const kern = String(row.kern_stack ?? '').split('; ').filter(Boolean);
+  const user = String((row.user_stack_raw as { symbols?: string } | undefined)?.symbols ?? '')
+    .split('; ')
+    .filter(Boolean)
+    .map((s) => (/^0x[0-9a-f]+$/i.test(s) || /\+0x[0-9a-f]+$/i.test(s) ? '?' : s));
+  const all = [...kern, ...user];
+  return all.length ? all : [NO_STACK_PLACEHOLDER];
+}
+
+describe('aggregate + generate over the example capture', () => {
+  const emissions = exampleEmissions();
+
+  it('produces a conforming request (every profcheck rule, duplicates and orphans included)', () => {
+    const { request } = aggregate(emissions);
+    assertConforms(request);
+  });
+
+  it('total value out equals total value in, and per-stack totals agree', () => {
+    const { request } = aggregate(emissions);
+    const expected = new Map<string, bigint>();
+    let totalIn = 0n;
+    for (const row of emissions.flat()) {
+      const v = BigInt(row.samples as number);
+      totalIn += v;
+      const k = rawNames(row).join(';');
+      expected.set(k, (expected.get(k) ?? 0n) + v);
+    }
+    const actual = new Map<string, bigint>();
+    let totalOut = 0n;
+    for (const p of profiles(request)) {
+      for (const s of p.samples) {
+        const v = s.values.reduce((a, b) => a + b, 0n);
+        totalOut += v;
+        const k = stackNames(request, s.stackIndex).join(';');
+        actual.set(k, (actual.get(k) ?? 0n) + v);
+      }
+    }
+    assert.equal(totalOut, totalIn);
+    assert.deepEqual([...actual].sort(), [...expected].sort());
+  });
+
+  it('merges rows that differ only in kernel_ip', () => {
+    const first = emissions[0] ?? [];
+    const sameStack = first.filter((r) => r.kern_stack === first[0]?.kern_stack);
+    assert.ok(sameStack.length >= 2 && sameStack[0]?.kernel_ip !== sameStack[1]?.kernel_ip, 'fixture has the kernel_ip split');
+    const { request } = aggregate([sameStack]);
+    const samples = profiles(request).flatMap((p) => p.samples);
+    assert.equal(samples.length, 1);
+    assert.equal(samples[0]?.values[0], sameStack.reduce((a, r) => a + BigInt(r.samples as number), 0n));
+  });
+
+  it('keeps and counts rows that carry no frame at all under a named placeholder', () => {
+    const { request, counters } = aggregate(emissions);
+    const withoutFrames = emissions.flat().filter((r) => rawNames(r)[0] === NO_STACK_PLACEHOLDER);
+    assert.ok(withoutFrames.length > 0, 'fixture has a user-mode row without user stack');
+    assert.ok(request.dictionary.stringTable.includes(NO_STACK_PLACEHOLDER));
+    assert.equal(counters.total('rows_without_frames'), withoutFrames.length);
+  });
+
+  it('sets CPU profile semantics, the real window and timestamps inside it', () => {
+    const { request } = aggregate(emissions);
+    const str = (i: number): string => request.dictionary.stringTable[i] ?? '';
+    for (const p of profiles(request)) {
+      assert.equal(`${str(p.sampleType?.typeStrindex ?? 0)}/${str(p.sampleType?.unitStrindex ?? 0)}`, 'samples/count');
+      assert.equal(`${str(p.periodType?.typeStrindex ?? 0)}/${str(p.periodType?.unitStrindex ?? 0)}`, 'cpu/nanoseconds');
+      assert.equal(p.period, 20408163n);
+      assert.ok(p.timeUnixNano >= T0 && p.durationNano > 0n);
+      for (const s of p.samples) {
+        for (const ts of s.timestampsUnixNano) assert.ok(ts >= p.timeUnixNano && ts < p.timeUnixNano + p.durationNano);
+      }
+    }
+  });
+
+  it('every stack is stored once: equal location sequences share one stack index', () => {
+    const { request } = aggregate([emissions[0] ?? [], emissions[0] ?? []]);
+    const keys = request.dictionary.stackTable.map((s) => s.locationIndices.join(','));
+    assert.equal(new Set(keys).size, keys.length);
+  });
+
+  it('per-fetch samples carry one value and one timestamp; identity samples accumulate per fetch', () => {
+    const twice = [emissions[0] ?? [], emissions[0] ?? []];
+    const perFetch = profiles(aggregate(twice, 'per-fetch').request).flatMap((p) => p.samples);
+    const identity = profiles(aggregate(twice, 'identity').request).flatMap((p) => p.samples);
+    assert.equal(perFetch.length, identity.length * 2);
+    for (const s of perFetch) assert.equal(s.values.length, 1);
+    for (const s of identity) {
+      assert.equal(s.values.length, 2);
+      assert.deepEqual(s.timestampsUnixNano, [T0, T0 + SECOND]);
+    }
+  });
+
+  it('build ids become mapping attributes and every location carries profile.frame.type', () => {
+    const { request } = aggregate([emissions[2] ?? []]);
+    const d = request.dictionary;
+    const buildIdKey = d.stringTable.indexOf('process.executable.build_id.gnu');
+    assert.ok(buildIdKey > 0);
+    const mappingsWithBuildId = d.mappingTable.filter((m) => m.attributeIndices.some((a) => d.attributeTable[a]?.keyStrindex === buildIdKey));
+    assert.equal(mappingsWithBuildId.length, 2, 'two distinct build ids in the burner example');
+    const frameType = d.stringTable.indexOf('profile.frame.type');
+    for (const loc of d.locationTable.slice(1)) {
+      assert.ok(loc.attributeIndices.some((a) => d.attributeTable[a]?.keyStrindex === frameType));
+    }
+  });
+
+  it('emits deduplicated links when the datasource carries trace and span ids', () => {
+    const spec = { ...PROFILE_CPU_SPEC, traceIdField: 'trace_id', spanIdField: 'span_id' };
+    const base = emissions[0]?.[0] ?? {};
+    const trace = '0af7651916cd43dd8448eb211c80319c';
+    const rows = [
+      { ...base, trace_id: trace, span_id: 'b7ad6b7169203331' },
+      { ...base, trace_id: trace, span_id: 'b7ad6b7169203331', kernel_ip: 1 },
+      { ...base, trace_id: trace, span_id: '00f067aa0ba902b7' },
+      { ...base, trace_id: '', span_id: '' },
+    ];
+    const { request } = aggregate([rows], 'per-fetch', spec);
+    assertConforms(request);
+    assert.equal(request.dictionary.linkTable.length, 3, 'Link{} plus two distinct links');
+    const samples = profiles(request).flatMap((p) => p.samples);
+    assert.deepEqual(samples.map((s) => s.linkIndex).sort(), [0, 1, 2]);
+  });
+});
