@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { ResourceConfig } from '../../src/config/exporter-config.js';
 import type { GadgetRow } from '../../src/gadget-bridge/gadget-row.js';
+import { parseLosslessJson } from '../../src/gadget-bridge/json/lossless-json.js';
 import type { ProfileSpec } from '../../src/gadget-bridge/profile-spec.js';
 import type { RowBatch } from '../../src/gadget-bridge/row-batch.js';
 
@@ -13,15 +14,12 @@ export const DEFAULT_RESOURCE_CONFIG: ResourceConfig = {
   attributes: {},
 };
 
-/**
- * The example lines parsed with plain JSON.parse: fine for the fields these tests read
- * (the lossless parser has its own tests).
- */
-export function exampleEmissions(): GadgetRow[][] {
-  return readFileSync(EXAMPLES_PATH, 'utf8')
+/** The example lines, parsed losslessly (kernel_ip and friends exceed 2^53). */
+export function exampleEmissions(path = EXAMPLES_PATH): GadgetRow[][] {
+  return readFileSync(path, 'utf8')
     .split('\n')
     .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as GadgetRow[]);
+    .map((l) => parseLosslessJson(l) as unknown as GadgetRow[]);
 }
 
 export function batchOf(spec: ProfileSpec, rows: readonly GadgetRow[], startNs: bigint, endNs: bigint, origin = 'test'): RowBatch {

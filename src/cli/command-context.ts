@@ -1,0 +1,94 @@
+import { writeFileSync } from 'node:fs';
+import type { LoadedConfig } from '../config/load-config.js';
+import { loadConfig } from '../config/load-config.js';
+import type { RowSource } from '../gadget-bridge/row-batch.js';
+import { Counters } from '../observability/counters.js';
+import type { Logger, LogLevel } from '../observability/logger.js';
+import { createLogger, parseLogLevel } from '../observability/logger.js';
+import { parseDurationMs, UsageError } from './cli-options.js';
+import { runExportSession } from './export-session.js';
+import { formatReport } from './format-report.js';
+
+/** What a command needs from its surroundings; tests pass their own. */
+export interface CommandContext {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly stdin?: NodeJS.ReadableStream;
+  /** Whether SIGINT/SIGTERM are ours to handle (true for the real CLI). */
+  readonly handleSignals: boolean;
+  /** argv[1] basename: `kubectl-otel_profiles` turns on Kubernetes mode. */
+  readonly invokedAs?: string;
+}
+
+/** Default bound of the final drain. */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000;
+
+export interface SessionParts {
+  readonly config: LoadedConfig;
+  readonly logger: Logger;
+  readonly counters: Counters;
+}
+
+type Values = Record<string, string | boolean | string[] | undefined>;
+
+export function loadCommandConfig(ctx: CommandContext, values: Values, extraSet: readonly string[] = []): { config: LoadedConfig; logger: Logger } {
+  const levelFlag = values['log-level'] as string | undefined;
+  const level: LogLevel | undefined = levelFlag !== undefined ? parseLogLevel(levelFlag) : undefined;
+  if (levelFlag !== undefined && level === undefined) throw new UsageError(`--log-level ${levelFlag}: expected error, warn, info or debug`);
+  const bootLogger = createLogger({ level: level ?? 'info', write: ctx.stderr });
+  const config = loadConfig({
+    ...(values.config !== undefined ? { configFile: values.config as string } : {}),
+    env: ctx.env,
+    logger: bootLogger,
+    flags: {
+      ...(values['otel-profiles-exporter'] !== undefined ? { exporterSelection: values['otel-profiles-exporter'] as string } : {}),
+      set: [...extraSet, ...((values.set as string[] | undefined) ?? [])],
+      ...(values.endpoint !== undefined ? { endpoint: values.endpoint as string } : {}),
+      ...(values.protocol !== undefined ? { protocol: values.protocol as string } : {}),
+      ...(values.insecure !== undefined ? { insecure: Boolean(values.insecure) } : {}),
+      ...(values.header !== undefined ? { headers: values.header as string[] } : {}),
+      ...(values.compression !== undefined ? { compression: values.compression as string } : {}),
+      ...(values.timeout !== undefined ? { timeout: values.timeout as string } : {}),
+      ...(level !== undefined ? { logLevel: level } : {}),
+    },
+  });
+  const logger = createLogger({ level: level ?? config.logLevel, write: ctx.stderr });
+  return { config, logger };
+}
+
+/** Loads the configuration, runs one export session over the source and prints the report. */
+export async function openSession(
+  ctx: CommandContext,
+  values: Values,
+  makeSource: (parts: SessionParts) => RowSource,
+  extraSet: readonly string[] = [],
+): Promise<number> {
+  const { config, logger } = loadCommandConfig(ctx, values, extraSet);
+  const counters = new Counters();
+  const shutdownTimeoutMs =
+    values['shutdown-timeout'] !== undefined
+      ? parseDurationMs(values['shutdown-timeout'] as string, '--shutdown-timeout')
+      : DEFAULT_SHUTDOWN_TIMEOUT_MS;
+  const source = makeSource({ config, logger, counters });
+  const result = await runExportSession({
+    config,
+    source,
+    logger,
+    counters,
+    shutdownTimeoutMs,
+    handleSignals: ctx.handleSignals,
+  });
+  ctx.stderr(formatReport(counters, result.reports) + '\n');
+  const reportPath = values['report-json'] as string | undefined;
+  if (reportPath !== undefined) {
+    const json = {
+      exitCode: result.exitCode,
+      counters: counters.snapshot(),
+      exporters: Object.fromEntries(result.reports),
+      ...(result.sourceError ? { error: result.sourceError.message } : {}),
+    };
+    writeFileSync(reportPath, JSON.stringify(json, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2) + '\n');
+  }
+  return result.exitCode;
+}

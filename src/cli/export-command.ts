@@ -1,0 +1,84 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createJsonRowSource } from '../gadget-bridge/json/json-row-source.js';
+import type { JsonInput } from '../gadget-bridge/json/json-row-source.js';
+import { createSpecResolver, DEFAULT_FETCH_INTERVAL_NANO, parseAnnotations } from '../gadget-bridge/profile-presets.js';
+import { COMMON_HELP, parseCommand, parseDurationMs, UsageError } from './cli-options.js';
+import type { CommandContext } from './command-context.js';
+import { openSession } from './command-context.js';
+
+export const EXPORT_HELP = `Usage: ig-otel-profiles export [options] [--input FILE | -- COMMAND [ARGS…]]
+
+Reads Inspektor Gadget JSON output and exports it as OTLP profiles (or files, pprof).
+Accepts \`ig run … -o json\` and \`-o jsonpretty\`, \`kubectl gadget run … -o json\` and the IG daemon's
+\`logs\` operator envelope, from stdin, a file (optionally followed across rotation) or a child process.
+
+Input options:
+      --input FILE          read FILE instead of stdin (a file is replayed on a timeline ending now)
+      --follow              follow FILE as it grows, across rotation (the logs operator's file channel)
+      --gadget NAME         gadget that produced the input when it cannot be recognised (profile_cpu, profile_cuda)
+      --fetch-interval D    the gadget's map-fetch-interval (default 1s; 0 = one fetch at stop)
+  -- COMMAND [ARGS…]         run COMMAND and read its stdout; its stderr goes to our log
+
+${COMMON_HELP}
+
+Examples:
+  ig run profile_cpu --collect-ustack -o json | ig-otel-profiles export --endpoint http://localhost:4317 --protocol grpc
+  ig-otel-profiles export --config ig.yaml --otel-profiles-exporter samples:pyroscope -- ig run profile_cpu -o json
+  kubectl gadget run profile_cpu -A -o json | ig-otel-profiles export --otel-profiles-exporter files -c config.yaml
+  ig-otel-profiles export --follow --input /var/log/ig/gadget-data.log -c config.yaml
+
+Exit status: 0 everything delivered; 1 fatal error; 2 usage or configuration error;
+3 finished, but some data was dropped or is still pending in a persistent queue (see the report).`;
+
+export async function exportCommand(argv: readonly string[], ctx: CommandContext): Promise<number> {
+  const { values, positionals, rest } = parseCommand(
+    argv,
+    {
+      input: { type: 'string', short: 'i' },
+      follow: { type: 'boolean' },
+      gadget: { type: 'string' },
+      'fetch-interval': { type: 'string' },
+    },
+    false,
+  );
+  if (values.help) {
+    ctx.stdout(EXPORT_HELP + '\n');
+    return 0;
+  }
+  if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}" (a command to run goes after --)`);
+  const inputPath = values.input as string | undefined;
+  if (inputPath !== undefined && rest.length) throw new UsageError('use either --input FILE or -- COMMAND, not both');
+  if (values.follow && inputPath === undefined) throw new UsageError('--follow needs --input FILE');
+  if (inputPath !== undefined && inputPath !== '-' && !existsSync(inputPath) && !values.follow) {
+    throw new UsageError(`--input ${inputPath}: no such file`);
+  }
+
+  const input: JsonInput =
+    rest.length > 0
+      ? { kind: 'command', argv: rest }
+      : inputPath !== undefined && inputPath !== '-'
+        ? { kind: 'file', path: resolve(inputPath), follow: Boolean(values.follow) }
+        : { kind: 'stdin' };
+  const fetchIntervalNano =
+    values['fetch-interval'] !== undefined
+      ? BigInt(parseDurationMs(values['fetch-interval'] as string, '--fetch-interval')) * 1_000_000n
+      : undefined;
+  const gadget = values.gadget as string | undefined;
+  const resolveSpec = createSpecResolver(parseAnnotations((values.annotate as string[] | undefined) ?? []), {
+    ...(gadget !== undefined ? { gadget } : {}),
+    ...(fetchIntervalNano !== undefined ? { fetchIntervalNano } : {}),
+  });
+
+  return openSession(ctx, values, (session) =>
+    createJsonRowSource({
+      input,
+      resolveSpec,
+      defaultFetchIntervalNano: fetchIntervalNano ?? DEFAULT_FETCH_INTERVAL_NANO,
+      strict: Boolean(values.strict),
+      logger: session.logger.child('input'),
+      counters: session.counters,
+      ...(ctx.stdin ? { stdin: ctx.stdin } : {}),
+    }),
+  );
+}

@@ -1,0 +1,32 @@
+import type { DeliveryReport } from '../exporter/delivery/exporter.js';
+import type { Counters } from '../observability/counters.js';
+
+/**
+ * The end-of-run summary on stderr: what was read, what each exporter delivered, and every drop
+ * with its reason, so nothing is lost silently.
+ */
+export function formatReport(counters: Counters, reports: ReadonlyMap<string, DeliveryReport>): string {
+  const lines: string[] = [];
+  const n = (name: string): number => counters.total(name);
+  lines.push(
+    `input: ${n('rows_read')} rows in ${n('json_values_read') + n('grpc_events')} emissions` +
+      (n('json_values_malformed') ? `, ${n('json_values_malformed')} malformed value(s) skipped` : '') +
+      (n('rows_without_frames') ? `, ${n('rows_without_frames')} row(s) without frames kept as placeholders` : '') +
+      (n('grpc_fetches_lost') ? `, ${n('grpc_fetches_lost')} fetch(es) lost upstream (seq gaps)` : ''),
+  );
+  const rowDrops = counters.snapshot().filter((s) => s.name === 'rows_dropped');
+  for (const d of rowDrops) lines.push(`  rows dropped (${d.labels.reason ?? 'unknown'}${d.labels.exporter ? `, ${d.labels.exporter}` : ''}): ${d.value}`);
+  for (const [name, r] of reports) {
+    lines.push(
+      `exporter ${name}: delivered ${r.delivered.requests} request(s), ${r.delivered.profiles} profile(s), ${r.delivered.samples} sample(s)` +
+        (r.rejectedByBackend ? `; backend rejected ${r.rejectedByBackend} profile(s)` : ''),
+    );
+    for (const [reason, d] of Object.entries(r.dropped)) {
+      lines.push(`  dropped (${reason}): ${d.requests} request(s), ${d.profiles} profile(s), ${d.samples} sample(s)`);
+    }
+    if (r.pendingOnDisk.requests > 0) {
+      lines.push(`  pending in the persistent queue: ${r.pendingOnDisk.requests} request(s), ${r.pendingOnDisk.bytes} bytes (sent on next start)`);
+    }
+  }
+  return lines.join('\n');
+}

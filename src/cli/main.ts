@@ -1,0 +1,72 @@
+import { basename } from 'node:path';
+import { EXPORTER_NAME, EXPORTER_VERSION } from '../version.js';
+import { UsageError } from './cli-options.js';
+import type { CommandContext } from './command-context.js';
+import { demoCommand } from './demo-command.js';
+import { exportCommand } from './export-command.js';
+import { validateCommand } from './validate-command.js';
+import { EXIT_FATAL, EXIT_USAGE } from './export-session.js';
+
+const MAIN_HELP = `${EXPORTER_NAME} ${EXPORTER_VERSION}: continuous profiling for Inspektor Gadget, exported as OTLP profiles.
+
+Usage: ig-otel-profiles <command> [options]
+
+Commands:
+  demo        replay the bundled profile_cpu capture into OTLP and pprof files and say how to look at them
+  export      read IG JSON output (stdin, a file, or a command after --) and export it
+  validate    check OTLP profile files against every profcheck conformance rule
+  help        show this help (or: <command> --help)
+  version     print the version
+
+As a kubectl plugin (kubectl-otel_profiles on PATH): kubectl otel-profiles <command> …
+
+Run "ig-otel-profiles <command> --help" for a command's options and examples.`;
+
+type Command = (argv: readonly string[], ctx: CommandContext) => Promise<number>;
+
+const COMMANDS: Readonly<Record<string, Command>> = {
+  export: exportCommand,
+  demo: demoCommand,
+  validate: validateCommand,
+};
+
+/** Errors that come from what the user gave us (config, flags) rather than from the run. */
+function isUserError(err: unknown): boolean {
+  return err instanceof UsageError || (err instanceof Error && err.name === 'ConfigError');
+}
+
+export async function main(argv: readonly string[], overrides: Partial<CommandContext> = {}): Promise<number> {
+  const ctx: CommandContext = {
+    env: process.env,
+    stdout: (t) => void process.stdout.write(t),
+    stderr: (t) => void process.stderr.write(t),
+    handleSignals: true,
+    invokedAs: basename(process.argv[1] ?? EXPORTER_NAME),
+    ...overrides,
+  };
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    ctx.stdout(MAIN_HELP + '\n');
+    return name === undefined ? EXIT_USAGE : 0;
+  }
+  if (name === 'version' || name === '--version') {
+    ctx.stdout(`${EXPORTER_NAME} ${EXPORTER_VERSION}\n`);
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    ctx.stderr(`${EXPORTER_NAME}: unknown command "${name}". Commands: ${Object.keys(COMMANDS).join(', ')} (see --help)\n`);
+    return EXIT_USAGE;
+  }
+  try {
+    return await command(rest, ctx);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    if (isUserError(err)) {
+      ctx.stderr(`${EXPORTER_NAME} ${name}: ${message}\n(see: ${EXPORTER_NAME} ${name} --help)\n`);
+      return EXIT_USAGE;
+    }
+    ctx.stderr(`${EXPORTER_NAME} ${name}: ${message}\n`);
+    return EXIT_FATAL;
+  }
+}
