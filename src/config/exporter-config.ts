@@ -68,11 +68,16 @@ export interface ResourceConfig {
 
 export interface SampleConfig {
   /**
-   * `per-fetch`: one Sample per identity and fetch, values [n] + one timestamp (accepted by the
-   * Collector, Pyroscope and Elastic). `identity`: one Sample per identity per request, with
-   * per-fetch values and timestamps appended (spec SHOULD; Pyroscope rejects >1 value with a period).
+   * How repeated observations of one sample identity (stack, attributes, link) become Samples:
+   * - `flush` (default): one Sample per identity per flush, `values:[total]` and one timestamp (the
+   *   first fetch's start). Merged as the spec asks, and accepted by the Collector, Pyroscope (one
+   *   value with a period) and Elastic (needs timestamps).
+   * - `per-fetch`: one Sample per identity and fetch (`values:[n]`, that fetch's timestamp): fetch
+   *   time resolution, but identities repeat within a profile (the spec's SHOULD-merge is not met).
+   * - `identity`: one Sample per identity with per-fetch values and timestamps (the spec's
+   *   per-timestamp shape); Pyroscope rejects more than one value on a profile with a period.
    */
-  readonly merge: 'per-fetch' | 'identity';
+  readonly merge: 'flush' | 'per-fetch' | 'identity';
 }
 
 export interface ExporterConfig {

@@ -1,3 +1,4 @@
+import type { SampleConfig } from '../config/exporter-config.js';
 import { randomFillSync } from 'node:crypto';
 import { EXPORTER_NAME, EXPORTER_VERSION } from '../version.js';
 import { anyValueKey, DictionaryBuilder } from './dictionary-builder.js';
@@ -20,7 +21,7 @@ export const GNU_BUILD_ID_ATTRIBUTE = 'process.executable.build_id.gnu';
 export interface GenerateOptions {
   readonly resources: ResourceResolver;
   /** See SampleConfig.merge. */
-  readonly sampleMerge: 'per-fetch' | 'identity';
+  readonly sampleMerge: SampleConfig['merge'];
 }
 
 /** Random 16-byte profile id (all-zero is invalid, and vanishingly unlikely). */
@@ -63,6 +64,13 @@ function samplesOf(
   merge: GenerateOptions['sampleMerge'],
   out: Sample[],
 ): void {
+  if (merge === 'flush') {
+    // One observation per flush: the total, stamped with the start of the first fetch it covers.
+    let total = 0n;
+    for (const v of entry.values) total += BigInt(v);
+    out.push({ stackIndex, attributeIndices, linkIndex, values: [total], timestampsUnixNano: [entry.timestamps[0] ?? 0n] });
+    return;
+  }
   if (merge === 'identity') {
     out.push({
       stackIndex,

@@ -145,6 +145,11 @@ export function splitRequest(
         }
       }
       if (current.length) chunks.push(current);
+      // Uneven sample counts can leave everything in one chunk: split by unit count to make progress.
+      if (chunks.length < 2) {
+        const half = Math.ceil(group.length / 2);
+        chunks.splice(0, chunks.length, group.slice(0, half), group.slice(half));
+      }
       for (const chunk of chunks) pack(chunk, assemble(chunk, request));
       return;
     }

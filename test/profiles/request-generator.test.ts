@@ -16,7 +16,7 @@ const SECOND = 1_000_000_000n;
 
 function aggregate(
   emissions: readonly (readonly GadgetRow[])[],
-  merge: 'per-fetch' | 'identity' = 'per-fetch',
+  merge: 'flush' | 'per-fetch' | 'identity' = 'flush',
   spec = PROFILE_CPU_SPEC,
 ): { request: ExportProfilesServiceRequest; counters: Counters } {
   const counters = new Counters();
@@ -123,15 +123,23 @@ describe('aggregate + generate over the example capture', () => {
     assert.equal(new Set(keys).size, keys.length);
   });
 
-  it('per-fetch samples carry one value and one timestamp; identity samples accumulate per fetch', () => {
+  it('sample shapes: flush merges per identity; per-fetch keeps fetches apart; identity appends per fetch', () => {
     const twice = [emissions[0] ?? [], emissions[0] ?? []];
+    const flush = aggregate(twice, 'flush').request;
+    assertConforms(flush);
+    const flushSamples = profiles(flush).flatMap((p) => p.samples);
     const perFetch = profiles(aggregate(twice, 'per-fetch').request).flatMap((p) => p.samples);
     const identity = profiles(aggregate(twice, 'identity').request).flatMap((p) => p.samples);
     assert.equal(perFetch.length, identity.length * 2);
+    assert.equal(flushSamples.length, identity.length);
     for (const s of perFetch) assert.equal(s.values.length, 1);
     for (const s of identity) {
       assert.equal(s.values.length, 2);
       assert.deepEqual(s.timestampsUnixNano, [T0, T0 + SECOND]);
+    }
+    for (const [i, s] of flushSamples.entries()) {
+      assert.deepEqual(s.timestampsUnixNano, [T0], 'stamped with the first fetch');
+      assert.equal(s.values[0], (identity[i]?.values ?? []).reduce((a, b) => a + b, 0n), 'the total of the fetches');
     }
   });
 
