@@ -1,0 +1,317 @@
+import * as grpc from '@grpc/grpc-js';
+import type { Counters } from '../../observability/counters.js';
+import type { Logger } from '../../observability/logger.js';
+import type { ProfileSpec } from '../profile-spec.js';
+import type { RowBatch, RowSource } from '../row-batch.js';
+import type { DataSource, GadgetInfo } from './gadget-api.js';
+import type { IgTlsOptions } from './ig-address.js';
+import type { GadgetStream, GadgetStreamEvent, IgGrpcClient, RunGadgetOptions } from './ig-grpc-client.js';
+import { createIgGrpcClient, IgStreamError } from './ig-grpc-client.js';
+import { instanceIdFromName } from './instance-id.js';
+import { profileSpecFromDataSource } from './profile-spec-from-gadget-info.js';
+import { eventFingerprint, REPLAY_HISTORY_EVENTS, ReplayFilter } from './replay-filter.js';
+
+/**
+ * A RowSource over IG's gRPC API: runs a gadget (or attaches to a headless instance) and yields
+ * one RowBatch per data event of every datasource that has a ProfileSpec. Survives daemon
+ * restarts and dropped connections: reconnects with exponential backoff and re-runs (or
+ * re-attaches), never yielding an emission twice.
+ *
+ * Counters: `grpc_events` (data events yielded as batches), `rows_read`, `grpc_fetches_lost`
+ * (events the daemon dropped: seq gaps), `grpc_reconnects` (connections lost and re-established
+ * or retried), `grpc_replayed_events_skipped` (attach replays of already yielded events).
+ */
+
+/** First reconnect delay. */
+export const RECONNECT_INITIAL_DELAY_MS = 500;
+/** Upper bound of the reconnect delay. */
+export const RECONNECT_MAX_DELAY_MS = 30_000;
+/** Growth of the delay per failed attempt. */
+export const RECONNECT_MULTIPLIER = 2;
+/** ± fraction of random jitter, so a fleet of sidecars does not reconnect in lockstep. */
+export const RECONNECT_JITTER = 0.2;
+
+export interface ReconnectOptions {
+  readonly initialDelayMs?: number;
+  readonly maxDelayMs?: number;
+  readonly multiplier?: number;
+  /** Consecutive failed attempts before giving up (default: never give up). */
+  readonly maxAttempts?: number;
+}
+
+export interface GrpcRowSourceOptions {
+  /** `unix:///var/run/ig/ig.socket` (default) or `tcp://HOST:PORT`. */
+  readonly address?: string;
+  readonly tls?: IgTlsOptions;
+  /** Run this gadget (exactly one of `run` and `attach`). */
+  readonly run?: Omit<RunGadgetOptions, 'decode'>;
+  /** Attach to this headless instance: 32-hex id or Helm instance name. */
+  readonly attach?: string;
+  readonly logger: Logger;
+  readonly counters: Counters;
+  /** Datasource → ProfileSpec; default profileSpecFromDataSource (the `profiles.*` annotations). */
+  readonly resolveSpec?: (info: GadgetInfo, ds: DataSource) => ProfileSpec | undefined;
+  readonly reconnect?: ReconnectOptions;
+  /** Passed to the client: how long stop() waits for the final flush. */
+  readonly stopTimeoutMs?: number;
+  /** Events remembered to recognise attach replays (default REPLAY_HISTORY_EVENTS). */
+  readonly replayHistoryEvents?: number;
+  /** Wall clock in UNIX nanoseconds (tests). */
+  readonly clock?: () => bigint;
+  /** A client to use instead of dialing `address` (tests, shared connections). */
+  readonly client?: IgGrpcClient;
+}
+
+/** Codes after which a stream that was running is worth re-establishing. */
+const RETRYABLE = new Set<grpc.status>([
+  grpc.status.UNAVAILABLE,
+  grpc.status.CANCELLED,
+  grpc.status.INTERNAL,
+  grpc.status.ABORTED,
+  grpc.status.RESOURCE_EXHAUSTED,
+  grpc.status.DEADLINE_EXCEEDED,
+]);
+
+function wallClockNano(): bigint {
+  return BigInt(Date.now()) * 1_000_000n;
+}
+
+/** Creates the source; nothing is dialed before batches() is iterated. */
+export function createGrpcRowSource(options: GrpcRowSourceOptions): RowSource {
+  if ((options.run === undefined) === (options.attach === undefined)) {
+    throw new Error(
+      'gRPC source: give exactly one of run (a gadget image) or attach (an instance id or name)',
+    );
+  }
+  const { logger, counters } = options;
+  const clock = options.clock ?? wallClockNano;
+  const resolveSpec = options.resolveSpec ?? profileSpecFromDataSource;
+  const client =
+    options.client ??
+    createIgGrpcClient({
+      ...(options.address !== undefined ? { address: options.address } : {}),
+      ...(options.tls !== undefined ? { tls: options.tls } : {}),
+      ...(options.stopTimeoutMs !== undefined ? { stopTimeoutMs: options.stopTimeoutMs } : {}),
+      logger,
+    });
+  const ownsClient = options.client === undefined;
+  const address = client.address;
+  const attachId = options.attach !== undefined ? instanceIdFromName(options.attach) : undefined;
+  const what =
+    options.run !== undefined
+      ? `gadget ${options.run.imageName}`
+      : `instance ${options.attach === attachId ? attachId : `${options.attach} (id ${attachId})`}`;
+  const reconnect = {
+    initialDelayMs: options.reconnect?.initialDelayMs ?? RECONNECT_INITIAL_DELAY_MS,
+    maxDelayMs: options.reconnect?.maxDelayMs ?? RECONNECT_MAX_DELAY_MS,
+    multiplier: options.reconnect?.multiplier ?? RECONNECT_MULTIPLIER,
+    maxAttempts: options.reconnect?.maxAttempts ?? Infinity,
+  };
+
+  let stopping = false;
+  let current: GadgetStream | undefined;
+  let wakeBackoff: (() => void) | undefined;
+  const ignoredLogged = new Set<string>();
+
+  async function* batches(): AsyncGenerator<RowBatch> {
+    const replay =
+      attachId !== undefined
+        ? new ReplayFilter<GadgetStreamEvent & { kind: 'data' }>(
+            options.replayHistoryEvents ?? REPLAY_HISTORY_EVENTS,
+          )
+        : undefined;
+    /** Previous window end per datasource name. */
+    const windowEnds = new Map<string, bigint>();
+    let everReceived = false;
+    let failedAttempts = 0;
+    let connectionLost = false;
+
+    try {
+      while (!stopping) {
+        const streamStart = clock();
+        const specs = new Map<DataSource, ProfileSpec | undefined>();
+        const specFor = (info: GadgetInfo, ds: DataSource): ProfileSpec | undefined => {
+          if (!specs.has(ds)) specs.set(ds, resolveSpec(info, ds));
+          return specs.get(ds);
+        };
+        let info: GadgetInfo | undefined;
+        // A re-run is a new gadget run: its first window starts with it, not with the old run.
+        if (options.run !== undefined) windowEnds.clear();
+
+        const stream =
+          options.run !== undefined
+            ? client.runGadget({ ...options.run, decode: (ds, i) => specFor(i, ds) !== undefined })
+            : client.attach(attachId!, { decode: (ds, i) => specFor(i, ds) !== undefined });
+        current = stream;
+        replay?.beginReplay();
+        let lastSeq = 0;
+
+        const toBatch = (ev: GadgetStreamEvent & { kind: 'data' }): RowBatch | undefined => {
+          const spec = info ? specFor(info, ev.datasource) : undefined;
+          if (!spec) return undefined;
+          const end = clock();
+          const fetch = spec.fetchIntervalNano ?? 0n;
+          let start = windowEnds.get(ev.datasource.name);
+          if (start === undefined) {
+            if (fetch > 0n) {
+              start = end - fetch;
+              // A run's first fetch cannot cover time before the run began.
+              if (options.run !== undefined && start < streamStart) start = streamStart;
+            } else start = streamStart;
+          }
+          if (start > end) start = end;
+          windowEnds.set(ev.datasource.name, end);
+          counters.add('grpc_events');
+          counters.add('rows_read', ev.rows.length);
+          return {
+            spec,
+            rows: ev.rows,
+            windowStartUnixNano: start,
+            windowEndUnixNano: end,
+            origin: `${address} ${ev.datasource.name} seq ${ev.seq}`,
+          };
+        };
+        const deliver = function* (
+          events: readonly (GadgetStreamEvent & { kind: 'data' })[],
+        ): Generator<RowBatch> {
+          for (const ev of events) {
+            replay?.remember(eventFingerprint(ev.datasource.id, ev.payload));
+            const batch = toBatch(ev);
+            if (batch) yield batch;
+          }
+        };
+        const settle = (decision: {
+          deliver: (GadgetStreamEvent & { kind: 'data' })[];
+          duplicates: number;
+          noOverlap?: boolean;
+        }) => {
+          if (decision.duplicates > 0) {
+            counters.add('grpc_replayed_events_skipped', decision.duplicates);
+            logger.info(`skipped ${decision.duplicates} replayed event(s) already delivered`, {
+              address,
+              what,
+            });
+          } else if (decision.noOverlap && connectionLost) {
+            logger.warn(
+              'the instance replay does not continue what was delivered before the reconnect ' +
+                '(instance restarted, or its ring buffer wrapped): events in between are lost',
+              { address, what },
+            );
+          }
+          return decision.deliver;
+        };
+
+        try {
+          for await (const ev of stream) {
+            if (!everReceived) logger.info(`connected to Inspektor Gadget at ${address}`, { what });
+            everReceived = true;
+            failedAttempts = 0;
+            switch (ev.kind) {
+              case 'info': {
+                info = ev.info;
+                for (const ds of info.dataSources) {
+                  if (specFor(info, ds) === undefined && !ignoredLogged.has(ds.name)) {
+                    ignoredLogged.add(ds.name);
+                    logger.info(
+                      `datasource "${ds.name}" has no profiles.stack-fields/profiles.value-field annotations; ignoring it`,
+                      { what },
+                    );
+                  }
+                }
+                break;
+              }
+              case 'log':
+                logger[ev.level](`gadget: ${ev.message}`, { what });
+                break;
+              case 'data': {
+                if (ev.seq > lastSeq + 1) {
+                  const lost = ev.seq - lastSeq - 1;
+                  counters.add('grpc_fetches_lost', lost);
+                  logger.warn(
+                    `the daemon dropped ${lost} event(s) (seq ${lastSeq + 1}..${ev.seq - 1}): its output buffer was full`,
+                    {
+                      address,
+                      what,
+                    },
+                  );
+                }
+                if (ev.seq > lastSeq) lastSeq = ev.seq;
+                const events = replay
+                  ? settle(replay.offer(eventFingerprint(ev.datasource.id, ev.payload), ev))
+                  : [ev];
+                yield* deliver(events);
+                break;
+              }
+              default: {
+                const never: never = ev;
+                void never;
+              }
+            }
+          }
+          if (replay) yield* deliver(settle(replay.flush()));
+          if (!stopping) logger.info('the gadget ended its stream', { address, what });
+          return;
+        } catch (err) {
+          if (replay) yield* deliver(settle(replay.flush()));
+          if (stopping) return;
+          if (!(err instanceof IgStreamError)) throw err;
+          if (!everReceived && failedAttempts === 0 && !connectionLost) {
+            // Unreachable at start: say so instead of retrying silently.
+            throw new Error(err.message, { cause: err });
+          }
+          const retryable =
+            RETRYABLE.has(err.code) || (err.code === grpc.status.UNKNOWN && err.receivedEvents > 0);
+          if (!retryable) throw err;
+          if (err.receivedEvents > 0 || !connectionLost) {
+            connectionLost = true;
+            counters.add('grpc_reconnects');
+            logger.warn(
+              `lost the stream (${grpc.status[err.code] ?? err.code} ${err.details}); reconnecting. ` +
+                (options.run !== undefined
+                  ? 'The gadget is run again: samples the daemon held for the lost run are lost.'
+                  : 'The instance keeps running; its replay is de-duplicated.'),
+              { address, what },
+            );
+          }
+          failedAttempts++;
+          if (failedAttempts > reconnect.maxAttempts) {
+            throw new Error(`gave up after ${reconnect.maxAttempts} reconnect attempt(s): ${err.message}`, {
+              cause: err,
+            });
+          }
+          const base = Math.min(
+            reconnect.maxDelayMs,
+            reconnect.initialDelayMs * reconnect.multiplier ** (failedAttempts - 1),
+          );
+          const delay = Math.max(0, Math.round(base * (1 + RECONNECT_JITTER * (2 * Math.random() - 1))));
+          logger.debug(`reconnect attempt ${failedAttempts} in ${delay} ms`, { address, what });
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, delay);
+            timer.unref();
+            wakeBackoff = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          wakeBackoff = undefined;
+        } finally {
+          current = undefined;
+        }
+      }
+    } finally {
+      current?.cancel();
+      if (ownsClient) client.close();
+    }
+  }
+
+  return {
+    batches,
+    stop: async () => {
+      stopping = true;
+      wakeBackoff?.();
+      // Run: the daemon stops the gadget and flushes (flush-on-stop), which batches() still yields.
+      // Attach: detaches; the headless instance keeps running in the daemon.
+      await current?.stop();
+    },
+  };
+}
