@@ -1,0 +1,178 @@
+import * as grpc from '@grpc/grpc-js';
+import type { ExporterConfig } from '../../config/exporter-config.js';
+import type { Logger } from '../../observability/logger.js';
+import { USER_AGENT } from '../../version.js';
+import type { ExportBatch } from '../export-batch.js';
+import type { ExportResponse } from '../export-response.js';
+import type { ExporterTransport } from '../exporter-transport.js';
+import { decodeExportResponse, successFromExportResponse } from './export-response-codec.js';
+import { classifyGrpcError } from './grpc-status-classifier.js';
+import { exporterConfigKey } from './config-key.js';
+import { hasTlsSettings, loadTlsFiles } from './tls-files.js';
+import type { OtlpTransportDeps } from './transport-deps.js';
+
+/** Full gRPC method name of OTLP profiles export (opentelemetry-proto v1.11.0). */
+export const OTLP_PROFILES_GRPC_METHOD =
+  '/opentelemetry.proto.collector.profiles.v1development.ProfilesService/Export';
+
+/**
+ * Response cap (OTLP: the client MUST cap responses; 4 MiB is the spec's example). Deliberately 1 KiB
+ * over 4 MiB, so our own "Received message larger than max (… vs 4195328)" can never be confused
+ * with a server refusing our *request* at the common 4 MiB (4194304) receive limit.
+ */
+const MAX_RESPONSE_BYTES = 4 * 1024 * 1024 + 1024;
+
+/** Lowest client send limit: the OTLP recommended 64 MiB request cap (the splitter stays far below). */
+const MIN_SEND_LIMIT_BYTES = 64 * 1024 * 1024;
+
+const identity = (value: Buffer): Buffer => value;
+
+/**
+ * OTLP/gRPC exporter transport: one unary `Export` call per send, with the batch's protobuf bytes as
+ * the message (no re-encoding). `config.endpoint` is `host:port` or `unix:/path`. TLS unless
+ * `config.insecure`; TLS files are read and checked here, so a misconfiguration throws at creation.
+ * Every send settles within `timeoutMs` (gRPC deadline) and never throws.
+ */
+export function createOtlpGrpcTransport(config: ExporterConfig, deps: OtlpTransportDeps): ExporterTransport {
+  const logger = deps.logger.child(`otlp-grpc/${config.name}`);
+  const target = grpcTarget(config);
+  const description = `otlp-grpc ${target}`;
+
+  let credentials: grpc.ChannelCredentials;
+  const options: grpc.ChannelOptions = {
+    'grpc.primary_user_agent': USER_AGENT,
+    'grpc.max_send_message_length': Math.max(MIN_SEND_LIMIT_BYTES, config.batch.maxRequestBytes),
+    'grpc.max_receive_message_length': MAX_RESPONSE_BYTES,
+  };
+  if (config.compression === 'gzip')
+    options['grpc.default_compression_algorithm'] = grpc.compressionAlgorithms.gzip;
+  if (config.insecure) {
+    if (hasTlsSettings(config.tls)) {
+      logger.warn('insecure is set: the tls.* settings of this exporter are ignored', {
+        exporter: config.name,
+      });
+    }
+    credentials = grpc.credentials.createInsecure();
+  } else {
+    const tls = loadTlsFiles(config.tls, config.name);
+    credentials = grpc.credentials.createSsl(tls.ca ?? null, tls.key ?? null, tls.cert ?? null);
+    if (tls.serverName) {
+      options['grpc.ssl_target_name_override'] = tls.serverName;
+      options['grpc.default_authority'] = tls.serverName;
+    }
+  }
+  const metadata = metadataOf(config);
+  const client = new grpc.Client(target, credentials, options);
+  let closed = false;
+
+  const send = (batch: ExportBatch, timeoutMs: number): Promise<ExportResponse> => {
+    if (closed)
+      return Promise.resolve({
+        status: 'failure',
+        error: new Error(`${description}: transport is shut down`),
+      });
+    const message = Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength);
+    // timeout 0 = no limit (OTLP: "0 SHOULD mean no limit").
+    const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : Infinity;
+    deps.counters.add('export_attempt_bytes', message.length, { exporter: config.name });
+    return new Promise<ExportResponse>((resolve) => {
+      const finish = (response: ExportResponse): void => {
+        deps.counters.add('export_attempts', 1, { exporter: config.name, outcome: response.status });
+        if (response.status !== 'success') {
+          logger.debug('export attempt failed', {
+            batch: batch.id,
+            status: response.status,
+            error: response.error.message,
+          });
+        }
+        resolve(response);
+      };
+      try {
+        client.makeUnaryRequest<Buffer, Buffer>(
+          OTLP_PROFILES_GRPC_METHOD,
+          identity,
+          identity,
+          message,
+          metadata.clone(),
+          { deadline },
+          (err, value) => {
+            if (err) {
+              const bin = err.metadata?.get('grpc-status-details-bin')[0];
+              finish(
+                classifyGrpcError(
+                  {
+                    code: err.code,
+                    details: err.details,
+                    ...(Buffer.isBuffer(bin) ? { statusDetails: bin } : {}),
+                  },
+                  { target: description, responseLimitBytes: MAX_RESPONSE_BYTES },
+                ),
+              );
+              return;
+            }
+            finish(decodeSuccess(value, batch, logger));
+          },
+        );
+      } catch (err) {
+        // grpc-js throws synchronously only for programming errors (e.g. a closed channel).
+        finish({
+          status: 'failure',
+          error: new Error(`${description}: ${err instanceof Error ? err.message : String(err)}`),
+        });
+      }
+    });
+  };
+
+  return {
+    description,
+    send,
+    shutdown: () => {
+      closed = true;
+      client.close();
+      return Promise.resolve();
+    },
+  };
+}
+
+/** `host:port` / `unix:/path`; tolerates a leftover `http(s)://` scheme or path from hand-built configs. */
+function grpcTarget(config: ExporterConfig): string {
+  const endpoint = config.endpoint?.trim();
+  if (!endpoint) {
+    throw new Error(
+      `${exporterConfigKey(config.name, 'endpoint')}: required for otlp-grpc (e.g. collector:4317)`,
+    );
+  }
+  const m = /^https?:\/\/([^/]+)\/?.*$/i.exec(endpoint);
+  return m?.[1] ?? endpoint;
+}
+
+function decodeSuccess(value: Buffer | undefined, batch: ExportBatch, logger: Logger): ExportResponse {
+  if (!value || value.length === 0) return { status: 'success' };
+  try {
+    return successFromExportResponse(decodeExportResponse(value));
+  } catch (err) {
+    // The server said OK: the data is delivered even if its response is garbage.
+    logger.warn('OK response is not an ExportProfilesServiceResponse; treated as full success', {
+      batch: batch.id,
+      error: err instanceof Error ? err.message : String(err),
+    });
+    return { status: 'success' };
+  }
+}
+
+/** config.headers as gRPC metadata; invalid names/values throw here, at start-up, without the value. */
+function metadataOf(config: ExporterConfig): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  for (const [name, value] of Object.entries(config.headers)) {
+    const key = name.trim().toLowerCase();
+    try {
+      // Binary headers ("-bin") carry base64 in configuration, bytes on the wire.
+      metadata.add(key, key.endsWith('-bin') ? Buffer.from(value, 'base64') : value);
+    } catch {
+      throw new Error(
+        `${exporterConfigKey(config.name, 'headers')}: header "${name}" is not valid gRPC metadata (lower-case letters, digits, "-_." in the name; printable ASCII in the value)`,
+      );
+    }
+  }
+  return metadata;
+}
