@@ -1,0 +1,146 @@
+/**
+ * Turns framed JSON texts into emissions (one IG fetch each): a `-o json`/`jsonpretty`/
+ * `kubectl gadget` array, a `logs` envelope, or consecutive element lines of one envelope `seq`
+ * (`logs.array-handling: elements`) grouped back together. Anything else is reported as malformed.
+ */
+import type { GadgetRow } from '../gadget-row.js';
+import type { FramedText } from './json-framer.js';
+import { isEnvelopeLike, readEnvelope, ENVELOPE_TYPE_DATA, ENVELOPE_TYPE_EMPTY } from './logs-envelope.js';
+import type { LogsEnvelope } from './logs-envelope.js';
+import { parseLosslessJson } from './lossless-json.js';
+import type { JsonValue } from './lossless-json.js';
+
+export interface Emission {
+  readonly rows: readonly GadgetRow[];
+  /** Where the emission starts in the input. */
+  readonly line: number;
+  readonly byte: number;
+  /** Set for `logs` envelopes (without `data`). */
+  readonly envelope?: Omit<LogsEnvelope, 'data'>;
+}
+
+export interface EmissionDecoderHooks {
+  /** A value that cannot be used; `arrayLike` when it looked like an array emission. */
+  malformed(line: number, byte: number, reason: string, arrayLike: boolean): void;
+  /** A top-level value was parsed and accepted. */
+  valueRead(): void;
+  /** Array elements that are not row objects (counted as read, then dropped). */
+  rowsNotObjects(count: number, line: number): void;
+  /** An envelope of another type (for example the gadget's own log messages): nothing to export. */
+  ignoredEnvelope(type: string, line: number): void;
+}
+
+export interface EmissionDecoder {
+  /** Emissions completed by this frame (a pending element group may complete first). */
+  decode(frame: FramedText): Emission[];
+  /** True while element lines of one `seq` are being collected. */
+  readonly hasPendingGroup: boolean;
+  /** Completes the pending element group (at end of input, or when the input went quiet). */
+  flush(): Emission[];
+}
+
+interface ElementGroup {
+  readonly key: string;
+  readonly rows: GadgetRow[];
+  readonly line: number;
+  readonly byte: number;
+  envelope: Omit<LogsEnvelope, 'data'>;
+}
+
+const isRow = (v: JsonValue | undefined): v is { [key: string]: JsonValue } =>
+  v !== null && v !== undefined && typeof v === 'object' && !Array.isArray(v);
+
+function typeName(v: JsonValue): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  return typeof v === 'bigint' ? 'number' : typeof v;
+}
+
+export function createEmissionDecoder(hooks: EmissionDecoderHooks): EmissionDecoder {
+  let group: ElementGroup | undefined;
+
+  const takeGroup = (): Emission[] => {
+    if (!group) return [];
+    const g = group;
+    group = undefined;
+    return [{ rows: g.rows, line: g.line, byte: g.byte, envelope: g.envelope }];
+  };
+  const rowsOf = (values: readonly JsonValue[], line: number): GadgetRow[] => {
+    let bad = 0;
+    for (const v of values) if (!isRow(v)) bad++;
+    if (bad === 0) return values as GadgetRow[];
+    hooks.rowsNotObjects(bad, line);
+    return values.filter(isRow);
+  };
+
+  return {
+    get hasPendingGroup() {
+      return group !== undefined;
+    },
+    flush: takeGroup,
+    decode(frame) {
+      let value: JsonValue;
+      try {
+        value = parseLosslessJson(frame.text);
+      } catch (err) {
+        const msg = err instanceof Error ? err.message : String(err);
+        const reason = frame.atEnd
+          ? `input ended in the middle of a value (truncated last line?): ${msg}`
+          : msg;
+        hooks.malformed(frame.line, frame.byte, reason, frame.text.trimStart().startsWith('['));
+        return [];
+      }
+      if (Array.isArray(value)) {
+        hooks.valueRead();
+        const out = takeGroup();
+        out.push({ rows: rowsOf(value, frame.line), line: frame.line, byte: frame.byte });
+        return out;
+      }
+      if (!isEnvelopeLike(value)) {
+        const shape = isRow(value) ? 'an object without a "type" field' : `a ${typeName(value)}`;
+        hooks.malformed(
+          frame.line,
+          frame.byte,
+          `expected a JSON array of rows (ig -o json) or a logs-operator envelope, got ${shape}`,
+          false,
+        );
+        return [];
+      }
+      const { data, ...envelope } = readEnvelope(value);
+      if (envelope.type === ENVELOPE_TYPE_EMPTY) {
+        hooks.valueRead();
+        const out = takeGroup();
+        out.push({ rows: [], line: frame.line, byte: frame.byte, envelope });
+        return out;
+      }
+      if (envelope.type !== ENVELOPE_TYPE_DATA) {
+        hooks.valueRead();
+        hooks.ignoredEnvelope(envelope.type, frame.line);
+        return [];
+      }
+      if (Array.isArray(data)) {
+        hooks.valueRead();
+        const out = takeGroup();
+        out.push({ rows: rowsOf(data, frame.line), line: frame.line, byte: frame.byte, envelope });
+        return out;
+      }
+      if (data === undefined) {
+        hooks.malformed(frame.line, frame.byte, `"${ENVELOPE_TYPE_DATA}" envelope without "data"`, false);
+        return [];
+      }
+      // One element per line (logs.array-handling: elements): group by seq + datasource + instance.
+      hooks.valueRead();
+      const key = `${String(envelope.seq)}\u0000${envelope.datasource ?? ''}\u0000${envelope.instanceId ?? ''}\u0000${envelope.gadget ?? ''}`;
+      const out = group && group.key === key ? [] : takeGroup();
+      if (!group) group = { key, rows: [], line: frame.line, byte: frame.byte, envelope };
+      else if (
+        envelope.timestampNano !== undefined &&
+        (group.envelope.timestampNano === undefined || envelope.timestampNano > group.envelope.timestampNano)
+      ) {
+        group.envelope = envelope; // the window ends with the group's last line
+      }
+      group.rows.push(...rowsOf([data], frame.line));
+      return out;
+    },
+  };
+}
