@@ -4,6 +4,7 @@ import { UsageError } from './cli-options.js';
 import type { CommandContext } from './command-context.js';
 import { demoCommand } from './demo-command.js';
 import { exportCommand } from './export-command.js';
+import { attachCommand, runCommand } from './run-command.js';
 import { validateCommand } from './validate-command.js';
 import { EXIT_FATAL, EXIT_USAGE } from './export-session.js';
 
@@ -14,6 +15,8 @@ Usage: ig-otel-profiles <command> [options]
 Commands:
   demo        replay the bundled profile_cpu capture into OTLP and pprof files and say how to look at them
   export      read IG JSON output (stdin, a file, or a command after --) and export it
+  run         run a gadget on IG's daemon over gRPC (or on every node with --k8s) and export it
+  attach      attach to a headless gadget instance and export it
   validate    check OTLP profile files against every profcheck conformance rule
   help        show this help (or: <command> --help)
   version     print the version
@@ -26,6 +29,8 @@ type Command = (argv: readonly string[], ctx: CommandContext) => Promise<number>
 
 const COMMANDS: Readonly<Record<string, Command>> = {
   export: exportCommand,
+  run: runCommand,
+  attach: attachCommand,
   demo: demoCommand,
   validate: validateCommand,
 };

@@ -1,4 +1,4 @@
-import type { DataSource, Field, GadgetInfo } from '../../src/gadget-bridge/grpc/gadget-api.js';
+import type { DataSource, Field, GadgetInfo, Param } from '../../src/gadget-bridge/grpc/gadget-api.js';
 import {
   DATASOURCE_FLAG_BIG_ENDIAN,
   DATASOURCE_TYPE_ARRAY,
@@ -305,6 +305,44 @@ export function statsDataSource(id: number): DataSource {
   };
 }
 
+function param(prefix: string, key: string, typeHint: string, defaultValue = '', alias = '', possibleValues: string[] = []): Param {
+  return {
+    key,
+    description: `${key} (test double)`,
+    defaultValue,
+    typeHint,
+    title: key,
+    alias,
+    tags: [],
+    valueHint: '',
+    possibleValues,
+    isMandatory: false,
+    prefix,
+    alternativeKey: '',
+  };
+}
+
+/** Parameters a gadget pod's daemon lists for profile_cpu (inspektor-gadget.md §1.3, §3.6). */
+export const PROFILE_CPU_PARAMS: readonly Param[] = [
+  param('operator.oci.ebpf.', 'map-fetch-interval', 'duration', '1000ms'),
+  param('operator.oci.ebpf.', 'map-fetch-count', 'int', '0'),
+  param('operator.oci.ebpf.', 'collect-ustack', 'bool', 'false'),
+  param('operator.oci.ebpf.', 'collect-build-id', 'bool', 'false'),
+  param('operator.oci.ebpf.', 'collect-otel-stack', 'bool', 'false'),
+  param('operator.oci.ebpf.', 'kernel-stacks-only', 'bool', 'false'),
+  param('operator.oci.ebpf.', 'user-stacks-only', 'bool', 'false'),
+  param('operator.oci.ebpf.', 'include-idle', 'bool', 'false'),
+  param('operator.oci.ebpf.', 'pid', 'uint32'),
+  param('operator.oci.ebpf.', 'comm', 'string'),
+  param('operator.ustack.', 'symbolizers', 'string', 'auto'),
+  param('operator.KubeManager.', 'namespace', 'string', '', 'n'),
+  param('operator.KubeManager.', 'all-namespaces', 'bool', 'false', 'A'),
+  param('operator.KubeManager.', 'podname', 'string'),
+  param('operator.KubeManager.', 'containername', 'string', '', 'c'),
+  param('operator.KubeManager.', 'selector', 'string', '', 'l'),
+  param('operator.filter.', 'filter', 'string', '', 'F'),
+];
+
 /** GadgetInfo of profile_cpu as the daemon sends it: datasources sorted by name, id = index. */
 export function profileCpuGadgetInfo(options: ProfileCpuLayoutOptions = {}): GadgetInfo {
   return {
@@ -313,7 +351,7 @@ export function profileCpuGadgetInfo(options: ProfileCpuLayoutOptions = {}): Gad
     dataSources: [profileCpuSamplesDataSource(0, options), statsDataSource(1)],
     annotations: {},
     metadata: new TextEncoder().encode(options.metadata ?? PROFILE_CPU_GADGET_YAML),
-    params: [],
+    params: [...PROFILE_CPU_PARAMS],
     id: '',
   };
 }

@@ -1,0 +1,115 @@
+import type { DataSource, GadgetInfo } from '../gadget-bridge/grpc/gadget-api.js';
+import { createGrpcRowSource } from '../gadget-bridge/grpc/grpc-row-source.js';
+import { createIgGrpcClient } from '../gadget-bridge/grpc/ig-grpc-client.js';
+import { createKubernetesGadgetFanout } from '../gadget-bridge/k8s/gadget-pod-fanout.js';
+import type { GadgetPodTarget } from '../gadget-bridge/k8s/gadget-pod-fanout.js';
+import { DEFAULT_GADGET_NAMESPACE, noGadgetPodsMessage } from '../gadget-bridge/k8s/gadget-pod-discovery.js';
+import { loadKubeConfig } from '../gadget-bridge/k8s/kube-config.js';
+import type { ProfileSpec } from '../gadget-bridge/profile-spec.js';
+import type { RowBatch, RowSource } from '../gadget-bridge/row-batch.js';
+import type { Counters } from '../observability/counters.js';
+import type { Logger } from '../observability/logger.js';
+import { booleanFlagPredicate, resolveGadgetParams, tokenizeGadgetFlags } from './gadget-params.js';
+
+/**
+ * Cluster-wide mode, like `kubectl gadget`: every gadget pod (namespace `gadget`, label
+ * `k8s-app=gadget`) is reached through the API server's port-forward, the gadget runs on all of
+ * them at once, and their batches merge into one source. Pods may come and go.
+ */
+
+export const K8S_HELP = `Kubernetes (like kubectl gadget; the default when run as kubectl otel-profiles):
+      --k8s                   reach every node's gadget pod through the Kubernetes API server
+      --kubeconfig FILE       kubeconfig (default: $KUBECONFIG, ~/.kube/config, or the in-cluster service account)
+      --context NAME          kubeconfig context
+      --gadget-namespace NS   where IG runs (default gadget)
+      --node NAME             only the gadget pod on this node`;
+
+export interface K8sRowSourceOptions {
+  readonly values: Readonly<Record<string, unknown>>;
+  readonly image?: string;
+  readonly attach?: string;
+  readonly gadgetTokens: readonly string[];
+  readonly timeoutNs?: bigint;
+  readonly resolveSpec: (info: GadgetInfo, ds: DataSource) => ProfileSpec | undefined;
+  readonly logger: Logger;
+  readonly counters: Counters;
+}
+
+/** A source whose real source is created on first iteration (after an async preparation). */
+function deferredSource(prepare: () => Promise<RowSource>): RowSource {
+  let inner: Promise<RowSource> | undefined;
+  let stopped = false;
+  return {
+    async *batches(): AsyncGenerator<RowBatch> {
+      inner ??= prepare();
+      const source = await inner;
+      if (stopped) await source.stop();
+      yield* source.batches();
+    },
+    async stop(): Promise<void> {
+      stopped = true;
+      if (inner) await (await inner).stop();
+    },
+  };
+}
+
+export function createK8sRowSource(options: K8sRowSourceOptions): RowSource {
+  const { values, logger, counters } = options;
+  const namespace = (values['gadget-namespace'] as string | undefined) ?? DEFAULT_GADGET_NAMESPACE;
+  const nodeName = values.node as string | undefined;
+  return deferredSource(async () => {
+    const kube = loadKubeConfig({
+      ...(values.kubeconfig !== undefined ? { kubeconfigPath: values.kubeconfig as string } : {}),
+      ...(values.context !== undefined ? { context: values.context as string } : {}),
+    });
+    logger.info(`using ${kube.description}`);
+    // Gadget flags resolve once, against the first pod's parameter list; every pod runs the same gadget.
+    let params: Promise<Record<string, string>> | undefined;
+    const paramsFrom = (address: string): Promise<Record<string, string>> => {
+      params ??= (async () => {
+        const client = createIgGrpcClient({ address });
+        try {
+          const info = await client.getGadgetInfo(options.image ?? '');
+          return resolveGadgetParams(tokenizeGadgetFlags(options.gadgetTokens, booleanFlagPredicate(info)), info);
+        } finally {
+          client.close();
+        }
+      })();
+      return params;
+    };
+    const createSource = (target: GadgetPodTarget): RowSource => {
+      const log = logger.child(target.nodeName || target.podName);
+      if (options.attach !== undefined) {
+        return createGrpcRowSource({ address: target.address, attach: options.attach, resolveSpec: options.resolveSpec, logger: log, counters });
+      }
+      return deferredSource(async () =>
+        createGrpcRowSource({
+          address: target.address,
+          run: {
+            imageName: options.image ?? '',
+            paramValues: await paramsFrom(target.address),
+            ...(options.timeoutNs !== undefined ? { timeoutNs: options.timeoutNs } : {}),
+          },
+          resolveSpec: options.resolveSpec,
+          logger: log,
+          counters,
+        }),
+      );
+    };
+    const fanout = createKubernetesGadgetFanout({
+      kubeConfig: kube.kubeConfig,
+      namespace,
+      ...(nodeName !== undefined ? { nodeName } : {}),
+      createSource,
+      logger,
+      counters,
+    });
+    const pods = await fanout.start();
+    if (pods.length === 0) {
+      await fanout.stop();
+      throw new Error(noGadgetPodsMessage(namespace, nodeName));
+    }
+    logger.info(`running on ${pods.length} gadget pod(s): ${pods.map((p) => `${p.podName}@${p.nodeName}`).join(', ')}`);
+    return fanout;
+  });
+}
