@@ -12,10 +12,8 @@ import * as https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { gunzipSync, inflateSync } from 'node:zlib';
 import type { ExportProfilesServiceResponse } from '../../src/profiles/otlp-model.js';
-import {
-  encodeExportResponse,
-  encodeExportResponseJson,
-} from '../../src/exporter/transport/export-response-codec.js';
+import { encodeExportResponse } from '../../src/profiles/encoding/decode-request.js';
+import { toOtlpJsonResponse } from '../../src/profiles/encoding/otlp-json.js';
 import { encodeRpcStatus } from '../../src/exporter/transport/rpc-status.js';
 
 export const OTLP_PROFILES_GRPC_PATH =
@@ -577,7 +575,7 @@ export function startHttpOtlpServer(options: OtlpTestServerOptions = {}): Promis
       headers['content-type'] = r.contentType ?? 'text/plain';
     } else if (statusCode >= 200 && statusCode < 300) {
       body = json
-        ? Buffer.from(encodeExportResponseJson(responseModel(r)))
+        ? Buffer.from(toOtlpJsonResponse(responseModel(r)))
         : Buffer.from(encodeExportResponse(responseModel(r)));
       headers['content-type'] = json ? 'application/json' : 'application/x-protobuf';
     } else {

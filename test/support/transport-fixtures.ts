@@ -5,10 +5,10 @@
  */
 import type { ExporterConfig } from '../../src/config/exporter-config.js';
 import type { ExportBatch } from '../../src/exporter/export-batch.js';
-import { loadProtoRoot } from '../../src/exporter/transport/proto-root.js';
+import { getProfilesProtoRoot } from '../../src/profiles/encoding/proto-schema.js';
 import type { ExportProfilesServiceRequest } from '../../src/profiles/otlp-model.js';
 
-const root = loadProtoRoot(['opentelemetry/proto/collector/profiles/v1development/profiles_service.proto']);
+const root = getProfilesProtoRoot();
 const RequestType = root.lookupType(
   'opentelemetry.proto.collector.profiles.v1development.ExportProfilesServiceRequest',
 );

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { loadProtoRoot } from '../../src/exporter/transport/proto-root.js';
+import { getProfilesProtoRoot } from '../../src/profiles/encoding/proto-schema.js';
 import {
   RETRY_INFO_TYPE_URL,
   decodeRpcStatus,
@@ -8,7 +8,7 @@ import {
 } from '../../src/exporter/transport/rpc-status.js';
 
 // Encodes Status/RetryInfo from plain objects, independently of encodeRpcStatus.
-const root = loadProtoRoot(['google/rpc/status.proto']);
+const root = getProfilesProtoRoot();
 const StatusType = root.lookupType('google.rpc.Status');
 const RetryInfoType = root.lookupType('google.rpc.RetryInfo');
 const BadRequestType = root.lookupType('google.rpc.BadRequest');

@@ -8,11 +8,9 @@ import { toOtlpJson } from '../../profiles/encoding/otlp-json.js';
 import type { ExportBatch } from '../export-batch.js';
 import type { ExportResponse } from '../export-response.js';
 import type { ExporterTransport } from '../exporter-transport.js';
-import {
-  decodeExportResponse,
-  decodeExportResponseJson,
-  successFromExportResponse,
-} from './export-response-codec.js';
+import { decodeExportResponse } from '../../profiles/encoding/decode-request.js';
+import { fromOtlpJsonResponse } from '../../profiles/encoding/otlp-json.js';
+import { successFromExportResponse } from './partial-success.js';
 import { classifyHttpErrorResponse, classifyHttpNetworkError } from './http-status-classifier.js';
 import { exporterConfigKey } from './config-key.js';
 import { hasTlsSettings, loadTlsFiles } from './tls-files.js';
@@ -207,7 +205,7 @@ export function createOtlpHttpTransport(config: ExporterConfig, deps: OtlpTransp
     if (payload.length === 0) return { status: 'success' };
     try {
       const decoded = (type ?? '').toLowerCase().includes('json')
-        ? decodeExportResponseJson(payload.toString('utf8'))
+        ? fromOtlpJsonResponse(payload.toString('utf8'))
         : decodeExportResponse(payload);
       return successFromExportResponse(decoded);
     } catch (err) {

@@ -1,4 +1,4 @@
-import { loadProtoRoot } from './proto-root.js';
+import { retryInfoType, rpcStatusType } from '../../profiles/encoding/proto-schema.js';
 
 /** Any.type_url of google.rpc.RetryInfo, the throttling hint OTLP servers attach to errors. */
 export const RETRY_INFO_TYPE_URL = 'type.googleapis.com/google.rpc.RetryInfo';
@@ -28,9 +28,8 @@ interface RawRetryInfo {
   retryDelay?: { seconds?: string; nanos?: number };
 }
 
-const root = loadProtoRoot(['google/rpc/status.proto']);
-const StatusType = root.lookupType('google.rpc.Status');
-const RetryInfoType = root.lookupType('google.rpc.RetryInfo');
+const StatusType = rpcStatusType();
+const RetryInfoType = retryInfoType();
 
 /**
  * Decodes `google.rpc.Status` bytes. Throws (protobufjs' error) when the bytes are not a valid Status;

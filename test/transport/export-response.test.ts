@@ -1,12 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  decodeExportResponse,
-  decodeExportResponseJson,
-  encodeExportResponse,
-  encodeExportResponseJson,
-  successFromExportResponse,
-} from '../../src/exporter/transport/export-response-codec.js';
+import { decodeExportResponse, encodeExportResponse } from '../../src/profiles/encoding/decode-request.js';
+import { fromOtlpJsonResponse as decodeExportResponseJson, toOtlpJsonResponse as encodeExportResponseJson } from '../../src/profiles/encoding/otlp-json.js';
+import { successFromExportResponse } from '../../src/exporter/transport/partial-success.js';
 
 describe('ExportProfilesServiceResponse protobuf', () => {
   it('decodes partial_success written by hand (field 1 { rejected_profiles=1: 3, error_message=2: "x" })', () => {
