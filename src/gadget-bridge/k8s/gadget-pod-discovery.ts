@@ -1,0 +1,381 @@
+/**
+ * Finds Inspektor Gadget's daemon pods the way `kubectl gadget` does (namespace `gadget`, label
+ * `k8s-app=gadget`, optionally one node) and keeps the set current with a list + watch loop:
+ * resourceVersion carried from the list into the watch and advanced by every event and bookmark,
+ * a re-watch when the server ends the stream (its timeoutSeconds), and a re-list (diffed against
+ * what we know) when the resourceVersion has expired (410 Gone, as an ERROR event or HTTP status).
+ * Only running and ready pods count: a gadget pod whose daemon is not serving is not a target.
+ */
+import { CoreV1Api, Watch } from '@kubernetes/client-node';
+import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
+import type { Logger } from '../../observability/logger.js';
+import { silentLogger } from '../../observability/logger.js';
+import type { Counters } from '../../observability/counters.js';
+
+/** IG's namespace (`kubectl gadget --gadget-namespace`). */
+export const DEFAULT_GADGET_NAMESPACE = 'gadget';
+/** Label of IG's DaemonSet pods. */
+export const DEFAULT_GADGET_LABEL_SELECTOR = 'k8s-app=gadget';
+/** Asked of the server per watch request; it ends the stream then and we re-watch. */
+export const WATCH_TIMEOUT_SECONDS = 300;
+/** Backoff between failed watch/list attempts: initial, doubled up to the max. */
+export const WATCH_RETRY_INITIAL_MS = 250;
+export const WATCH_RETRY_MAX_MS = 15_000;
+/**
+ * Grace beyond timeoutSeconds before a silent watch is presumed dead (a connection lost without a
+ * FIN never ends by itself; client-node's Watch has no timeout of its own).
+ */
+export const WATCH_STALL_GRACE_SECONDS = 30;
+/** A watch that lasted at least this long counts as healthy and resets the backoff. */
+const WATCH_HEALTHY_MS = 2_000;
+
+/** One ready gadget daemon pod. */
+export interface GadgetPod {
+  readonly namespace: string;
+  readonly podName: string;
+  readonly nodeName: string;
+  readonly uid: string;
+}
+
+/** Why a pod stopped being a target. */
+export type GadgetPodRemovalReason = 'deleted' | 'not-ready' | 'gone-on-relist' | 'replaced';
+
+export type GadgetPodEvent =
+  | { readonly type: 'added'; readonly pod: GadgetPod }
+  | { readonly type: 'removed'; readonly pod: GadgetPod; readonly reason: GadgetPodRemovalReason };
+
+export interface GadgetPodDiscoveryOptions {
+  readonly kubeConfig: KubeConfig;
+  /** Default DEFAULT_GADGET_NAMESPACE. */
+  readonly namespace?: string;
+  /** Default DEFAULT_GADGET_LABEL_SELECTOR. */
+  readonly labelSelector?: string;
+  /** Only the gadget pod on this node (`--node`), via `fieldSelector=spec.nodeName=…`. */
+  readonly nodeName?: string;
+  readonly logger?: Logger;
+  readonly counters?: Counters;
+  /** Default WATCH_TIMEOUT_SECONDS. */
+  readonly watchTimeoutSeconds?: number;
+}
+
+export interface GadgetPodDiscovery {
+  /**
+   * Lists the pods, reports each ready one as `added` (synchronously, before resolving), then
+   * watches and reports changes. Resolves with the initial ready pods; rejects when the first
+   * list fails (API server unreachable, RBAC), with the namespace and the fix in the message.
+   */
+  start(onEvent: (event: GadgetPodEvent) => void): Promise<readonly GadgetPod[]>;
+  /** The ready pods known now. */
+  pods(): readonly GadgetPod[];
+  /** Ends the watch; no event is reported after it resolves. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The message for "nothing to connect to", as kubectl-gadget users know it:
+ * `no gadget pods found in namespace gadget: is Inspektor Gadget deployed? (kubectl gadget deploy)`.
+ */
+export function noGadgetPodsMessage(namespace: string = DEFAULT_GADGET_NAMESPACE, nodeName?: string): string {
+  const where = nodeName ? `namespace ${namespace} on node ${nodeName}` : `namespace ${namespace}`;
+  return `no gadget pods found in ${where}: is Inspektor Gadget deployed? (kubectl gadget deploy)`;
+}
+
+/** Running, Ready=True and not terminating. */
+export function isGadgetPodReady(pod: V1Pod): boolean {
+  if (pod.metadata?.deletionTimestamp) return false;
+  if (pod.status?.phase !== 'Running') return false;
+  return (pod.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+}
+
+function toGadgetPod(pod: V1Pod, fallbackNamespace: string): GadgetPod | undefined {
+  const name = pod.metadata?.name;
+  if (!name) return undefined;
+  return {
+    namespace: pod.metadata?.namespace ?? fallbackNamespace,
+    podName: name,
+    nodeName: pod.spec?.nodeName ?? '',
+    uid: pod.metadata?.uid ?? '',
+  };
+}
+
+function errorText(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return typeof code === 'number' ? `HTTP ${code}: ${firstLine(err.message)}` : err.message;
+  }
+  return String(err);
+}
+
+function firstLine(s: string): string {
+  const i = s.indexOf('\n');
+  return i === -1 ? s : s.slice(0, i);
+}
+
+function httpStatusOf(err: unknown): number | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const e = err as { code?: unknown; statusCode?: unknown };
+  if (typeof e.code === 'number') return e.code; // client-node ApiException
+  if (typeof e.statusCode === 'number') return e.statusCode; // client-node Watch
+  return undefined;
+}
+
+type WatchOutcome =
+  | { readonly kind: 'ended'; readonly events: number }
+  | { readonly kind: 'gone' }
+  | { readonly kind: 'failed'; readonly error: unknown };
+
+/** Lists and watches gadget pods; see the module comment. */
+export function createGadgetPodDiscovery(options: GadgetPodDiscoveryOptions): GadgetPodDiscovery {
+  const namespace = options.namespace ?? DEFAULT_GADGET_NAMESPACE;
+  const labelSelector = options.labelSelector ?? DEFAULT_GADGET_LABEL_SELECTOR;
+  const fieldSelector = options.nodeName ? `spec.nodeName=${options.nodeName}` : undefined;
+  const logger = (options.logger ?? silentLogger).child('k8s-discovery');
+  const counters = options.counters;
+  const watchTimeoutSeconds = options.watchTimeoutSeconds ?? WATCH_TIMEOUT_SECONDS;
+  const api = options.kubeConfig.makeApiClient(CoreV1Api);
+  const watcher = new Watch(options.kubeConfig);
+
+  const known = new Map<string, GadgetPod>(); // by pod name
+  let onEvent: (event: GadgetPodEvent) => void = () => undefined;
+  let resourceVersion = '';
+  let stopped = false;
+  let started = false;
+  let loop: Promise<void> | undefined;
+  let abortWatch: (() => void) | undefined;
+  let wakeSleep: (() => void) | undefined;
+
+  const report = (event: GadgetPodEvent): void => {
+    if (stopped) return;
+    try {
+      onEvent(event);
+    } catch (err) {
+      logger.error('gadget pod event handler threw', { pod: event.pod.podName, error: errorText(err) });
+    }
+  };
+
+  const remove = (name: string, reason: GadgetPodRemovalReason): void => {
+    const pod = known.get(name);
+    if (!pod) return;
+    known.delete(name);
+    logger.info('gadget pod removed', { pod: pod.podName, node: pod.nodeName, reason });
+    report({ type: 'removed', pod, reason });
+  };
+
+  /** Applies the current state of one pod object. */
+  const upsert = (obj: V1Pod): void => {
+    const pod = toGadgetPod(obj, namespace);
+    if (!pod) return;
+    // The server filters by node already; this guards against servers that ignore fieldSelector.
+    if (options.nodeName && pod.nodeName !== options.nodeName) return;
+    const ready = isGadgetPodReady(obj);
+    const prev = known.get(pod.podName);
+    if (prev && prev.uid !== pod.uid) remove(pod.podName, 'replaced');
+    else if (prev && !ready) remove(pod.podName, 'not-ready');
+    if (ready && !known.has(pod.podName)) {
+      known.set(pod.podName, pod);
+      logger.info('gadget pod ready', { pod: pod.podName, node: pod.nodeName });
+      report({ type: 'added', pod });
+    }
+  };
+
+  const list = async (): Promise<void> => {
+    const res = await api.listNamespacedPod({
+      namespace,
+      labelSelector,
+      ...(fieldSelector ? { fieldSelector } : {}),
+    });
+    if (stopped) return;
+    resourceVersion = res.metadata?.resourceVersion ?? '';
+    const seen = new Set<string>();
+    for (const obj of res.items) {
+      const name = obj.metadata?.name;
+      if (name) seen.add(name);
+    }
+    // Removals first, so a replaced pod's source stops before its successor starts.
+    for (const name of [...known.keys()]) if (!seen.has(name)) remove(name, 'gone-on-relist');
+    for (const obj of res.items) upsert(obj);
+  };
+
+  const watchOnce = (): Promise<WatchOutcome> =>
+    new Promise<WatchOutcome>((resolve) => {
+      let events = 0;
+      let gone = false;
+      let settled = false;
+      const finish = (outcome: WatchOutcome): void => {
+        if (settled) return;
+        settled = true;
+        abortWatch = undefined;
+        clearTimeout(stallTimer);
+        resolve(outcome);
+      };
+      // The open watch connection keeps the process alive; this timer only guards it.
+      const stallTimer = setTimeout(
+        () => {
+          controller?.abort();
+          finish({
+            kind: 'failed',
+            error: new Error(`watch stalled: no end after ${watchTimeoutSeconds} s`),
+          });
+        },
+        (watchTimeoutSeconds + WATCH_STALL_GRACE_SECONDS) * 1000,
+      );
+      stallTimer.unref();
+      const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`;
+      const query: Record<string, string | number | boolean> = {
+        labelSelector,
+        allowWatchBookmarks: true,
+        timeoutSeconds: watchTimeoutSeconds,
+      };
+      if (fieldSelector) query.fieldSelector = fieldSelector;
+      if (resourceVersion) query.resourceVersion = resourceVersion;
+      let controller: AbortController | undefined;
+      abortWatch = () => {
+        controller?.abort();
+        finish({ kind: 'ended', events });
+      };
+      watcher
+        .watch(
+          path,
+          query,
+          (type: string, obj: unknown) => {
+            if (stopped || settled) return;
+            events++;
+            const o = obj as V1Pod & { code?: number; message?: string };
+            if (type === 'ERROR') {
+              if (o.code === 410) {
+                gone = true;
+                logger.info('watch resourceVersion expired (410 Gone); re-listing', { resourceVersion });
+              } else {
+                logger.warn('watch reported an error', { code: o.code, message: o.message });
+              }
+              controller?.abort();
+              finish(
+                gone
+                  ? { kind: 'gone' }
+                  : { kind: 'failed', error: new Error(o.message ?? 'watch ERROR event') },
+              );
+              return;
+            }
+            const rv = o.metadata?.resourceVersion;
+            if (rv) resourceVersion = rv;
+            if (type === 'BOOKMARK') return;
+            if (type === 'DELETED') {
+              const name = o.metadata?.name;
+              const prev = name ? known.get(name) : undefined;
+              if (name && prev && (!o.metadata?.uid || prev.uid === o.metadata.uid)) remove(name, 'deleted');
+              return;
+            }
+            upsert(o);
+          },
+          (err: unknown) => {
+            if (stopped) return finish({ kind: 'ended', events });
+            if (err && httpStatusOf(err) === 410) return finish({ kind: 'gone' });
+            // node-fetch reports the server ending the stream as a premature-close error at times.
+            if (err && !(err instanceof Error && /premature close|aborted/i.test(err.message))) {
+              return finish({ kind: 'failed', error: err });
+            }
+            finish({ kind: 'ended', events });
+          },
+        )
+        .then(
+          (c: AbortController) => {
+            controller = c;
+            if (settled || stopped) c.abort();
+          },
+          (err: unknown) => finish({ kind: 'failed', error: err }),
+        );
+    });
+
+  // Ref'd on purpose: while no pod exists this wait is what keeps the exporter watching.
+  const sleep = (ms: number): Promise<void> =>
+    new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        wakeSleep = undefined;
+        resolve();
+      }, ms);
+      wakeSleep = () => {
+        clearTimeout(t);
+        wakeSleep = undefined;
+        resolve();
+      };
+    });
+
+  const run = async (): Promise<void> => {
+    let failures = 0;
+    let needList = false;
+    while (!stopped) {
+      if (failures > 0)
+        await sleep(Math.min(WATCH_RETRY_INITIAL_MS * 2 ** (failures - 1), WATCH_RETRY_MAX_MS));
+      if (stopped) return;
+      if (needList) {
+        try {
+          await list();
+          needList = false;
+          counters?.add('k8s_pod_relists');
+        } catch (err) {
+          failures++;
+          logger.warn('re-listing gadget pods failed; retrying', {
+            namespace,
+            error: errorText(err),
+            attempt: failures,
+          });
+          continue;
+        }
+      }
+      const began = Date.now();
+      const outcome = await watchOnce();
+      if (stopped) return;
+      switch (outcome.kind) {
+        case 'gone':
+          needList = true;
+          failures = 0;
+          break;
+        case 'failed':
+          failures++;
+          counters?.add('k8s_watch_errors');
+          logger.warn('watching gadget pods failed; retrying', {
+            namespace,
+            error: errorText(outcome.error),
+            attempt: failures,
+          });
+          break;
+        case 'ended':
+          // A healthy stream ended by the server (timeoutSeconds): resume at once from resourceVersion.
+          failures = outcome.events > 0 || Date.now() - began >= WATCH_HEALTHY_MS ? 0 : failures + 1;
+          break;
+      }
+    }
+  };
+
+  return {
+    async start(handler) {
+      if (started) throw new Error('gadget pod discovery already started');
+      started = true;
+      onEvent = handler;
+      try {
+        await list();
+      } catch (err) {
+        const status = httpStatusOf(err);
+        const hint =
+          status === 401 || status === 403
+            ? `; the identity in the kubeconfig needs "list" and "watch" on pods in namespace ${namespace}`
+            : '; check that the API server in the kubeconfig is reachable';
+        throw new Error(
+          `cannot list gadget pods in namespace ${namespace} (labels ${labelSelector}): ${errorText(err)}${hint}`,
+        );
+      }
+      const initial = [...known.values()];
+      if (!stopped) loop = run();
+      return initial;
+    },
+    pods() {
+      return [...known.values()];
+    },
+    async stop() {
+      stopped = true;
+      abortWatch?.();
+      wakeSleep?.();
+      await loop;
+    },
+  };
+}
