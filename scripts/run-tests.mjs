@@ -23,7 +23,10 @@ const files = findTests(join(root, 'test'))
   .filter((f) => filters.length === 0 || filters.some((p) => f.includes(p)))
   .sort();
 if (files.length === 0) {
-  console.error('run-tests: no *.test.ts file found under test/' + (filters.length ? ` matching ${filters.join(', ')}` : ''));
+  console.error(
+    'run-tests: no *.test.ts file found under test/' +
+      (filters.length ? ` matching ${filters.join(', ')}` : ''),
+  );
   process.exit(1);
 }
 console.log(`run-tests: ${files.length} test files`);

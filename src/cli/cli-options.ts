@@ -58,13 +58,22 @@ export function parseCommand<T extends NonNullable<ParseArgsConfig['options']>>(
   argv: readonly string[],
   own: T,
   allowPositionals: boolean,
-): { values: Record<string, string | boolean | string[] | undefined>; positionals: string[]; rest: string[] } {
+): {
+  values: Record<string, string | boolean | string[] | undefined>;
+  positionals: string[];
+  rest: string[];
+} {
   const dashDash = argv.indexOf('--');
   const head = dashDash === -1 ? [...argv] : argv.slice(0, dashDash);
   const rest = dashDash === -1 ? [] : argv.slice(dashDash + 1);
   try {
-    const parsed = parseArgs({ args: head, options: { ...COMMON_OPTIONS, ...own }, allowPositionals, strict: true });
-    return { values: parsed.values as Record<string, string | boolean | string[] | undefined>, positionals: parsed.positionals, rest };
+    const parsed = parseArgs({
+      args: head,
+      options: { ...COMMON_OPTIONS, ...own },
+      allowPositionals,
+      strict: true,
+    });
+    return { values: parsed.values, positionals: parsed.positionals, rest };
   } catch (err) {
     throw new UsageError(err instanceof Error ? err.message : String(err));
   }
@@ -74,7 +83,15 @@ export function parseCommand<T extends NonNullable<ParseArgsConfig['options']>>(
 export function parseDurationMs(value: string, flag: string): number {
   const trimmed = value.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed);
-  const units: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  const units: Record<string, number> = {
+    ns: 1e-6,
+    us: 1e-3,
+    µs: 1e-3,
+    ms: 1,
+    s: 1000,
+    m: 60_000,
+    h: 3_600_000,
+  };
   let total = 0;
   let rest = trimmed;
   const part = /^(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/;

@@ -32,17 +32,24 @@ export interface SessionParts {
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 
-export function loadCommandConfig(ctx: CommandContext, values: Values, extraSet: readonly string[] = []): { config: LoadedConfig; logger: Logger } {
+export function loadCommandConfig(
+  ctx: CommandContext,
+  values: Values,
+  extraSet: readonly string[] = [],
+): { config: LoadedConfig; logger: Logger } {
   const levelFlag = values['log-level'] as string | undefined;
   const level: LogLevel | undefined = levelFlag !== undefined ? parseLogLevel(levelFlag) : undefined;
-  if (levelFlag !== undefined && level === undefined) throw new UsageError(`--log-level ${levelFlag}: expected error, warn, info or debug`);
+  if (levelFlag !== undefined && level === undefined)
+    throw new UsageError(`--log-level ${levelFlag}: expected error, warn, info or debug`);
   const bootLogger = createLogger({ level: level ?? 'info', write: ctx.stderr });
   const config = loadConfig({
     ...(values.config !== undefined ? { configFile: values.config as string } : {}),
     env: ctx.env,
     logger: bootLogger,
     flags: {
-      ...(values['otel-profiles-exporter'] !== undefined ? { exporterSelection: values['otel-profiles-exporter'] as string } : {}),
+      ...(values['otel-profiles-exporter'] !== undefined
+        ? { exporterSelection: values['otel-profiles-exporter'] as string }
+        : {}),
       set: [...extraSet, ...((values.set as string[] | undefined) ?? [])],
       ...(values.endpoint !== undefined ? { endpoint: values.endpoint as string } : {}),
       ...(values.protocol !== undefined ? { protocol: values.protocol as string } : {}),
@@ -88,7 +95,10 @@ export async function openSession(
       exporters: Object.fromEntries(result.reports),
       ...(result.sourceError ? { error: result.sourceError.message } : {}),
     };
-    writeFileSync(reportPath, JSON.stringify(json, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2) + '\n');
+    writeFileSync(
+      reportPath,
+      JSON.stringify(json, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2) + '\n',
+    );
   }
   return result.exitCode;
 }

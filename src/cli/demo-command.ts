@@ -26,7 +26,11 @@ summary. Then validates what it wrote and tells you how to look at it.
 ${COMMON_HELP}`;
 
 export async function demoCommand(argv: readonly string[], ctx: CommandContext): Promise<number> {
-  const { values, positionals } = parseCommand(argv, { out: { type: 'string' }, input: { type: 'string' } }, false);
+  const { values, positionals } = parseCommand(
+    argv,
+    { out: { type: 'string' }, input: { type: 'string' } },
+    false,
+  );
   if (values.help) {
     ctx.stdout(DEMO_HELP + '\n');
     return 0;
@@ -44,7 +48,7 @@ export async function demoCommand(argv: readonly string[], ctx: CommandContext):
   const prefix = 'operator.otel-profiles.exporters';
   const exitCode = await openSession(
     ctx,
-    { ...values, 'otel-profiles-exporter': (values['otel-profiles-exporter'] as string | undefined) ?? 'otlp-file,pprof,summary' },
+    { ...values, 'otel-profiles-exporter': values['otel-profiles-exporter'] ?? 'otlp-file,pprof,summary' },
     (session) =>
       createJsonRowSource({
         input: { kind: 'file', path: input, follow: false },
@@ -76,7 +80,11 @@ export async function demoCommand(argv: readonly string[], ctx: CommandContext):
       issues += validateRequest(request).length;
     }
   }
-  const pprofFiles = existsSync(pprofDir) ? readdirSync(pprofDir).filter((f) => f.endsWith('.pb.gz')).sort() : [];
+  const pprofFiles = existsSync(pprofDir)
+    ? readdirSync(pprofDir)
+        .filter((f) => f.endsWith('.pb.gz'))
+        .sort()
+    : [];
   const rel = (p: string): string => relative(process.cwd(), p) || '.';
   const first = pprofFiles[0] ? join(rel(pprofDir), pprofFiles[0]) : undefined;
   ctx.stdout(

@@ -2,7 +2,11 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createJsonRowSource } from '../gadget-bridge/json/json-row-source.js';
 import type { JsonInput } from '../gadget-bridge/json/json-row-source.js';
-import { createSpecResolver, DEFAULT_FETCH_INTERVAL_NANO, parseAnnotations } from '../gadget-bridge/profile-presets.js';
+import {
+  createSpecResolver,
+  DEFAULT_FETCH_INTERVAL_NANO,
+  parseAnnotations,
+} from '../gadget-bridge/profile-presets.js';
 import { COMMON_HELP, parseCommand, parseDurationMs, UsageError } from './cli-options.js';
 import type { CommandContext } from './command-context.js';
 import { openSession } from './command-context.js';
@@ -46,9 +50,11 @@ export async function exportCommand(argv: readonly string[], ctx: CommandContext
     ctx.stdout(EXPORT_HELP + '\n');
     return 0;
   }
-  if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}" (a command to run goes after --)`);
+  if (positionals.length)
+    throw new UsageError(`unexpected argument "${positionals[0]}" (a command to run goes after --)`);
   const inputPath = values.input as string | undefined;
-  if (inputPath !== undefined && rest.length) throw new UsageError('use either --input FILE or -- COMMAND, not both');
+  if (inputPath !== undefined && rest.length)
+    throw new UsageError('use either --input FILE or -- COMMAND, not both');
   if (values.follow && inputPath === undefined) throw new UsageError('--follow needs --input FILE');
   if (inputPath !== undefined && inputPath !== '-' && !existsSync(inputPath) && !values.follow) {
     throw new UsageError(`--input ${inputPath}: no such file`);

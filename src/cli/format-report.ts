@@ -11,21 +11,30 @@ export function formatReport(counters: Counters, reports: ReadonlyMap<string, De
   lines.push(
     `input: ${n('rows_read')} rows in ${n('json_values_read') + n('grpc_events')} emissions` +
       (n('json_values_malformed') ? `, ${n('json_values_malformed')} malformed value(s) skipped` : '') +
-      (n('rows_without_frames') ? `, ${n('rows_without_frames')} row(s) without frames kept as placeholders` : '') +
+      (n('rows_without_frames')
+        ? `, ${n('rows_without_frames')} row(s) without frames kept as placeholders`
+        : '') +
       (n('grpc_fetches_lost') ? `, ${n('grpc_fetches_lost')} fetch(es) lost upstream (seq gaps)` : ''),
   );
   const rowDrops = counters.snapshot().filter((s) => s.name === 'rows_dropped');
-  for (const d of rowDrops) lines.push(`  rows dropped (${d.labels.reason ?? 'unknown'}${d.labels.exporter ? `, ${d.labels.exporter}` : ''}): ${d.value}`);
+  for (const d of rowDrops)
+    lines.push(
+      `  rows dropped (${d.labels.reason ?? 'unknown'}${d.labels.exporter ? `, ${d.labels.exporter}` : ''}): ${d.value}`,
+    );
   for (const [name, r] of reports) {
     lines.push(
       `exporter ${name}: delivered ${r.delivered.requests} request(s), ${r.delivered.profiles} profile(s), ${r.delivered.samples} sample(s)` +
         (r.rejectedByBackend ? `; backend rejected ${r.rejectedByBackend} profile(s)` : ''),
     );
     for (const [reason, d] of Object.entries(r.dropped)) {
-      lines.push(`  dropped (${reason}): ${d.requests} request(s), ${d.profiles} profile(s), ${d.samples} sample(s)`);
+      lines.push(
+        `  dropped (${reason}): ${d.requests} request(s), ${d.profiles} profile(s), ${d.samples} sample(s)`,
+      );
     }
     if (r.pendingOnDisk.requests > 0) {
-      lines.push(`  pending in the persistent queue: ${r.pendingOnDisk.requests} request(s), ${r.pendingOnDisk.bytes} bytes (sent on next start)`);
+      lines.push(
+        `  pending in the persistent queue: ${r.pendingOnDisk.requests} request(s), ${r.pendingOnDisk.bytes} bytes (sent on next start)`,
+      );
     }
   }
   return lines.join('\n');

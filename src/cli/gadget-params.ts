@@ -15,11 +15,15 @@ export interface GadgetFlag {
 }
 
 /** Splits gadget tokens into flags; a value follows unless the next token is a flag (or `=` is used). */
-export function tokenizeGadgetFlags(tokens: readonly string[], isBoolean: (name: string) => boolean): GadgetFlag[] {
+export function tokenizeGadgetFlags(
+  tokens: readonly string[],
+  isBoolean: (name: string) => boolean,
+): GadgetFlag[] {
   const flags: GadgetFlag[] = [];
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i] ?? '';
-    if (!token.startsWith('-')) throw new UsageError(`unexpected argument "${token}" (gadget flags look like --name value)`);
+    if (!token.startsWith('-'))
+      throw new UsageError(`unexpected argument "${token}" (gadget flags look like --name value)`);
     const body = token.replace(/^--?/, '');
     const eq = body.indexOf('=');
     if (eq !== -1) {
@@ -43,7 +47,12 @@ function isBooleanParam(p: Param): boolean {
 
 /** Parameters a flag name may refer to: key, alias (`-A`) or alternative key. */
 function findParams(params: readonly Param[], name: string): Param[] {
-  return params.filter((p) => p.key === name || (p.alias !== '' && p.alias === name) || (p.alternativeKey !== '' && p.alternativeKey === name));
+  return params.filter(
+    (p) =>
+      p.key === name ||
+      (p.alias !== '' && p.alias === name) ||
+      (p.alternativeKey !== '' && p.alternativeKey === name),
+  );
 }
 
 export function booleanFlagPredicate(info: GadgetInfo | undefined): (name: string) => boolean {
@@ -65,11 +74,14 @@ export function resolveGadgetParams(flags: readonly GadgetFlag[], info: GadgetIn
     const found = findParams(info.params, flag.name);
     if (found.length === 0) {
       const known = [...new Set(info.params.map((p) => p.key))].sort().join(', ');
-      throw new UsageError(`unknown gadget flag --${flag.name} for ${info.imageName || info.name}. Its parameters: ${known}`);
+      throw new UsageError(
+        `unknown gadget flag --${flag.name} for ${info.imageName || info.name}. Its parameters: ${known}`,
+      );
     }
     for (const p of found) {
       const value = flag.value ?? (isBooleanParam(p) ? 'true' : undefined);
-      if (value === undefined) throw new UsageError(`gadget flag --${flag.name} needs a value (${p.description || p.typeHint})`);
+      if (value === undefined)
+        throw new UsageError(`gadget flag --${flag.name} needs a value (${p.description || p.typeHint})`);
       if (p.possibleValues.length > 0 && !p.possibleValues.includes(value)) {
         throw new UsageError(`--${flag.name} ${value}: expected one of ${p.possibleValues.join(', ')}`);
       }

@@ -70,7 +70,10 @@ export function createK8sRowSource(options: K8sRowSourceOptions): RowSource {
         const client = createIgGrpcClient({ address });
         try {
           const info = await client.getGadgetInfo(options.image ?? '');
-          return resolveGadgetParams(tokenizeGadgetFlags(options.gadgetTokens, booleanFlagPredicate(info)), info);
+          return resolveGadgetParams(
+            tokenizeGadgetFlags(options.gadgetTokens, booleanFlagPredicate(info)),
+            info,
+          );
         } finally {
           client.close();
         }
@@ -80,7 +83,13 @@ export function createK8sRowSource(options: K8sRowSourceOptions): RowSource {
     const createSource = (target: GadgetPodTarget): RowSource => {
       const log = logger.child(target.nodeName || target.podName);
       if (options.attach !== undefined) {
-        return createGrpcRowSource({ address: target.address, attach: options.attach, resolveSpec: options.resolveSpec, logger: log, counters });
+        return createGrpcRowSource({
+          address: target.address,
+          attach: options.attach,
+          resolveSpec: options.resolveSpec,
+          logger: log,
+          counters,
+        });
       }
       return deferredSource(async () =>
         createGrpcRowSource({
@@ -109,7 +118,9 @@ export function createK8sRowSource(options: K8sRowSourceOptions): RowSource {
       await fanout.stop();
       throw new Error(noGadgetPodsMessage(namespace, nodeName));
     }
-    logger.info(`running on ${pods.length} gadget pod(s): ${pods.map((p) => `${p.podName}@${p.nodeName}`).join(', ')}`);
+    logger.info(
+      `running on ${pods.length} gadget pod(s): ${pods.map((p) => `${p.podName}@${p.nodeName}`).join(', ')}`,
+    );
     return fanout;
   });
 }

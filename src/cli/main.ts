@@ -40,7 +40,10 @@ function isUserError(err: unknown): boolean {
   return err instanceof UsageError || (err instanceof Error && err.name === 'ConfigError');
 }
 
-export async function main(argv: readonly string[], overrides: Partial<CommandContext> = {}): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  overrides: Partial<CommandContext> = {},
+): Promise<number> {
   const ctx: CommandContext = {
     env: process.env,
     stdout: (t) => void process.stdout.write(t),
@@ -60,7 +63,9 @@ export async function main(argv: readonly string[], overrides: Partial<CommandCo
   }
   const command = COMMANDS[name];
   if (!command) {
-    ctx.stderr(`${EXPORTER_NAME}: unknown command "${name}". Commands: ${Object.keys(COMMANDS).join(', ')} (see --help)\n`);
+    ctx.stderr(
+      `${EXPORTER_NAME}: unknown command "${name}". Commands: ${Object.keys(COMMANDS).join(', ')} (see --help)\n`,
+    );
     return EXIT_USAGE;
   }
   try {

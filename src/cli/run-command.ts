@@ -73,8 +73,14 @@ type OptionTable = Record<string, { type: 'string' | 'boolean'; short?: string; 
 function splitArgs(
   argv: readonly string[],
   table: OptionTable,
-): { values: Record<string, string | boolean | string[] | undefined>; positionals: string[]; gadgetTokens: string[] } {
-  const byShort = new Map(Object.entries(table).flatMap(([name, o]) => (o.short ? [[o.short, name] as const] : [])));
+): {
+  values: Record<string, string | boolean | string[] | undefined>;
+  positionals: string[];
+  gadgetTokens: string[];
+} {
+  const byShort = new Map(
+    Object.entries(table).flatMap(([name, o]) => (o.short ? [[o.short, name] as const] : [])),
+  );
   const values: Record<string, string | boolean | string[] | undefined> = {};
   const positionals: string[] = [];
   const gadgetTokens: string[] = [];
@@ -125,20 +131,26 @@ function tlsOf(values: Record<string, unknown>): IgTlsOptions | undefined {
   const tls: IgTlsOptions = {
     ...(values['tls-key-file'] !== undefined ? { keyFile: values['tls-key-file'] as string } : {}),
     ...(values['tls-cert-file'] !== undefined ? { certFile: values['tls-cert-file'] as string } : {}),
-    ...(values['tls-server-ca-file'] !== undefined ? { serverCaFile: values['tls-server-ca-file'] as string } : {}),
+    ...(values['tls-server-ca-file'] !== undefined
+      ? { serverCaFile: values['tls-server-ca-file'] as string }
+      : {}),
     ...(values['tls-server-name'] !== undefined ? { serverName: values['tls-server-name'] as string } : {}),
   };
   return Object.keys(tls).length ? tls : undefined;
 }
 
 /** Annotations from --annotate apply on top of what the daemon's GadgetInfo says. */
-function specResolver(annotationFlags: readonly string[]): (info: GadgetInfo, ds: DataSource) => ProfileSpec | undefined {
+function specResolver(
+  annotationFlags: readonly string[],
+): (info: GadgetInfo, ds: DataSource) => ProfileSpec | undefined {
   const annotations = parseAnnotations(annotationFlags);
   const fallback = createSpecResolver(annotations);
   return (info, ds) => {
     const fromInfo = profileSpecFromDataSource(info, ds);
     if (fromInfo) return applyAnnotations(ds.name, fromInfo, annotations);
-    return annotations.length ? fallback({ datasource: ds.name, gadget: info.imageName, row: {} }) : undefined;
+    return annotations.length
+      ? fallback({ datasource: ds.name, gadget: info.imageName, row: {} })
+      : undefined;
   };
 }
 
@@ -148,7 +160,9 @@ function isK8sMode(values: Record<string, unknown>, ctx: CommandContext): boolea
   return (ctx.invokedAs ?? '').startsWith('kubectl-');
 }
 
-function sessionValues(values: Record<string, string | boolean | string[] | undefined>): Record<string, string | boolean | string[] | undefined> {
+function sessionValues(
+  values: Record<string, string | boolean | string[] | undefined>,
+): Record<string, string | boolean | string[] | undefined> {
   const { 'otlp-timeout': otlpTimeout, timeout: _gadgetTimeout, ...rest } = values;
   return { ...rest, ...(otlpTimeout !== undefined ? { timeout: otlpTimeout } : {}) };
 }
@@ -162,7 +176,10 @@ export async function runCommand(argv: readonly string[], ctx: CommandContext): 
   const [image, ...extra] = positionals;
   if (image === undefined) throw new UsageError('name the gadget image to run, e.g. profile_cpu');
   if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
-  const timeoutNs = values.timeout !== undefined ? BigInt(parseDurationMs(values.timeout as string, '--timeout')) * 1_000_000n : undefined;
+  const timeoutNs =
+    values.timeout !== undefined
+      ? BigInt(parseDurationMs(values.timeout as string, '--timeout')) * 1_000_000n
+      : undefined;
   const resolveSpec = specResolver((values.annotate as string[] | undefined) ?? []);
   const tls = tlsOf(values);
 
@@ -209,7 +226,10 @@ export async function attachCommand(argv: readonly string[], ctx: CommandContext
     ctx.stdout(ATTACH_HELP + '\n');
     return 0;
   }
-  if (gadgetTokens.length) throw new UsageError(`unknown flag ${gadgetTokens[0]} (attach takes no gadget flags: the instance has its own)`);
+  if (gadgetTokens.length)
+    throw new UsageError(
+      `unknown flag ${gadgetTokens[0]} (attach takes no gadget flags: the instance has its own)`,
+    );
   const [target, ...extra] = positionals;
   if (target === undefined) throw new UsageError('name the gadget instance to attach to (id or name)');
   if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);

@@ -30,7 +30,8 @@ export async function validateCommand(argv: readonly string[], ctx: CommandConte
   }
   if (positionals.length === 0) throw new UsageError('name at least one OTLP file to validate');
   const forced = values.format as string | undefined;
-  if (forced !== undefined && forced !== 'json' && forced !== 'proto') throw new UsageError(`--format ${forced}: expected json or proto`);
+  if (forced !== undefined && forced !== 'json' && forced !== 'proto')
+    throw new UsageError(`--format ${forced}: expected json or proto`);
   let failed = 0;
   for (const path of positionals) {
     if (!existsSync(path)) throw new UsageError(`${path}: no such file`);
@@ -45,7 +46,9 @@ export async function validateCommand(argv: readonly string[], ctx: CommandConte
         request = typeof item === 'string' ? fromOtlpJson(item) : decodeExportRequest(item);
       } catch (err) {
         issues++;
-        ctx.stdout(`${path}: request ${requests}: cannot decode: ${err instanceof Error ? err.message : String(err)}\n`);
+        ctx.stdout(
+          `${path}: request ${requests}: cannot decode: ${err instanceof Error ? err.message : String(err)}\n`,
+        );
         continue;
       }
       samples += countRequest(request).samples;
@@ -55,7 +58,9 @@ export async function validateCommand(argv: readonly string[], ctx: CommandConte
       }
       issues += found.length;
     }
-    ctx.stdout(`${path}: ${requests} request(s), ${samples} sample(s): ${issues === 0 ? 'all conform' : `${issues} issue(s)`}\n`);
+    ctx.stdout(
+      `${path}: ${requests} request(s), ${samples} sample(s): ${issues === 0 ? 'all conform' : `${issues} issue(s)`}\n`,
+    );
     if (issues > 0 || requests === 0) failed++;
   }
   return failed === 0 ? 0 : 1;

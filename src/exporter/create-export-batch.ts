@@ -14,11 +14,21 @@ export function newBatchId(): string {
 
 /** A batch for a request the pipeline just generated and encoded. */
 export function batchFromEncoded(piece: EncodedRequest, id: string = newBatchId()): ExportBatch {
-  return { id, bytes: piece.bytes, profiles: piece.profiles, samples: piece.samples, request: () => piece.request };
+  return {
+    id,
+    bytes: piece.bytes,
+    profiles: piece.profiles,
+    samples: piece.samples,
+    request: () => piece.request,
+  };
 }
 
 /** A batch known only by its bytes (persistent-queue replay, files); decoded once, on demand. */
-export function batchFromBytes(bytes: Uint8Array, id: string, counts?: { profiles: number; samples: number }): ExportBatch {
+export function batchFromBytes(
+  bytes: Uint8Array,
+  id: string,
+  counts?: { profiles: number; samples: number },
+): ExportBatch {
   let decoded: ExportProfilesServiceRequest | undefined;
   const request = (): ExportProfilesServiceRequest => (decoded ??= decodeExportRequest(bytes));
   const c = counts ?? countRequest(request());

@@ -18,7 +18,7 @@ export function getField(row: GadgetRow, dottedName: string): FieldValue | undef
     if (current === null || typeof current !== 'object' || Array.isArray(current)) return undefined;
     const dot = dottedName.indexOf('.', start);
     const part = dot === -1 ? dottedName.slice(start) : dottedName.slice(start, dot);
-    current = (current as GadgetRow)[part];
+    current = current[part];
     if (dot === -1) return current;
     start = dot + 1;
   }
@@ -30,7 +30,8 @@ export function getString(row: GadgetRow, dottedName: string): string {
   const v = getField(row, dottedName);
   if (v === undefined || v === null) return '';
   if (typeof v === 'string') return v;
-  if (typeof v === 'object') return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
+  if (typeof v === 'object')
+    return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
   return String(v);
 }
 

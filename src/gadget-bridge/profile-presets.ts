@@ -127,7 +127,13 @@ export function applyAnnotations(
     }
     switch (a.key) {
       case 'profiles.stack-fields':
-        spec = { ...spec, stackFields: a.value.split(',').map((s) => s.trim()).filter(Boolean) };
+        spec = {
+          ...spec,
+          stackFields: a.value
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
+        };
         break;
       case 'profiles.value-field':
         spec = { ...spec, valueField: a.value };
@@ -143,7 +149,10 @@ export function applyAnnotations(
         break;
       case 'profiles.frequency': {
         const hz = Number(a.value);
-        if (!(hz > 0)) throw new Error(`--annotate ${datasource}:profiles.frequency=${a.value}: expected a positive number of Hz`);
+        if (!(hz > 0))
+          throw new Error(
+            `--annotate ${datasource}:profiles.frequency=${a.value}: expected a positive number of Hz`,
+          );
         spec = { ...spec, periodType: { type: 'cpu', unit: 'nanoseconds' }, period: cpuPeriodNano(hz) };
         explicitPeriod = true;
         break;
@@ -156,7 +165,10 @@ export function applyAnnotations(
         break;
       case 'fetch-interval': {
         const ns = parseGoDurationNano(a.value);
-        if (ns === undefined) throw new Error(`--annotate ${datasource}:fetch-interval=${a.value}: expected a duration like 1s or 500ms`);
+        if (ns === undefined)
+          throw new Error(
+            `--annotate ${datasource}:fetch-interval=${a.value}: expected a duration like 1s or 500ms`,
+          );
         spec = { ...spec, fetchIntervalNano: ns };
         break;
       }
@@ -210,7 +222,9 @@ export function createSpecResolver(
   const cache = new Map<string, ProfileSpec | undefined>();
   return (hint) => {
     const gadget = hint.gadget ?? options.gadget;
-    const byGadget = gadget ? PRESETS.find((p) => gadget === p.gadget || gadget.includes(`/${p.gadget ?? ''}:`)) : undefined;
+    const byGadget = gadget
+      ? PRESETS.find((p) => gadget === p.gadget || gadget.includes(`/${p.gadget ?? ''}:`))
+      : undefined;
     const preset = byGadget ?? detectPreset(hint.row);
     const datasource = baseDatasourceName(hint.datasource ?? preset?.datasource ?? 'samples');
     const cacheKey = `${gadget ?? ''}\u0000${datasource}\u0000${preset?.gadget ?? ''}`;

@@ -27,7 +27,9 @@ export class DictionaryBuilder {
     { memoryStart: 0n, memoryLimit: 0n, fileOffset: 0n, filenameStrindex: 0, attributeIndices: [] },
   ];
   private readonly _locations = new Map<string, number>();
-  private readonly _locationTable: Location[] = [{ mappingIndex: 0, address: 0n, lines: [], attributeIndices: [] }];
+  private readonly _locationTable: Location[] = [
+    { mappingIndex: 0, address: 0n, lines: [], attributeIndices: [] },
+  ];
   private readonly _stacks = new Map<string, number>();
   private readonly _stackTable: Stack[] = [{ locationIndices: [] }];
   private readonly _attributes = new Map<string, number>();
@@ -83,8 +85,20 @@ export class DictionaryBuilder {
     return index;
   }
 
-  mapping(filename: string, attributeIndices: number[], memoryStart = 0n, memoryLimit = 0n, fileOffset = 0n): number {
-    return this.mappingEntry({ memoryStart, memoryLimit, fileOffset, filenameStrindex: this.string(filename), attributeIndices });
+  mapping(
+    filename: string,
+    attributeIndices: number[],
+    memoryStart = 0n,
+    memoryLimit = 0n,
+    fileOffset = 0n,
+  ): number {
+    return this.mappingEntry({
+      memoryStart,
+      memoryLimit,
+      fileOffset,
+      filenameStrindex: this.string(filename),
+      attributeIndices,
+    });
   }
 
   mappingEntry(mapping: Mapping): number {

@@ -100,7 +100,11 @@ export class DictionaryRemapper {
       ? this._to.locationEntry({
           mappingIndex: this.mapping(l.mappingIndex),
           address: l.address,
-          lines: l.lines.map((line) => ({ functionIndex: this.function(line.functionIndex), line: line.line, column: line.column })),
+          lines: l.lines.map((line) => ({
+            functionIndex: this.function(line.functionIndex),
+            line: line.line,
+            column: line.column,
+          })),
           attributeIndices: this.attributes(l.attributeIndices),
         })
       : 0;
@@ -128,7 +132,8 @@ export class DictionaryRemapper {
 
   /** Values that reference the old string table are resolved to plain strings. */
   private _value(value: AnyValue): AnyValue {
-    if ('stringValueStrindex' in value) return { stringValue: this._from.stringTable[value.stringValueStrindex] ?? '' };
+    if ('stringValueStrindex' in value)
+      return { stringValue: this._from.stringTable[value.stringValueStrindex] ?? '' };
     return value;
   }
 }

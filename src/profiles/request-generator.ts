@@ -43,11 +43,15 @@ class FrameLocations {
     const d = this._dict;
     let mappingIndex = 0;
     if (frame.module !== undefined || frame.buildId !== undefined) {
-      const attrs = frame.buildId ? [d.attribute(GNU_BUILD_ID_ATTRIBUTE, { stringValue: frame.buildId })] : [];
+      const attrs = frame.buildId
+        ? [d.attribute(GNU_BUILD_ID_ATTRIBUTE, { stringValue: frame.buildId })]
+        : [];
       mappingIndex = d.mapping(frame.module ?? '', attrs);
     }
     const lines =
-      frame.functionName !== undefined ? [{ functionIndex: d.function(frame.functionName), line: 0n, column: 0n }] : [];
+      frame.functionName !== undefined
+        ? [{ functionIndex: d.function(frame.functionName), line: 0n, column: 0n }]
+        : [];
     const index = d.location(mappingIndex, frame.address ?? 0n, lines, [
       d.attribute(FRAME_TYPE_ATTRIBUTE, { stringValue: frame.frameType }),
     ]);
@@ -68,7 +72,13 @@ function samplesOf(
     // One observation per flush: the total, stamped with the start of the first fetch it covers.
     let total = 0n;
     for (const v of entry.values) total += BigInt(v);
-    out.push({ stackIndex, attributeIndices, linkIndex, values: [total], timestampsUnixNano: [entry.timestamps[0] ?? 0n] });
+    out.push({
+      stackIndex,
+      attributeIndices,
+      linkIndex,
+      values: [total],
+      timestampsUnixNano: [entry.timestamps[0] ?? 0n],
+    });
     return;
   }
   if (merge === 'identity') {
@@ -112,13 +122,19 @@ function buildProfile(
     samplesOf(entry, stackIndex, attributeIndices, linkIndex, options.sampleMerge, samples);
   }
   return {
-    sampleType: { typeStrindex: dict.string(spec.sampleType.type), unitStrindex: dict.string(spec.sampleType.unit) },
+    sampleType: {
+      typeStrindex: dict.string(spec.sampleType.type),
+      unitStrindex: dict.string(spec.sampleType.unit),
+    },
     samples,
     timeUnixNano: profile.windowStart,
     durationNano: profile.windowEnd - profile.windowStart,
     ...(spec.periodType
       ? {
-          periodType: { typeStrindex: dict.string(spec.periodType.type), unitStrindex: dict.string(spec.periodType.unit) },
+          periodType: {
+            typeStrindex: dict.string(spec.periodType.type),
+            unitStrindex: dict.string(spec.periodType.unit),
+          },
         }
       : {}),
     period: spec.period ?? 0n,
@@ -128,7 +144,10 @@ function buildProfile(
 }
 
 /** Builds the request for a snapshot; undefined when there is nothing to send (no empty envelopes). */
-export function generateRequest(snapshot: AggregateSnapshot, options: GenerateOptions): ExportProfilesServiceRequest | undefined {
+export function generateRequest(
+  snapshot: AggregateSnapshot,
+  options: GenerateOptions,
+): ExportProfilesServiceRequest | undefined {
   if (snapshot.resources.size === 0) return undefined;
   const dict = new DictionaryBuilder();
   const frames = new FrameLocations(dict);
@@ -142,7 +161,9 @@ export function generateRequest(snapshot: AggregateSnapshot, options: GenerateOp
     }
     resourceProfiles.push({
       resource: { attributes },
-      scopeProfiles: [{ scope: { name: EXPORTER_NAME, version: EXPORTER_VERSION }, profiles, schemaUrl: SCHEMA_URL }],
+      scopeProfiles: [
+        { scope: { name: EXPORTER_NAME, version: EXPORTER_VERSION }, profiles, schemaUrl: SCHEMA_URL },
+      ],
       schemaUrl: SCHEMA_URL,
     });
   }

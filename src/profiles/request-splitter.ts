@@ -49,7 +49,15 @@ function unitsOf(request: ExportProfilesServiceRequest, maxSamples: number): { u
         if (maxSamples > 0 && profile.samples.length > maxSamples) {
           cut = true;
           for (let i = 0; i < profile.samples.length; i += maxSamples) {
-            units.push({ resource, scope, profile: { ...profile, profileId: newProfileId(), samples: profile.samples.slice(i, i + maxSamples) } });
+            units.push({
+              resource,
+              scope,
+              profile: {
+                ...profile,
+                profileId: newProfileId(),
+                samples: profile.samples.slice(i, i + maxSamples),
+              },
+            });
           }
         } else {
           units.push({ resource, scope, profile });
@@ -64,7 +72,10 @@ function unitsOf(request: ExportProfilesServiceRequest, maxSamples: number): { u
 function assemble(units: readonly Unit[], from: ExportProfilesServiceRequest): ExportProfilesServiceRequest {
   const builder = new DictionaryBuilder();
   const remap = new DictionaryRemapper(from.dictionary, builder);
-  const resources = new Map<ResourceProfiles, { out: ResourceProfiles; scopes: Map<ScopeProfiles, ScopeProfiles> }>();
+  const resources = new Map<
+    ResourceProfiles,
+    { out: ResourceProfiles; scopes: Map<ScopeProfiles, ScopeProfiles> }
+  >();
   const resourceProfiles: ResourceProfiles[] = [];
   for (const unit of units) {
     let r = resources.get(unit.resource);
@@ -84,10 +95,20 @@ function assemble(units: readonly Unit[], from: ExportProfilesServiceRequest): E
     scope.profiles.push({
       ...p,
       ...(p.sampleType
-        ? { sampleType: { typeStrindex: remap.string(p.sampleType.typeStrindex), unitStrindex: remap.string(p.sampleType.unitStrindex) } }
+        ? {
+            sampleType: {
+              typeStrindex: remap.string(p.sampleType.typeStrindex),
+              unitStrindex: remap.string(p.sampleType.unitStrindex),
+            },
+          }
         : {}),
       ...(p.periodType
-        ? { periodType: { typeStrindex: remap.string(p.periodType.typeStrindex), unitStrindex: remap.string(p.periodType.unitStrindex) } }
+        ? {
+            periodType: {
+              typeStrindex: remap.string(p.periodType.typeStrindex),
+              unitStrindex: remap.string(p.periodType.unitStrindex),
+            },
+          }
         : {}),
       attributeIndices: remap.attributes(p.attributeIndices),
       samples: p.samples.map((s) => ({
@@ -159,7 +180,10 @@ export function splitRequest(
     if (samples.length > 1) {
       const half = Math.ceil(samples.length / 2);
       for (const part of [samples.slice(0, half), samples.slice(half)]) {
-        const unit: Unit = { ...only, profile: { ...only.profile, profileId: newProfileId(), samples: part } };
+        const unit: Unit = {
+          ...only,
+          profile: { ...only.profile, profileId: newProfileId(), samples: part },
+        };
         pack([unit], assemble([unit], request));
       }
       return;

@@ -44,9 +44,12 @@ export function fieldToAnyValue(value: FieldValue | undefined): AnyValue | undef
   if (value === undefined || value === null || value === '') return undefined;
   if (typeof value === 'string') return { stringValue: value };
   if (typeof value === 'bigint') return { intValue: value };
-  if (typeof value === 'number') return Number.isInteger(value) ? { intValue: BigInt(value) } : { doubleValue: value };
+  if (typeof value === 'number')
+    return Number.isInteger(value) ? { intValue: BigInt(value) } : { doubleValue: value };
   if (typeof value === 'boolean') return { boolValue: value };
-  return { stringValue: JSON.stringify(value, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x)) };
+  return {
+    stringValue: JSON.stringify(value, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x)),
+  };
 }
 
 const podLabelCache = new Map<string, ReadonlyMap<string, string>>();
@@ -166,7 +169,11 @@ export class ResourceResolver {
       if (image !== '') {
         const { name, tag } = splitImageReference(image);
         add('container.image.name', name);
-        if (tag !== undefined) out.push({ key: 'container.image.tags', value: { arrayValue: { values: [{ stringValue: tag }] } } });
+        if (tag !== undefined)
+          out.push({
+            key: 'container.image.tags',
+            value: { arrayValue: { values: [{ stringValue: tag }] } },
+          });
       }
       add('container.image.id', getString(row, 'runtime.containerImageDigest'));
       add('container.runtime.name', getString(row, 'runtime.runtimeName'));
@@ -178,7 +185,8 @@ export class ResourceResolver {
         const pid = getField(row, 'proc.pid');
         if (typeof pid === 'number' || typeof pid === 'bigint') out.push(int('process.pid', BigInt(pid)));
         const ppid = getField(row, 'proc.parent.pid');
-        if ((typeof ppid === 'number' || typeof ppid === 'bigint') && ppid !== 0) out.push(int('process.parent_pid', BigInt(ppid)));
+        if ((typeof ppid === 'number' || typeof ppid === 'bigint') && ppid !== 0)
+          out.push(int('process.parent_pid', BigInt(ppid)));
         add('process.executable.name', executable);
         const user = getString(row, 'proc.creds.user');
         if (user !== '' && !user.startsWith('uid:')) add('process.owner', user);
@@ -194,18 +202,24 @@ export class ResourceResolver {
   }
 
   /** The first source of the configured chain that yields a non-empty name. */
-  serviceNameOf(observation: ResourceObservation, labels?: ReadonlyMap<string, string>, executable?: string): string {
+  serviceNameOf(
+    observation: ResourceObservation,
+    labels?: ReadonlyMap<string, string>,
+    executable?: string,
+  ): string {
     const row = observation.row;
     const podLabels = labels ?? parsePodLabels(getString(row, 'k8s.podLabels'));
     for (const source of this._config.serviceName) {
       let candidate = '';
       if (source.startsWith('label:')) candidate = podLabels.get(source.slice('label:'.length)) ?? '';
       else if (source.startsWith('field:')) candidate = getString(row, source.slice('field:'.length));
-      else if (source === 'owner') candidate = getString(row, 'k8s.owner.kind') !== '' ? getString(row, 'k8s.owner.name') : '';
+      else if (source === 'owner')
+        candidate = getString(row, 'k8s.owner.kind') !== '' ? getString(row, 'k8s.owner.name') : '';
       else if (source === 'k8s.container.name') candidate = getString(row, 'k8s.containerName');
       else if (source === 'container.name') candidate = getString(row, 'runtime.containerName');
       else if (source === 'env') candidate = this._envServiceName ?? '';
-      else if (source === 'process.executable.name') candidate = executable ?? this._executableName(observation);
+      else if (source === 'process.executable.name')
+        candidate = executable ?? this._executableName(observation);
       if (candidate !== '') return candidate;
     }
     return UNKNOWN_SERVICE;

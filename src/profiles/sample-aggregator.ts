@@ -7,7 +7,13 @@ import type { AnyValue } from './otlp-model.js';
 import type { ResourceObservation, ResourceResolver } from './resource-attributes.js';
 import { fieldToAnyValue, sampleAttributeName } from './resource-attributes.js';
 import type { Frame } from './stack-frames.js';
-import { FrameTable, isKernelStackField, parseKernelFrames, parseUserFrames, placeholderFrame } from './stack-frames.js';
+import {
+  FrameTable,
+  isKernelStackField,
+  parseKernelFrames,
+  parseUserFrames,
+  placeholderFrame,
+} from './stack-frames.js';
 
 /**
  * The ingest hot path: folds row batches into per-resource, per-profile sample tables until the
@@ -63,6 +69,12 @@ export interface SampleAggregatorOptions {
   readonly exporter: string;
 }
 
+/** A field value as part of a grouping key; objects and arrays by content. */
+function keyPart(value: FieldValue | undefined): string {
+  if (value === null || typeof value !== 'object') return String(value);
+  return JSON.stringify(value, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
+}
+
 function specKey(spec: ProfileSpec): string {
   return `${spec.datasource}\u0000${spec.profileName}\u0000${spec.sampleType.type}/${spec.sampleType.unit}\u0000${spec.periodType?.type ?? ''}/${spec.periodType?.unit ?? ''}/${spec.period ?? ''}`;
 }
@@ -70,14 +82,20 @@ function specKey(spec: ProfileSpec): string {
 function hexBytes(value: FieldValue | undefined, length: number): Uint8Array | undefined {
   if (typeof value === 'string') {
     const hex = value.startsWith('0x') ? value.slice(2) : value;
-    if (hex.length === length * 2 && /^[0-9a-fA-F]+$/.test(hex) && !/^0+$/.test(hex)) return Buffer.from(hex, 'hex');
+    if (hex.length === length * 2 && /^[0-9a-fA-F]+$/.test(hex) && !/^0+$/.test(hex))
+      return Buffer.from(hex, 'hex');
     return undefined;
   }
   if (Array.isArray(value) && value.length === length && value.every((b) => typeof b === 'number')) {
-    const bytes = Uint8Array.from(value as number[]);
+    const bytes = Uint8Array.from(value);
     return bytes.some((b) => b !== 0) ? bytes : undefined;
   }
-  if ((typeof value === 'number' || typeof value === 'bigint') && length === 8 && value !== 0 && value !== 0n) {
+  if (
+    (typeof value === 'number' || typeof value === 'bigint') &&
+    length === 8 &&
+    value !== 0 &&
+    value !== 0n
+  ) {
     const buf = Buffer.alloc(8);
     buf.writeBigUInt64BE(BigInt(value));
     return buf;
@@ -154,12 +172,11 @@ export class SampleAggregator {
 
       const stackKey = this._stackKey(row, spec);
       let sampleKey = stackKey;
-      for (const field of attributeFields) {
-        const v = getField(row, field);
-        sampleKey += `\u0002${typeof v === 'object' && v !== null ? JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x)) : String(v)}`;
+      for (const field of attributeFields) sampleKey += `\u0002${keyPart(getField(row, field))}`;
+      if (!this._resolver.perProcess) sampleKey += `\u0003${keyPart(getField(row, 'proc.pid'))}`;
+      if (spec.traceIdField) {
+        sampleKey += `\u0004${keyPart(getField(row, spec.traceIdField))}/${keyPart(getField(row, spec.spanIdField ?? ''))}`;
       }
-      if (!this._resolver.perProcess) sampleKey += `\u0003${String(getField(row, 'proc.pid'))}`;
-      if (spec.traceIdField) sampleKey += `\u0004${String(getField(row, spec.traceIdField))}/${String(getField(row, spec.spanIdField ?? ''))}`;
 
       let sample = profile.samples.get(sampleKey);
       if (!sample) {
@@ -262,7 +279,8 @@ export class SampleAggregator {
       seen.add(key);
       attributes.push([key, value]);
     };
-    for (const field of spec.sampleAttributeFields) push(sampleAttributeName(field), fieldToAnyValue(getField(row, field)));
+    for (const field of spec.sampleAttributeFields)
+      push(sampleAttributeName(field), fieldToAnyValue(getField(row, field)));
     if (!this._resolver.perProcess) {
       push('process.pid', fieldToAnyValue(getField(row, 'proc.pid')));
     }
@@ -271,7 +289,13 @@ export class SampleAggregator {
     if (spec.traceIdField && (!traceId || !spanId)) {
       const t = getField(row, spec.traceIdField);
       // All-zero / empty ids mean "no trace"; anything else malformed is worth counting.
-      if (t !== undefined && t !== '' && t !== 0 && hexBytes(t, 16) === undefined && !/^0*$/.test(String(t))) {
+      if (
+        t !== undefined &&
+        t !== '' &&
+        t !== 0 &&
+        hexBytes(t, 16) === undefined &&
+        !/^0*$/.test(keyPart(t))
+      ) {
         this._counters.add('links_invalid', 1, this._labels);
       }
     }

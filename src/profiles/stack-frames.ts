@@ -62,7 +62,8 @@ export function splitStackString(value: string): string[] {
   else if (parts[last]?.endsWith(';')) parts[last] = parts[last].slice(0, -1);
   for (let i = 0; i < parts.length; i++) {
     const p = parts[i] ?? '';
-    if (p.charCodeAt(0) === 91 /* [ */ && LEGACY_INDEX_PREFIX.test(p)) parts[i] = p.replace(LEGACY_INDEX_PREFIX, '');
+    if (p.charCodeAt(0) === 91 /* [ */ && LEGACY_INDEX_PREFIX.test(p))
+      parts[i] = p.replace(LEGACY_INDEX_PREFIX, '');
   }
   return parts;
 }
@@ -97,7 +98,9 @@ export class FrameTable {
 /** Kernel frames: symbol names only (IG resolves them from /proc/kallsyms). */
 export function parseKernelFrames(stack: string, table: FrameTable): Frame[] {
   const names = splitStackString(stack);
-  return names.map((name) => table.intern({ functionName: name === '' ? '[unknown]' : name, frameType: 'kernel' }));
+  return names.map((name) =>
+    table.intern({ functionName: name === '' ? '[unknown]' : name, frameType: 'kernel' }),
+  );
 }
 
 function parseBuildIds(buildIds: string): ({ buildId: string; offset: bigint } | undefined)[] {
@@ -156,14 +159,22 @@ export function parseUserFrames(
       const address = name === '' ? rawAddress : BigInt(name);
       frame = {
         frameType: 'native',
-        ...(build ? { buildId: build.buildId, address: build.offset } : address !== undefined ? { address } : {}),
+        ...(build
+          ? { buildId: build.buildId, address: build.offset }
+          : address !== undefined
+            ? { address }
+            : {}),
         ...(name === '' && address === undefined && !build ? { functionName: '[unknown]' } : {}),
       };
     } else {
       frame = {
         functionName: name,
         frameType: interpretedZone && interpreter ? interpreter : 'native',
-        ...(build ? { buildId: build.buildId, address: build.offset } : rawAddress !== undefined ? { address: rawAddress } : {}),
+        ...(build
+          ? { buildId: build.buildId, address: build.offset }
+          : rawAddress !== undefined
+            ? { address: rawAddress }
+            : {}),
       };
     }
     frames.push(table.intern(frame));

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { decodeExportRequest } from '../../src/profiles/encoding/decode-request.js';
 import type { ExportProfilesServiceRequest } from '../../src/profiles/otlp-model.js';
 import { assertConforms } from '../../src/profiles/validation/conformance-validator.js';
@@ -13,7 +13,8 @@ function totalValue(requests: readonly ExportProfilesServiceRequest[]): bigint {
   let total = 0n;
   for (const r of requests)
     for (const rp of r.resourceProfiles)
-      for (const sp of rp.scopeProfiles) for (const p of sp.profiles) for (const s of p.samples) for (const v of s.values) total += v;
+      for (const sp of rp.scopeProfiles)
+        for (const p of sp.profiles) for (const s of p.samples) for (const v of s.values) total += v;
   return total;
 }
 
@@ -31,13 +32,25 @@ describe('export: IG JSON to a real OTLP endpoint', () => {
   it('OTLP/HTTP protobuf: every sample arrives, gzip-compressed, conforming, attributed', async () => {
     const server = await startHttpOtlpServer();
     try {
-      const res = await runCli(['export', '--input', BUNDLED_CAPTURE_PATH, '--endpoint', server.endpoint, '--protocol', 'http/protobuf']);
+      const res = await runCli([
+        'export',
+        '--input',
+        BUNDLED_CAPTURE_PATH,
+        '--endpoint',
+        server.endpoint,
+        '--protocol',
+        'http/protobuf',
+      ]);
       assert.equal(res.code, 0, res.stderr);
       assert.ok(server.requests.length >= 1);
       const requests = server.requests.map((r) => decodeExportRequest(r.body));
       for (const r of requests) assertConforms(r);
       assert.equal(totalValue(requests), inputTotal, 'total sample value out equals in');
-      assert.ok(server.requests.every((r) => r.contentEncoding === 'gzip' && r.contentType === 'application/x-protobuf'));
+      assert.ok(
+        server.requests.every(
+          (r) => r.contentEncoding === 'gzip' && r.contentType === 'application/x-protobuf',
+        ),
+      );
       const services = requests.flatMap((r) =>
         r.resourceProfiles.map((rp) => rp.resource?.attributes.find((a) => a.key === 'service.name')?.value),
       );
@@ -52,8 +65,18 @@ describe('export: IG JSON to a real OTLP endpoint', () => {
     const server = await startGrpcOtlpServer({ script: [{ grpcStatus: 14 }, { grpcStatus: 14 }] });
     try {
       const res = await runCli(
-        ['export', '--input', BUNDLED_CAPTURE_PATH, ...FAST_RETRY.flatMap((kv) => ['--set', `operator.otel-profiles.exporters.default.retry.${kv}`])],
-        { env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: `http://${server.endpoint}` } },
+        [
+          'export',
+          '--input',
+          BUNDLED_CAPTURE_PATH,
+          ...FAST_RETRY.flatMap((kv) => ['--set', `operator.otel-profiles.exporters.default.retry.${kv}`]),
+        ],
+        {
+          env: {
+            OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+            OTEL_EXPORTER_OTLP_ENDPOINT: `http://${server.endpoint}`,
+          },
+        },
       );
       assert.equal(res.code, 0, res.stderr);
       assert.equal(server.requests.length, 3, 'two UNAVAILABLE, then delivered once');
@@ -66,12 +89,26 @@ describe('export: IG JSON to a real OTLP endpoint', () => {
   it('a permanent rejection is dropped, counted and reported, and the exit code says so', async () => {
     const server = await startHttpOtlpServer({ defaultResponse: { httpStatus: 400, body: 'bad profile' } });
     try {
-      const res = await runCli(['export', '--input', BUNDLED_CAPTURE_PATH, '--endpoint', server.endpoint, '--report-json', join(dir.path, 'r.json')]);
+      const res = await runCli([
+        'export',
+        '--input',
+        BUNDLED_CAPTURE_PATH,
+        '--endpoint',
+        server.endpoint,
+        '--report-json',
+        join(dir.path, 'r.json'),
+      ]);
       assert.equal(res.code, 3);
       assert.match(res.stderr, /dropped \(permanent_error\)/);
-      const report = JSON.parse(readFileSync(join(dir.path, 'r.json'), 'utf8')) as { exporters: Record<string, { dropped: Record<string, { requests: number }> }> };
+      const report = JSON.parse(readFileSync(join(dir.path, 'r.json'), 'utf8')) as {
+        exporters: Record<string, { dropped: Record<string, { requests: number }> }>;
+      };
       assert.ok((report.exporters.default?.dropped.permanent_error?.requests ?? 0) >= 1);
-      assert.equal(server.requests.length, report.exporters.default?.dropped.permanent_error?.requests, '400 is never retried');
+      assert.equal(
+        server.requests.length,
+        report.exporters.default?.dropped.permanent_error?.requests,
+        '400 is never retried',
+      );
     } finally {
       await server.close();
     }
@@ -88,7 +125,11 @@ describe('export: IG JSON to a real OTLP endpoint', () => {
       assert.equal(lenient.code, 3, 'finished, but something was skipped');
       assert.match(lenient.stderr, /broken\.jsonl:3 \(byte \d+\)/);
       assert.match(lenient.stderr, /1 malformed value\(s\) skipped/);
-      assert.equal(totalValue(server.requests.map((r) => decodeExportRequest(r.body))), inputTotal, 'the good lines all arrive');
+      assert.equal(
+        totalValue(server.requests.map((r) => decodeExportRequest(r.body))),
+        inputTotal,
+        'the good lines all arrive',
+      );
       const strict = await runCli(['export', '--strict', '--input', path, '--endpoint', server.endpoint]);
       assert.equal(strict.code, 1);
       assert.match(strict.stderr, /broken\.jsonl:3/);
@@ -98,7 +139,13 @@ describe('export: IG JSON to a real OTLP endpoint', () => {
   });
 
   it('wrong configuration is a usage error naming the key and the fix', async () => {
-    const res = await runCli(['export', '--input', BUNDLED_CAPTURE_PATH, '--set', 'operator.otel-profiles.exporters.default.exporter=otlp-carrier-pigeon']);
+    const res = await runCli([
+      'export',
+      '--input',
+      BUNDLED_CAPTURE_PATH,
+      '--set',
+      'operator.otel-profiles.exporters.default.exporter=otlp-carrier-pigeon',
+    ]);
     assert.equal(res.code, 2);
     assert.match(res.stderr, /operator\.otel-profiles\.exporters\.default\.exporter/);
     assert.match(res.stderr, /otlp-grpc/);
@@ -110,7 +157,15 @@ describe('export: IG JSON to a real OTLP endpoint', () => {
   it('reads stdin and writes OTLP files with the Collector file exporter framing', async () => {
     const out = join(dir.path, 'out.jsonl');
     const res = await runCli(
-      ['export', '--set', 'operator.otel-profiles.exporters.f.exporter=file', '--set', `operator.otel-profiles.exporters.f.path=${out}`, '--otel-profiles-exporter', 'f'],
+      [
+        'export',
+        '--set',
+        'operator.otel-profiles.exporters.f.exporter=file',
+        '--set',
+        `operator.otel-profiles.exporters.f.path=${out}`,
+        '--otel-profiles-exporter',
+        'f',
+      ],
       { stdin: readFileSync(BUNDLED_CAPTURE_PATH, 'utf8') },
     );
     assert.equal(res.code, 0, res.stderr);

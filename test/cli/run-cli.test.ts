@@ -17,11 +17,15 @@ import { exampleEmissions } from '../support/profiles-fixtures.js';
 /** What a profile says, independent of ids, indices and wall-clock windows. */
 function profileFacts(requests: readonly ExportProfilesServiceRequest[]): string[] {
   const facts: string[] = [];
-  const text = (v: AnyValue | undefined): string => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? String(x) : x));
+  const text = (v: AnyValue | undefined): string =>
+    JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? String(x) : x));
   for (const r of requests) {
     const d = r.dictionary;
     for (const rp of r.resourceProfiles) {
-      const resource = (rp.resource?.attributes ?? []).map((a) => `${a.key}=${text(a.value)}`).sort().join(',');
+      const resource = (rp.resource?.attributes ?? [])
+        .map((a) => `${a.key}=${text(a.value)}`)
+        .sort()
+        .join(',');
       for (const sp of rp.scopeProfiles) {
         for (const p of sp.profiles) {
           const type = `${d.stringTable[p.sampleType?.typeStrindex ?? 0]}/${d.stringTable[p.periodType?.typeStrindex ?? 0]}/${p.period}`;
@@ -31,7 +35,12 @@ function profileFacts(requests: readonly ExportProfilesServiceRequest[]): string
               const fn = loc?.lines[0] ? d.functionTable[loc.lines[0].functionIndex] : undefined;
               return `${fn ? d.stringTable[fn.nameStrindex] : ''}@${loc?.address}`;
             });
-            const attrs = s.attributeIndices.map((a) => `${d.stringTable[d.attributeTable[a]?.keyStrindex ?? 0]}=${text(d.attributeTable[a]?.value)}`).sort();
+            const attrs = s.attributeIndices
+              .map(
+                (a) =>
+                  `${d.stringTable[d.attributeTable[a]?.keyStrindex ?? 0]}=${text(d.attributeTable[a]?.value)}`,
+              )
+              .sort();
             facts.push(`${resource}|${type}|${stack.join(';')}|${attrs.join(',')}|${s.values.join(',')}`);
           }
         }
@@ -48,9 +57,12 @@ async function readJsonRequests(path: string): Promise<ExportProfilesServiceRequ
 }
 
 const fileExporter = (name: string, path: string): string[] => [
-  '--set', `operator.otel-profiles.exporters.${name}.exporter=file`,
-  '--set', `operator.otel-profiles.exporters.${name}.path=${path}`,
-  '--otel-profiles-exporter', name,
+  '--set',
+  `operator.otel-profiles.exporters.${name}.exporter=file`,
+  '--set',
+  `operator.otel-profiles.exporters.${name}.path=${path}`,
+  '--otel-profiles-exporter',
+  name,
 ];
 
 describe('run: a gadget on the IG daemon over gRPC', () => {
@@ -59,15 +71,32 @@ describe('run: a gadget on the IG daemon over gRPC', () => {
   const emissions = exampleEmissions();
 
   it('the same rows through gRPC and through -o json give identical profiles', async () => {
-    const daemon = await startIgDaemonDouble({ script: () => emissions.map((rows) => ({ rows })), endAfterScript: true });
+    const daemon = await startIgDaemonDouble({
+      script: () => emissions.map((rows) => ({ rows })),
+      endAfterScript: true,
+    });
     try {
       const viaGrpc = join(dir.path, 'grpc.jsonl');
-      const grpc = await runCli(['run', 'profile_cpu', '--remote-address', daemon.unixAddress, '--collect-ustack', '--map-fetch-interval', '2s', '-A', ...fileExporter('f', viaGrpc)]);
+      const grpc = await runCli([
+        'run',
+        'profile_cpu',
+        '--remote-address',
+        daemon.unixAddress,
+        '--collect-ustack',
+        '--map-fetch-interval',
+        '2s',
+        '-A',
+        ...fileExporter('f', viaGrpc),
+      ]);
       assert.equal(grpc.code, 0, grpc.stderr);
       const params = daemon.runs[0]?.request.paramValues ?? {};
       assert.equal(params['operator.oci.ebpf.collect-ustack'], 'true');
       assert.equal(params['operator.oci.ebpf.map-fetch-interval'], '2s');
-      assert.equal(params['operator.KubeManager.all-namespaces'], 'true', '-A resolved through the param alias');
+      assert.equal(
+        params['operator.KubeManager.all-namespaces'],
+        'true',
+        '-A resolved through the param alias',
+      );
 
       const capture = join(dir.path, 'capture.jsonl');
       writeFileSync(capture, emissions.map((rows) => stringifyJsonBigint(rows)).join('\n') + '\n');
@@ -88,7 +117,13 @@ describe('run: a gadget on the IG daemon over gRPC', () => {
   it('an unknown gadget flag is a usage error listing the gadget parameters', async () => {
     const daemon = await startIgDaemonDouble();
     try {
-      const res = await runCli(['run', 'profile_cpu', '--remote-address', daemon.unixAddress, '--colect-ustack']);
+      const res = await runCli([
+        'run',
+        'profile_cpu',
+        '--remote-address',
+        daemon.unixAddress,
+        '--colect-ustack',
+      ]);
       assert.equal(res.code, 2);
       assert.match(res.stderr, /unknown gadget flag --colect-ustack/);
       assert.match(res.stderr, /collect-ustack/);
@@ -98,7 +133,12 @@ describe('run: a gadget on the IG daemon over gRPC', () => {
   });
 
   it('an unreachable daemon is a clear error naming the address', async () => {
-    const res = await runCli(['run', 'profile_cpu', '--remote-address', `unix://${join(dir.path, 'no.sock')}`]);
+    const res = await runCli([
+      'run',
+      'profile_cpu',
+      '--remote-address',
+      `unix://${join(dir.path, 'no.sock')}`,
+    ]);
     assert.equal(res.code, 1);
     assert.match(res.stderr, /no\.sock/);
   });
@@ -110,7 +150,14 @@ describe('run: a gadget on the IG daemon over gRPC', () => {
     });
     const server = await startHttpOtlpServer();
     try {
-      const child = spawnCli(['run', 'profile_cpu', '--remote-address', daemon.unixAddress, '--endpoint', server.endpoint]);
+      const child = spawnCli([
+        'run',
+        'profile_cpu',
+        '--remote-address',
+        daemon.unixAddress,
+        '--endpoint',
+        server.endpoint,
+      ]);
       let stderr = '';
       child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
       await daemon.waitFor(() => (daemon.runs[0]?.sent ?? 0) >= 1, 15_000, 'first emission sent');
@@ -122,9 +169,16 @@ describe('run: a gadget on the IG daemon over gRPC', () => {
       assert.equal(daemon.runs[0]?.stopRequested, true, 'the stop request reached the daemon');
       const total = server.requests
         .map((r) => decodeExportRequest(r.body))
-        .flatMap((r) => r.resourceProfiles.flatMap((rp) => rp.scopeProfiles.flatMap((sp) => sp.profiles.flatMap((p) => p.samples))))
+        .flatMap((r) =>
+          r.resourceProfiles.flatMap((rp) =>
+            rp.scopeProfiles.flatMap((sp) => sp.profiles.flatMap((p) => p.samples)),
+          ),
+        )
         .reduce((a, s) => a + s.values.reduce((x, y) => x + y, 0n), 0n);
-      const expected = [...(emissions[0] ?? []), ...(emissions[2] ?? [])].reduce((a, r) => a + BigInt(r.samples as number), 0n);
+      const expected = [...(emissions[0] ?? []), ...(emissions[2] ?? [])].reduce(
+        (a, r) => a + BigInt(r.samples as number),
+        0n,
+      );
       assert.equal(total, expected, 'the first fetch and the final flush were both delivered');
     } finally {
       await server.close();
@@ -138,7 +192,10 @@ describe('export -- COMMAND', () => {
     const dir = tempDir();
     const server = await startHttpOtlpServer();
     try {
-      const line = readFileSync(new URL('../../../shared/data/ig-profile_cpu-examples.jsonl', import.meta.url), 'utf8').split('\n')[0];
+      const line = readFileSync(
+        new URL('../../../shared/data/ig-profile_cpu-examples.jsonl', import.meta.url),
+        'utf8',
+      ).split('\n')[0];
       const script = join(dir.path, 'fake-ig.cjs');
       writeFileSync(
         script,
@@ -152,7 +209,11 @@ describe('export -- COMMAND', () => {
       child.kill('SIGTERM');
       const [code] = (await once(child, 'exit')) as [number | null];
       assert.equal(code, 0, stderr);
-      assert.match(stderr, /WARN .*stack with ID 4294967282 is lost/, 'the command\'s stderr is forwarded at its level');
+      assert.match(
+        stderr,
+        /WARN .*stack with ID 4294967282 is lost/,
+        "the command's stderr is forwarded at its level",
+      );
       assert.ok(server.requests.length >= 1, 'the final flush was exported');
     } finally {
       await server.close();

@@ -22,10 +22,13 @@ describe('profile presets', () => {
   });
 
   it('parses IG --annotate syntax for datasources and fields', () => {
-    assert.deepEqual(parseAnnotations(['mem:profiles.value-field=bytes,mem.task:profiles.sample-attribute=true']), [
-      { datasource: 'mem', key: 'profiles.value-field', value: 'bytes' },
-      { datasource: 'mem', field: 'task', key: 'profiles.sample-attribute', value: 'true' },
-    ]);
+    assert.deepEqual(
+      parseAnnotations(['mem:profiles.value-field=bytes,mem.task:profiles.sample-attribute=true']),
+      [
+        { datasource: 'mem', key: 'profiles.value-field', value: 'bytes' },
+        { datasource: 'mem', field: 'task', key: 'profiles.sample-attribute', value: 'true' },
+      ],
+    );
     assert.throws(() => parseAnnotations(['nonsense']), /expected <datasource>:<key>=<value>/);
   });
 

@@ -22,7 +22,9 @@ function aggregate(
   const counters = new Counters();
   const resources = new ResourceResolver({ config: DEFAULT_RESOURCE_CONFIG });
   const agg = new SampleAggregator({ resources, counters, exporter: 't' });
-  emissions.forEach((rows, i) => agg.add(batchOf(spec, rows, T0 + BigInt(i) * SECOND, T0 + BigInt(i + 1) * SECOND)));
+  emissions.forEach((rows, i) =>
+    agg.add(batchOf(spec, rows, T0 + BigInt(i) * SECOND, T0 + BigInt(i + 1) * SECOND)),
+  );
   const request = generateRequest(agg.drain(), { resources, sampleMerge: merge });
   assert.ok(request, 'a non-empty input yields a request');
   return { request, counters };
@@ -44,7 +46,7 @@ function stackNames(request: ExportProfilesServiceRequest, stackIndex: number): 
 
 /** The same stack from the raw row, with unresolved frames as '?'. */
 function rawNames(row: GadgetRow): string[] {
-  const kern = String(row.kern_stack ?? '').split('; ').filter(Boolean);
+  const kern = (typeof row.kern_stack === 'string' ? row.kern_stack : '').split('; ').filter(Boolean);
   const user = String((row.user_stack_raw as { symbols?: string } | undefined)?.symbols ?? '')
     .split('; ')
     .filter(Boolean)
@@ -88,11 +90,17 @@ describe('aggregate + generate over the example capture', () => {
   it('merges rows that differ only in kernel_ip', () => {
     const first = emissions[0] ?? [];
     const sameStack = first.filter((r) => r.kern_stack === first[0]?.kern_stack);
-    assert.ok(sameStack.length >= 2 && sameStack[0]?.kernel_ip !== sameStack[1]?.kernel_ip, 'fixture has the kernel_ip split');
+    assert.ok(
+      sameStack.length >= 2 && sameStack[0]?.kernel_ip !== sameStack[1]?.kernel_ip,
+      'fixture has the kernel_ip split',
+    );
     const { request } = aggregate([sameStack]);
     const samples = profiles(request).flatMap((p) => p.samples);
     assert.equal(samples.length, 1);
-    assert.equal(samples[0]?.values[0], sameStack.reduce((a, r) => a + BigInt(r.samples as number), 0n));
+    assert.equal(
+      samples[0]?.values[0],
+      sameStack.reduce((a, r) => a + BigInt(r.samples as number), 0n),
+    );
   });
 
   it('keeps and counts rows that carry no frame at all under a named placeholder', () => {
@@ -107,12 +115,19 @@ describe('aggregate + generate over the example capture', () => {
     const { request } = aggregate(emissions);
     const str = (i: number): string => request.dictionary.stringTable[i] ?? '';
     for (const p of profiles(request)) {
-      assert.equal(`${str(p.sampleType?.typeStrindex ?? 0)}/${str(p.sampleType?.unitStrindex ?? 0)}`, 'samples/count');
-      assert.equal(`${str(p.periodType?.typeStrindex ?? 0)}/${str(p.periodType?.unitStrindex ?? 0)}`, 'cpu/nanoseconds');
+      assert.equal(
+        `${str(p.sampleType?.typeStrindex ?? 0)}/${str(p.sampleType?.unitStrindex ?? 0)}`,
+        'samples/count',
+      );
+      assert.equal(
+        `${str(p.periodType?.typeStrindex ?? 0)}/${str(p.periodType?.unitStrindex ?? 0)}`,
+        'cpu/nanoseconds',
+      );
       assert.equal(p.period, 20408163n);
       assert.ok(p.timeUnixNano >= T0 && p.durationNano > 0n);
       for (const s of p.samples) {
-        for (const ts of s.timestampsUnixNano) assert.ok(ts >= p.timeUnixNano && ts < p.timeUnixNano + p.durationNano);
+        for (const ts of s.timestampsUnixNano)
+          assert.ok(ts >= p.timeUnixNano && ts < p.timeUnixNano + p.durationNano);
       }
     }
   });
@@ -139,7 +154,11 @@ describe('aggregate + generate over the example capture', () => {
     }
     for (const [i, s] of flushSamples.entries()) {
       assert.deepEqual(s.timestampsUnixNano, [T0], 'stamped with the first fetch');
-      assert.equal(s.values[0], (identity[i]?.values ?? []).reduce((a, b) => a + b, 0n), 'the total of the fetches');
+      assert.equal(
+        s.values[0],
+        (identity[i]?.values ?? []).reduce((a, b) => a + b, 0n),
+        'the total of the fetches',
+      );
     }
   });
 
@@ -148,7 +167,9 @@ describe('aggregate + generate over the example capture', () => {
     const d = request.dictionary;
     const buildIdKey = d.stringTable.indexOf('process.executable.build_id.gnu');
     assert.ok(buildIdKey > 0);
-    const mappingsWithBuildId = d.mappingTable.filter((m) => m.attributeIndices.some((a) => d.attributeTable[a]?.keyStrindex === buildIdKey));
+    const mappingsWithBuildId = d.mappingTable.filter((m) =>
+      m.attributeIndices.some((a) => d.attributeTable[a]?.keyStrindex === buildIdKey),
+    );
     assert.equal(mappingsWithBuildId.length, 2, 'two distinct build ids in the burner example');
     const frameType = d.stringTable.indexOf('profile.frame.type');
     for (const loc of d.locationTable.slice(1)) {

@@ -11,7 +11,12 @@ import { splitRequest } from '../../src/profiles/request-splitter.js';
 import { ResourceResolver } from '../../src/profiles/resource-attributes.js';
 import { SampleAggregator } from '../../src/profiles/sample-aggregator.js';
 import { assertConforms } from '../../src/profiles/validation/conformance-validator.js';
-import { BUNDLED_CAPTURE_PATH, batchOf, DEFAULT_RESOURCE_CONFIG, exampleEmissions } from '../support/profiles-fixtures.js';
+import {
+  BUNDLED_CAPTURE_PATH,
+  batchOf,
+  DEFAULT_RESOURCE_CONFIG,
+  exampleEmissions,
+} from '../support/profiles-fixtures.js';
 
 const T0 = 1_763_800_000_000_000_000n;
 
@@ -19,7 +24,9 @@ function bigRequest(): ExportProfilesServiceRequest {
   const resources = new ResourceResolver({ config: DEFAULT_RESOURCE_CONFIG });
   const agg = new SampleAggregator({ resources, counters: new Counters(), exporter: 't' });
   exampleEmissions(BUNDLED_CAPTURE_PATH).forEach((rows, i) =>
-    agg.add(batchOf(PROFILE_CPU_SPEC, rows, T0 + BigInt(i) * 1_000_000_000n, T0 + BigInt(i + 1) * 1_000_000_000n)),
+    agg.add(
+      batchOf(PROFILE_CPU_SPEC, rows, T0 + BigInt(i) * 1_000_000_000n, T0 + BigInt(i + 1) * 1_000_000_000n),
+    ),
   );
   const request = generateRequest(agg.drain(), { resources, sampleMerge: 'flush' });
   assert.ok(request);
@@ -38,10 +45,16 @@ function sampleFacts(request: ExportProfilesServiceRequest): string[] {
           const frames = (d.stackTable[s.stackIndex]?.locationIndices ?? []).map((li) => {
             const loc = d.locationTable[li];
             const fn = loc?.lines[0] ? d.functionTable[loc.lines[0].functionIndex] : undefined;
-            return fn ? d.stringTable[fn.nameStrindex] : `${d.stringTable[d.mappingTable[loc?.mappingIndex ?? 0]?.filenameStrindex ?? 0]}@${loc?.address}`;
+            return fn
+              ? d.stringTable[fn.nameStrindex]
+              : `${d.stringTable[d.mappingTable[loc?.mappingIndex ?? 0]?.filenameStrindex ?? 0]}@${loc?.address}`;
           });
-          const attrs = s.attributeIndices.map((a) => `${d.stringTable[d.attributeTable[a]?.keyStrindex ?? 0]}`).join(',');
-          facts.push(`${JSON.stringify(pid, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}|${frames.join(';')}|${attrs}|${s.values.join(',')}|${s.timestampsUnixNano.join(',')}`);
+          const attrs = s.attributeIndices
+            .map((a) => `${d.stringTable[d.attributeTable[a]?.keyStrindex ?? 0]}`)
+            .join(',');
+          facts.push(
+            `${JSON.stringify(pid, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}|${frames.join(';')}|${attrs}|${s.values.join(',')}|${s.timestampsUnixNano.join(',')}`,
+          );
         }
       }
     }
@@ -62,7 +75,10 @@ describe('splitRequest', () => {
 
   it('cuts under the byte limit with fresh minimal dictionaries, losing and duplicating nothing', () => {
     const limit = Math.floor(full.length / 5);
-    const { pieces, droppedSamples } = splitRequest(request, { maxRequestBytes: limit, maxSamplesPerProfile: 16000 });
+    const { pieces, droppedSamples } = splitRequest(request, {
+      maxRequestBytes: limit,
+      maxSamplesPerProfile: 16000,
+    });
     assert.equal(droppedSamples, 0);
     assert.ok(pieces.length >= 5, `expected at least 5 pieces, got ${pieces.length}`);
     const facts: string[] = [];
@@ -79,7 +95,10 @@ describe('splitRequest', () => {
 
   it('never gives a Profile more samples than max_samples_per_profile', () => {
     const max = 7;
-    const { pieces } = splitRequest(request, { maxRequestBytes: 64 * 1024 * 1024, maxSamplesPerProfile: max });
+    const { pieces } = splitRequest(request, {
+      maxRequestBytes: 64 * 1024 * 1024,
+      maxSamplesPerProfile: max,
+    });
     const facts: string[] = [];
     const ids = new Set<string>();
     for (const piece of pieces) {
@@ -94,12 +113,19 @@ describe('splitRequest', () => {
       }
       facts.push(...sampleFacts(piece.request));
     }
-    assert.equal(ids.size, pieces.reduce((n, p) => n + p.profiles, 0), 'every piece of a cut profile has its own profile id');
+    assert.equal(
+      ids.size,
+      pieces.reduce((n, p) => n + p.profiles, 0),
+      'every piece of a cut profile has its own profile id',
+    );
     assert.deepEqual(facts.sort(), sampleFacts(request));
   });
 
   it('drops and counts only a sample that alone exceeds the limit', () => {
-    const { pieces, droppedSamples } = splitRequest(request, { maxRequestBytes: 200, maxSamplesPerProfile: 16000 });
+    const { pieces, droppedSamples } = splitRequest(request, {
+      maxRequestBytes: 200,
+      maxSamplesPerProfile: 16000,
+    });
     assert.equal(pieces.length, 0);
     assert.equal(droppedSamples, countRequest(request).samples);
   });

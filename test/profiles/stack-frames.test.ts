@@ -77,7 +77,12 @@ describe('parseUserFrames', () => {
   });
 
   it('keeps the process address when no build id is known', () => {
-    const frames = parseUserFrames('main; 0x4a9f5b; ', '0x0000000000401000; 0x00000000004a9f5b; ', undefined, new FrameTable());
+    const frames = parseUserFrames(
+      'main; 0x4a9f5b; ',
+      '0x0000000000401000; 0x00000000004a9f5b; ',
+      undefined,
+      new FrameTable(),
+    );
     assert.equal(frames[0]?.address, 0x401000n);
     assert.equal(frames[0]?.functionName, 'main');
     assert.equal(frames[1]?.address, 0x4a9f5bn);
@@ -95,8 +100,7 @@ describe('parseUserFrames', () => {
   });
 
   it('marks interpreted frames of the OTel symbolizer with the interpreter found in the native frames', () => {
-    const symbols =
-      'compute_fibonacci; burn_cpu; <module>; python3.13+0x25a722; libc.so.6+0x2a1ca; _start; ';
+    const symbols = 'compute_fibonacci; burn_cpu; <module>; python3.13+0x25a722; libc.so.6+0x2a1ca; _start; ';
     const frames = parseUserFrames(symbols, '0x00005627a1b5a3c1; ', undefined, new FrameTable());
     assert.deepEqual(
       frames.map((f) => f.frameType),

@@ -305,7 +305,14 @@ export function statsDataSource(id: number): DataSource {
   };
 }
 
-function param(prefix: string, key: string, typeHint: string, defaultValue = '', alias = '', possibleValues: string[] = []): Param {
+function param(
+  prefix: string,
+  key: string,
+  typeHint: string,
+  defaultValue = '',
+  alias = '',
+  possibleValues: string[] = [],
+): Param {
   return {
     key,
     description: `${key} (test double)`,

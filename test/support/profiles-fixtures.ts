@@ -5,12 +5,22 @@ import { parseLosslessJson } from '../../src/gadget-bridge/json/lossless-json.js
 import type { ProfileSpec } from '../../src/gadget-bridge/profile-spec.js';
 import type { RowBatch } from '../../src/gadget-bridge/row-batch.js';
 
-export const EXAMPLES_PATH = new URL('../../../shared/data/ig-profile_cpu-examples.jsonl', import.meta.url).pathname;
-export const BUNDLED_CAPTURE_PATH = new URL('../../examples/profile_cpu-capture.jsonl', import.meta.url).pathname;
+export const EXAMPLES_PATH = new URL('../../../shared/data/ig-profile_cpu-examples.jsonl', import.meta.url)
+  .pathname;
+export const BUNDLED_CAPTURE_PATH = new URL('../../examples/profile_cpu-capture.jsonl', import.meta.url)
+  .pathname;
 
 export const DEFAULT_RESOURCE_CONFIG: ResourceConfig = {
   groupBy: 'process',
-  serviceName: ['label:app.kubernetes.io/name', 'label:app', 'owner', 'k8s.container.name', 'container.name', 'env', 'process.executable.name'],
+  serviceName: [
+    'label:app.kubernetes.io/name',
+    'label:app',
+    'owner',
+    'k8s.container.name',
+    'container.name',
+    'env',
+    'process.executable.name',
+  ],
   attributes: {},
 };
 
@@ -22,6 +32,12 @@ export function exampleEmissions(path = EXAMPLES_PATH): GadgetRow[][] {
     .map((l) => parseLosslessJson(l) as unknown as GadgetRow[]);
 }
 
-export function batchOf(spec: ProfileSpec, rows: readonly GadgetRow[], startNs: bigint, endNs: bigint, origin = 'test'): RowBatch {
+export function batchOf(
+  spec: ProfileSpec,
+  rows: readonly GadgetRow[],
+  startNs: bigint,
+  endNs: bigint,
+  origin = 'test',
+): RowBatch {
   return { spec, rows, windowStartUnixNano: startNs, windowEndUnixNano: endNs, origin };
 }

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeExportResponse, encodeExportResponse } from '../../src/profiles/encoding/decode-request.js';
-import { fromOtlpJsonResponse as decodeExportResponseJson, toOtlpJsonResponse as encodeExportResponseJson } from '../../src/profiles/encoding/otlp-json.js';
+import {
+  fromOtlpJsonResponse as decodeExportResponseJson,
+  toOtlpJsonResponse as encodeExportResponseJson,
+} from '../../src/profiles/encoding/otlp-json.js';
 import { successFromExportResponse } from '../../src/exporter/transport/partial-success.js';
 
 describe('ExportProfilesServiceResponse protobuf', () => {

@@ -16,7 +16,3 @@ export function successFromExportResponse(response: ExportProfilesServiceRespons
     ...(partial.errorMessage !== '' ? { message: partial.errorMessage } : {}),
   };
 }
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
