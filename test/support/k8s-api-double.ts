@@ -302,6 +302,8 @@ export async function startK8sApiDouble(options: K8sApiDoubleOptions = {}): Prom
     query: URLSearchParams,
   ): void => {
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+    // kube-apiserver starts the response at once; clients (client-node's Watch) wait for it.
+    res.flushHeaders();
     const write = (type: string, object: unknown): void =>
       void res.write(JSON.stringify({ type, object }) + '\n');
     const inScope = (p: StoredPod): boolean =>

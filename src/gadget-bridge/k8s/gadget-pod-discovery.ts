@@ -211,11 +211,11 @@ export function createGadgetPodDiscovery(options: GadgetPodDiscoveryOptions): Ga
       // The open watch connection keeps the process alive; this timer only guards it.
       const stallTimer = setTimeout(
         () => {
-          controller?.abort();
           finish({
             kind: 'failed',
             error: new Error(`watch stalled: no end after ${watchTimeoutSeconds} s`),
           });
+          controller?.abort();
         },
         (watchTimeoutSeconds + WATCH_STALL_GRACE_SECONDS) * 1000,
       );
@@ -230,8 +230,8 @@ export function createGadgetPodDiscovery(options: GadgetPodDiscoveryOptions): Ga
       if (resourceVersion) query.resourceVersion = resourceVersion;
       let controller: AbortController | undefined;
       abortWatch = () => {
-        controller?.abort();
         finish({ kind: 'ended', events });
+        controller?.abort();
       };
       watcher
         .watch(
@@ -248,12 +248,13 @@ export function createGadgetPodDiscovery(options: GadgetPodDiscoveryOptions): Ga
               } else {
                 logger.warn('watch reported an error', { code: o.code, message: o.message });
               }
-              controller?.abort();
+              // Settle first: aborting synchronously runs the done callback, which would settle as 'ended'.
               finish(
                 gone
                   ? { kind: 'gone' }
                   : { kind: 'failed', error: new Error(o.message ?? 'watch ERROR event') },
               );
+              controller?.abort();
               return;
             }
             const rv = o.metadata?.resourceVersion;

@@ -93,6 +93,7 @@ export async function startPodPortForward(options: PodPortForwardOptions): Promi
   const counters = options.counters;
   const forwarder = new PortForward(kubeConfig, true);
   const sockets = new Set<Socket>();
+  const webSockets = new Set<WebSocket>();
   let lastError: PortForwardError | undefined;
   let closed = false;
   const label = `pod ${namespace}/${podName} port ${remotePort}`;
@@ -166,6 +167,9 @@ export async function startPodPortForward(options: PodPortForwardOptions): Promi
     if (typeof result === 'function') throw new Error('unexpected restartable port-forward handle');
     const socketWs = result;
     link.ws = socketWs;
+    webSockets.add(socketWs);
+    socketWs.on('close', () => webSockets.delete(socketWs));
+    if (closed) socketWs.terminate();
     socketWs.on('close', () => {
       if (errorText.length > 0) {
         const text = Buffer.concat(errorText).toString('utf8').trim();
@@ -232,6 +236,8 @@ export async function startPodPortForward(options: PodPortForwardOptions): Promi
       closed = true;
       const done = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const s of sockets) s.destroy();
+      // Shutting down: no WebSocket close handshake with the API server, which may never answer.
+      for (const ws of webSockets) ws.terminate();
       await done;
     },
   };
