@@ -80,6 +80,27 @@ export function createK8sRowSource(options: K8sRowSourceOptions): RowSource {
       })();
       return params;
     };
+    // With --timeout every node's gadget ends by itself; like `kubectl gadget run --timeout`, the run
+    // then ends too (instead of waiting for pods that may appear later).
+    let fanoutStop: (() => Promise<void>) | undefined;
+    let running = 0;
+    const endsWithGadget = (source: RowSource): RowSource => ({
+      async *batches(): AsyncGenerator<RowBatch> {
+        running++;
+        let completed = false;
+        try {
+          yield* source.batches();
+          completed = true;
+        } finally {
+          running--;
+          if (completed && running === 0 && options.timeoutNs !== undefined) {
+            logger.info('the gadget ended on every node (--timeout)');
+            void fanoutStop?.();
+          }
+        }
+      },
+      stop: () => source.stop(),
+    });
     const createSource = (target: GadgetPodTarget): RowSource => {
       const log = logger.child(target.nodeName || target.podName);
       if (options.attach !== undefined) {
@@ -91,18 +112,20 @@ export function createK8sRowSource(options: K8sRowSourceOptions): RowSource {
           counters,
         });
       }
-      return deferredSource(async () =>
-        createGrpcRowSource({
-          address: target.address,
-          run: {
-            imageName: options.image ?? '',
-            paramValues: await paramsFrom(target.address),
-            ...(options.timeoutNs !== undefined ? { timeoutNs: options.timeoutNs } : {}),
-          },
-          resolveSpec: options.resolveSpec,
-          logger: log,
-          counters,
-        }),
+      return endsWithGadget(
+        deferredSource(async () =>
+          createGrpcRowSource({
+            address: target.address,
+            run: {
+              imageName: options.image ?? '',
+              paramValues: await paramsFrom(target.address),
+              ...(options.timeoutNs !== undefined ? { timeoutNs: options.timeoutNs } : {}),
+            },
+            resolveSpec: options.resolveSpec,
+            logger: log,
+            counters,
+          }),
+        ),
       );
     };
     const fanout = createKubernetesGadgetFanout({
@@ -113,6 +136,7 @@ export function createK8sRowSource(options: K8sRowSourceOptions): RowSource {
       logger,
       counters,
     });
+    fanoutStop = () => fanout.stop();
     const pods = await fanout.start();
     if (pods.length === 0) {
       await fanout.stop();

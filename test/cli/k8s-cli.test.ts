@@ -36,8 +36,16 @@ describe('run --k8s: every node through the Kubernetes API server, like kubectl 
       byNode.set(node, [...(byNode.get(node) ?? []), r]);
     }
     const [[nodeA, rowsA], [nodeB, rowsB]] = [...byNode] as [[string, typeof rows], [string, typeof rows]];
-    const daemonA = await startIgDaemonDouble({ tcp: true, script: () => [{ rows: rowsA }] , finalFlush: () => rowsA });
-    const daemonB = await startIgDaemonDouble({ tcp: true, script: () => [{ rows: rowsB }], finalFlush: () => rowsB });
+    const daemonA = await startIgDaemonDouble({
+      tcp: true,
+      script: () => [{ rows: rowsA }],
+      finalFlush: () => rowsA,
+    });
+    const daemonB = await startIgDaemonDouble({
+      tcp: true,
+      script: () => [{ rows: rowsB }],
+      finalFlush: () => rowsB,
+    });
     const api = await startK8sApiDouble();
     api.addPod({ name: 'gadget-a', nodeName: nodeA, target: { port: tcpPort(daemonA.tcpAddress) } });
     api.addPod({ name: 'gadget-b', nodeName: nodeB, target: { port: tcpPort(daemonB.tcpAddress) } });
@@ -45,10 +53,19 @@ describe('run --k8s: every node through the Kubernetes API server, like kubectl 
     const out = join(dir.path, 'out.jsonl');
     try {
       const child = spawnCli([
-        'run', 'profile_cpu', '--k8s', '--kubeconfig', api.kubeconfigPath, '-A', '--collect-ustack',
-        '--set', 'operator.otel-profiles.exporters.f.exporter=file',
-        '--set', `operator.otel-profiles.exporters.f.path=${out}`,
-        '--otel-profiles-exporter', 'f',
+        'run',
+        'profile_cpu',
+        '--k8s',
+        '--kubeconfig',
+        api.kubeconfigPath,
+        '-A',
+        '--collect-ustack',
+        '--set',
+        'operator.otel-profiles.exporters.f.exporter=file',
+        '--set',
+        `operator.otel-profiles.exporters.f.path=${out}`,
+        '--otel-profiles-exporter',
+        'f',
       ]);
       let stderr = '';
       child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
@@ -67,7 +84,11 @@ describe('run --k8s: every node through the Kubernetes API server, like kubectl 
       for (const r of requests) assertConforms(r);
       assert.deepEqual([...nodesIn(requests)].sort(), [nodeA, nodeB].sort());
       const total = requests
-        .flatMap((r) => r.resourceProfiles.flatMap((rp) => rp.scopeProfiles.flatMap((sp) => sp.profiles.flatMap((p) => p.samples))))
+        .flatMap((r) =>
+          r.resourceProfiles.flatMap((rp) =>
+            rp.scopeProfiles.flatMap((sp) => sp.profiles.flatMap((p) => p.samples)),
+          ),
+        )
         .reduce((a, s) => a + s.values.reduce((x, y) => x + y, 0n), 0n);
       const fetched = [...rowsA, ...rowsB].reduce((a, r) => a + BigInt(r.samples as number), 0n);
       assert.equal(total, fetched * 2n, 'first fetch and final flush of both nodes');
@@ -79,12 +100,62 @@ describe('run --k8s: every node through the Kubernetes API server, like kubectl 
     }
   });
 
+  it('with --timeout, ends by itself once the gadget ended on every node (like kubectl gadget run --timeout)', async () => {
+    const rows = exampleEmissions()[4] ?? [];
+    const daemons = await Promise.all(
+      [0, 1].map(() => startIgDaemonDouble({ tcp: true, script: () => [{ rows }], endAfterScript: true })),
+    );
+    const api = await startK8sApiDouble();
+    daemons.forEach((d, i) =>
+      api.addPod({ name: `gadget-${i}`, nodeName: `node-${i}`, target: { port: tcpPort(d.tcpAddress) } }),
+    );
+    try {
+      const res = await runCli([
+        'run',
+        'profile_cpu',
+        '--k8s',
+        '--kubeconfig',
+        api.kubeconfigPath,
+        '--timeout',
+        '1s',
+        '--set',
+        'operator.otel-profiles.exporters.d.exporter=debug',
+        '--otel-profiles-exporter',
+        'd',
+      ]);
+      assert.equal(res.code, 0, res.stderr);
+      assert.match(res.stderr, /the gadget ended on every node/);
+      for (const d of daemons)
+        assert.equal(d.runs[0]?.request.timeout, 1_000_000_000n, 'IG gets the run time in ns');
+      const delivered = /exporter d: delivered \d+ request\(s\), \d+ profile\(s\), (\d+) sample/.exec(
+        res.stderr,
+      )?.[1];
+      assert.ok(Number(delivered) > 0);
+    } finally {
+      await api.close();
+      await Promise.all(daemons.map((d) => d.close()));
+    }
+  });
+
   it('says what to do when no gadget pod exists', async () => {
     const api = await startK8sApiDouble();
     try {
-      const res = await runCli(['run', 'profile_cpu', '--k8s', '--kubeconfig', api.kubeconfigPath, '--set', 'operator.otel-profiles.exporters.d.exporter=debug', '--otel-profiles-exporter', 'd']);
+      const res = await runCli([
+        'run',
+        'profile_cpu',
+        '--k8s',
+        '--kubeconfig',
+        api.kubeconfigPath,
+        '--set',
+        'operator.otel-profiles.exporters.d.exporter=debug',
+        '--otel-profiles-exporter',
+        'd',
+      ]);
       assert.equal(res.code, 1);
-      assert.match(res.stderr, /no gadget pods found in namespace gadget: is Inspektor Gadget deployed\? \(kubectl gadget deploy\)/);
+      assert.match(
+        res.stderr,
+        /no gadget pods found in namespace gadget: is Inspektor Gadget deployed\? \(kubectl gadget deploy\)/,
+      );
     } finally {
       await api.close();
     }
@@ -93,13 +164,21 @@ describe('run --k8s: every node through the Kubernetes API server, like kubectl 
   const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' });
   it(
     'installs as a kubectl plugin: kubectl otel-profiles …',
-    { skip: kubectl.status === 0 ? false : 'kubectl is not installed (a kubectl plugin needs kubectl to be tested)' },
+    {
+      skip:
+        kubectl.status === 0
+          ? false
+          : 'kubectl is not installed (a kubectl plugin needs kubectl to be tested)',
+    },
     () => {
       const dir = tempDir();
       try {
         const bin = join(dir.path, 'bin');
         mkdirSync(bin);
-        symlinkSync(new URL('../../bin/ig-otel-profiles.js', import.meta.url).pathname, join(bin, 'kubectl-otel_profiles'));
+        symlinkSync(
+          new URL('../../bin/ig-otel-profiles.js', import.meta.url).pathname,
+          join(bin, 'kubectl-otel_profiles'),
+        );
         const env = { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}` };
         const plugins = execFileSync('kubectl', ['plugin', 'list'], { env, encoding: 'utf8' });
         assert.match(plugins, /kubectl-otel_profiles/);
