@@ -82,7 +82,6 @@ export function createK8sRowSource(options: K8sRowSourceOptions): RowSource {
     };
     // With --timeout every node's gadget ends by itself; like `kubectl gadget run --timeout`, the run
     // then ends too (instead of waiting for pods that may appear later).
-    let fanoutStop: (() => Promise<void>) | undefined;
     let running = 0;
     const endsWithGadget = (source: RowSource): RowSource => ({
       async *batches(): AsyncGenerator<RowBatch> {
@@ -95,7 +94,8 @@ export function createK8sRowSource(options: K8sRowSourceOptions): RowSource {
           running--;
           if (completed && running === 0 && options.timeoutNs !== undefined) {
             logger.info('the gadget ended on every node (--timeout)');
-            void fanoutStop?.();
+            // Runs only once pod sources run, i.e. after `fanout` below exists.
+            void fanout.stop();
           }
         }
       },
@@ -136,7 +136,6 @@ export function createK8sRowSource(options: K8sRowSourceOptions): RowSource {
       logger,
       counters,
     });
-    fanoutStop = () => fanout.stop();
     const pods = await fanout.start();
     if (pods.length === 0) {
       await fanout.stop();

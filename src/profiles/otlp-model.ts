@@ -162,3 +162,30 @@ export function countRequest(request: ExportProfilesServiceRequest): { profiles:
   }
   return { profiles, samples };
 }
+
+/** A dictionary with every table empty (not even the index-0 entries): the starting point of hand-built requests. */
+export function emptyDictionary(): ProfilesDictionary {
+  return {
+    mappingTable: [],
+    locationTable: [],
+    functionTable: [],
+    linkTable: [],
+    stringTable: [],
+    attributeTable: [],
+    stackTable: [],
+  };
+}
+
+/** Sum of every sample's values (timestamp-only samples count one per timestamp). */
+export function totalSampleValue(requests: readonly ExportProfilesServiceRequest[]): bigint {
+  let total = 0n;
+  for (const r of requests)
+    for (const rp of r.resourceProfiles)
+      for (const sp of rp.scopeProfiles)
+        for (const p of sp.profiles)
+          for (const s of p.samples) {
+            if (s.values.length === 0) total += BigInt(s.timestampsUnixNano.length);
+            else for (const v of s.values) total += v;
+          }
+  return total;
+}

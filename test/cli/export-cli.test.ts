@@ -3,20 +3,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { decodeExportRequest } from '../../src/profiles/encoding/decode-request.js';
-import type { ExportProfilesServiceRequest } from '../../src/profiles/otlp-model.js';
+import { totalSampleValue } from '../../src/profiles/otlp-model.js';
 import { assertConforms } from '../../src/profiles/validation/conformance-validator.js';
 import { runCli, tempDir } from '../support/cli-harness.js';
 import { startGrpcOtlpServer, startHttpOtlpServer } from '../support/otlp-test-servers.js';
 import { BUNDLED_CAPTURE_PATH, exampleEmissions } from '../support/profiles-fixtures.js';
-
-function totalValue(requests: readonly ExportProfilesServiceRequest[]): bigint {
-  let total = 0n;
-  for (const r of requests)
-    for (const rp of r.resourceProfiles)
-      for (const sp of rp.scopeProfiles)
-        for (const p of sp.profiles) for (const s of p.samples) for (const v of s.values) total += v;
-  return total;
-}
 
 const inputTotal = exampleEmissions(BUNDLED_CAPTURE_PATH)
   .flat()
@@ -45,7 +36,7 @@ describe('export: IG JSON to a real OTLP endpoint', () => {
       assert.ok(server.requests.length >= 1);
       const requests = server.requests.map((r) => decodeExportRequest(r.body));
       for (const r of requests) assertConforms(r);
-      assert.equal(totalValue(requests), inputTotal, 'total sample value out equals in');
+      assert.equal(totalSampleValue(requests), inputTotal, 'total sample value out equals in');
       assert.ok(
         server.requests.every(
           (r) => r.contentEncoding === 'gzip' && r.contentType === 'application/x-protobuf',
@@ -80,7 +71,7 @@ describe('export: IG JSON to a real OTLP endpoint', () => {
       );
       assert.equal(res.code, 0, res.stderr);
       assert.equal(server.requests.length, 3, 'two UNAVAILABLE, then delivered once');
-      assert.equal(totalValue([decodeExportRequest(server.requests[2]!.body)]), inputTotal);
+      assert.equal(totalSampleValue([decodeExportRequest(server.requests[2]!.body)]), inputTotal);
     } finally {
       await server.close();
     }
@@ -126,7 +117,7 @@ describe('export: IG JSON to a real OTLP endpoint', () => {
       assert.match(lenient.stderr, /broken\.jsonl:3 \(byte \d+\)/);
       assert.match(lenient.stderr, /1 malformed value\(s\) skipped/);
       assert.equal(
-        totalValue(server.requests.map((r) => decodeExportRequest(r.body))),
+        totalSampleValue(server.requests.map((r) => decodeExportRequest(r.body))),
         inputTotal,
         'the good lines all arrive',
       );

@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { readOtlpFile } from '../../src/exporter/sinks/file-sink.js';
 import { fromOtlpJson } from '../../src/profiles/encoding/otlp-json.js';
 import type { ExportProfilesServiceRequest } from '../../src/profiles/otlp-model.js';
+import { totalSampleValue } from '../../src/profiles/otlp-model.js';
 import { assertConforms } from '../../src/profiles/validation/conformance-validator.js';
 import { runCli, spawnCli, tempDir } from '../support/cli-harness.js';
 import { startIgDaemonDouble } from '../support/ig-daemon-double.js';
@@ -83,13 +84,7 @@ describe('run --k8s: every node through the Kubernetes API server, like kubectl 
       for await (const line of readOtlpFile(out, 'json')) requests.push(fromOtlpJson(line));
       for (const r of requests) assertConforms(r);
       assert.deepEqual([...nodesIn(requests)].sort(), [nodeA, nodeB].sort());
-      const total = requests
-        .flatMap((r) =>
-          r.resourceProfiles.flatMap((rp) =>
-            rp.scopeProfiles.flatMap((sp) => sp.profiles.flatMap((p) => p.samples)),
-          ),
-        )
-        .reduce((a, s) => a + s.values.reduce((x, y) => x + y, 0n), 0n);
+      const total = totalSampleValue(requests);
       const fetched = [...rowsA, ...rowsB].reduce((a, r) => a + BigInt(r.samples as number), 0n);
       assert.equal(total, fetched * 2n, 'first fetch and final flush of both nodes');
     } finally {

@@ -7,6 +7,7 @@ import { readOtlpFile } from '../../src/exporter/sinks/file-sink.js';
 import { decodeExportRequest } from '../../src/profiles/encoding/decode-request.js';
 import { fromOtlpJson } from '../../src/profiles/encoding/otlp-json.js';
 import type { AnyValue, ExportProfilesServiceRequest } from '../../src/profiles/otlp-model.js';
+import { totalSampleValue } from '../../src/profiles/otlp-model.js';
 import { assertConforms } from '../../src/profiles/validation/conformance-validator.js';
 import { runCli, spawnCli, tempDir } from '../support/cli-harness.js';
 import { startIgDaemonDouble } from '../support/ig-daemon-double.js';
@@ -167,14 +168,7 @@ describe('run: a gadget on the IG daemon over gRPC', () => {
       const [code] = (await once(child, 'exit')) as [number | null];
       assert.equal(code, 0, stderr);
       assert.equal(daemon.runs[0]?.stopRequested, true, 'the stop request reached the daemon');
-      const total = server.requests
-        .map((r) => decodeExportRequest(r.body))
-        .flatMap((r) =>
-          r.resourceProfiles.flatMap((rp) =>
-            rp.scopeProfiles.flatMap((sp) => sp.profiles.flatMap((p) => p.samples)),
-          ),
-        )
-        .reduce((a, s) => a + s.values.reduce((x, y) => x + y, 0n), 0n);
+      const total = totalSampleValue(server.requests.map((r) => decodeExportRequest(r.body)));
       const expected = [...(emissions[0] ?? []), ...(emissions[2] ?? [])].reduce(
         (a, r) => a + BigInt(r.samples as number),
         0n,

@@ -1,3 +1,4 @@
+import { emptyDictionary } from '../../src/profiles/otlp-model.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeExportRequest } from '../../src/profiles/encoding/decode-request.js';
@@ -17,18 +18,6 @@ import { fieldsNamed, only, readFields } from '../support/encoding-wire-reader.j
 function protobufjsEncode(request: ExportProfilesServiceRequest): Uint8Array {
   const type = exportRequestType();
   return type.encode(type.fromObject(toProtobufjsPlain(request) as Record<string, unknown>)).finish();
-}
-
-function emptyDictionary(): ExportProfilesServiceRequest['dictionary'] {
-  return {
-    mappingTable: [],
-    locationTable: [],
-    functionTable: [],
-    linkTable: [],
-    stringTable: [],
-    attributeTable: [],
-    stackTable: [],
-  };
 }
 
 describe('encodeExportRequest', () => {

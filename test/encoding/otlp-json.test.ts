@@ -1,3 +1,4 @@
+import { emptyDictionary } from '../../src/profiles/otlp-model.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeExportRequest } from '../../src/profiles/encoding/decode-request.js';
@@ -104,7 +105,7 @@ describe('OTLP/JSON', () => {
     assert.equal('linkIndex' in s1, false);
     assert.equal('values' in s1, false);
     assert.deepEqual(d.locationTable[1].lines[1], { functionIndex: 1, line: '12' });
-    assert.deepEqual(JSON.parse(toOtlpJson({ resourceProfiles: [], dictionary: emptyDict() })), {
+    assert.deepEqual(JSON.parse(toOtlpJson({ resourceProfiles: [], dictionary: emptyDictionary() })), {
       dictionary: {},
     });
   });
@@ -288,15 +289,3 @@ describe('OTLP/JSON', () => {
     );
   });
 });
-
-function emptyDict(): ReturnType<typeof completeRequest>['dictionary'] {
-  return {
-    mappingTable: [],
-    locationTable: [],
-    functionTable: [],
-    linkTable: [],
-    stringTable: [],
-    attributeTable: [],
-    stackTable: [],
-  };
-}

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { ResourceConfig } from '../../src/config/exporter-config.js';
+import { DEFAULT_RESOURCE } from '../../src/config/load-config.js';
 import type { GadgetRow } from '../../src/gadget-bridge/gadget-row.js';
 import { parseLosslessJson } from '../../src/gadget-bridge/json/lossless-json.js';
 import type { ProfileSpec } from '../../src/gadget-bridge/profile-spec.js';
@@ -10,19 +11,8 @@ export const EXAMPLES_PATH = new URL('../../../shared/data/ig-profile_cpu-exampl
 export const BUNDLED_CAPTURE_PATH = new URL('../../examples/profile_cpu-capture.jsonl', import.meta.url)
   .pathname;
 
-export const DEFAULT_RESOURCE_CONFIG: ResourceConfig = {
-  groupBy: 'process',
-  serviceName: [
-    'label:app.kubernetes.io/name',
-    'label:app',
-    'owner',
-    'k8s.container.name',
-    'container.name',
-    'env',
-    'process.executable.name',
-  ],
-  attributes: {},
-};
+/** The resource settings an exporter gets by default. */
+export const DEFAULT_RESOURCE_CONFIG: ResourceConfig = DEFAULT_RESOURCE;
 
 /** The example lines, parsed losslessly (kernel_ip and friends exceed 2^53). */
 export function exampleEmissions(path = EXAMPLES_PATH): GadgetRow[][] {

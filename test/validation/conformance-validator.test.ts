@@ -1,3 +1,4 @@
+import { emptyDictionary } from '../../src/profiles/otlp-model.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ConformanceOptions } from '../../src/profiles/validation/conformance-validator.js';
@@ -209,15 +210,7 @@ describe('validateRequest: dictionary tables (profcheck)', () => {
   it('every empty table is reported', () => {
     const r: ExportProfilesServiceRequest = {
       resourceProfiles: [],
-      dictionary: {
-        mappingTable: [],
-        locationTable: [],
-        functionTable: [],
-        linkTable: [],
-        stringTable: [],
-        attributeTable: [],
-        stackTable: [],
-      },
+      dictionary: emptyDictionary(),
     };
     expectIssues(r, [
       ['resource_profiles', /empty/],

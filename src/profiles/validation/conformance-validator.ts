@@ -7,6 +7,7 @@ import type {
   Sample,
   ValueType,
 } from '../otlp-model.js';
+import { emptyDictionary } from '../otlp-model.js';
 
 /**
  * Conformance checks for OTLP profiles requests: every check of sig-profiling `profcheck` (check.go @
@@ -447,18 +448,6 @@ function isZeroLocation(l: ProfilesDictionary['locationTable'][number]): boolean
 
 function isZeroFunction(f: ProfilesDictionary['functionTable'][number]): boolean {
   return f.nameStrindex === 0 && f.systemNameStrindex === 0 && f.filenameStrindex === 0 && f.startLine === 0n;
-}
-
-function emptyDictionary(): ProfilesDictionary {
-  return {
-    mappingTable: [],
-    locationTable: [],
-    functionTable: [],
-    linkTable: [],
-    stringTable: [],
-    attributeTable: [],
-    stackTable: [],
-  };
 }
 
 function hex(b: Uint8Array): string {
