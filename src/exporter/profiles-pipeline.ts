@@ -11,7 +11,8 @@ import type { ExportBatch } from './export-batch.js';
 
 /**
  * The run loop of one exporter: rows are aggregated in memory (no I/O) and flushed every
- * `batch.interval` ± jitter, or earlier once `batch.max_pending_samples` is reached. A flush
+ * `batch.interval` ± jitter, or earlier once `batch.max_pending_samples` is reached or the pending
+ * data would fill a `batch.max_request_size` request (which also bounds memory between flushes). A flush
  * generates one request, splits it under the size and sample limits and hands the pieces to the
  * exporter's queue, which never makes ingestion wait for the network.
  */
@@ -44,6 +45,8 @@ export class ProfilesPipeline {
   private _timer: NodeJS.Timeout | undefined;
   private _flushing: Promise<FlushResult> = Promise.resolve({ requests: 0, samples: 0 });
   private _stopped = false;
+  /** An early flush is queued and has not drained the aggregator yet. */
+  private _earlyFlushPending = false;
 
   constructor(options: ProfilesPipelineOptions) {
     this._options = options;
@@ -69,8 +72,14 @@ export class ProfilesPipeline {
   add(batch: RowBatch): void {
     this._aggregator.add(batch);
     this._options.counters.add('rows_aggregated', batch.rows.length, this._labels);
-    const limit = this._config.batch.maxPendingSamples;
-    if (limit > 0 && this._aggregator.pendingSamples >= limit) void this.flush();
+    const { maxPendingSamples, maxRequestBytes } = this._config.batch;
+    const samplesReached = maxPendingSamples > 0 && this._aggregator.pendingSamples >= maxPendingSamples;
+    const bytesReached = this._aggregator.pendingBytesEstimate >= maxRequestBytes;
+    if ((samplesReached || bytesReached) && !this._earlyFlushPending) {
+      this._earlyFlushPending = true;
+      this._options.counters.add('early_flushes', 1, this._labels);
+      void this.flush();
+    }
   }
 
   /** Flushes what is pending; concurrent calls are serialised. */
@@ -98,6 +107,7 @@ export class ProfilesPipeline {
   }
 
   private async _flushNow(): Promise<FlushResult> {
+    this._earlyFlushPending = false;
     if (this._aggregator.pendingRows === 0) return { requests: 0, samples: 0 };
     const { counters, logger } = this._options;
     const snapshot = this._aggregator.drain();

@@ -26,6 +26,8 @@ import {
 const STACK_CACHE_LIMIT = 200_000;
 /** Interned frames kept across flushes before the table is recycled. */
 const FRAME_TABLE_LIMIT = 500_000;
+/** Estimated encoded bytes of one per-fetch value with its timestamp and sample envelope. */
+const BYTES_PER_VALUE_ESTIMATE = 16;
 
 export interface SampleEntry {
   readonly frames: readonly Frame[];
@@ -114,6 +116,7 @@ export class SampleAggregator {
   private _rows = 0;
   private _samples = 0;
   private _totalValue = 0;
+  private _pendingBytes = 0;
 
   constructor(options: SampleAggregatorOptions) {
     this._resolver = options.resources;
@@ -128,6 +131,14 @@ export class SampleAggregator {
 
   get pendingRows(): number {
     return this._rows;
+  }
+
+  /**
+   * A cheap upper-bound estimate of the encoded request the pending data becomes: the raw text of
+   * each distinct stack (the dictionary grows with it) plus a fixed cost per value.
+   */
+  get pendingBytesEstimate(): number {
+    return this._pendingBytes;
   }
 
   add(batch: RowBatch): void {
@@ -182,6 +193,7 @@ export class SampleAggregator {
       if (!sample) {
         sample = this._newSample(row, spec, stackKey);
         profile.samples.set(sampleKey, sample);
+        this._pendingBytes += sampleKey.length;
       }
       if (sample.lastBatch === seq) {
         const last = sample.values.length - 1;
@@ -191,6 +203,7 @@ export class SampleAggregator {
         sample.timestamps.push(start);
         sample.lastBatch = seq;
         this._samples++;
+        this._pendingBytes += BYTES_PER_VALUE_ESTIMATE;
       }
       if (sample.placeholder) this._counters.add('rows_without_frames', 1, this._labels);
       this._rows++;
@@ -212,6 +225,7 @@ export class SampleAggregator {
     this._rows = 0;
     this._samples = 0;
     this._totalValue = 0;
+    this._pendingBytes = 0;
     return snapshot;
   }
 
