@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { PROFILE_CPU_SPEC } from '../../src/gadget-bridge/profile-presets.js';
+import { PROFILE_CPU_SPEC, PROFILE_CUDA_SPEC } from '../../src/gadget-bridge/profile-presets.js';
 import type { GadgetRow } from '../../src/gadget-bridge/gadget-row.js';
 import { Counters } from '../../src/observability/counters.js';
 import type { ExportProfilesServiceRequest, Profile } from '../../src/profiles/otlp-model.js';
@@ -192,5 +192,36 @@ describe('aggregate + generate over the example capture', () => {
     assert.equal(request.dictionary.linkTable.length, 3, 'Link{} plus two distinct links');
     const samples = profiles(request).flatMap((p) => p.samples);
     assert.deepEqual(samples.map((s) => s.linkIndex).sort(), [0, 1, 2]);
+  });
+
+  it('profile_cuda: bytes allocated per user stack become a malloc/bytes profile named like IG names it', () => {
+    const base = emissions[2]?.[0] ?? {};
+    const alloc = (symbols: string, count: number) => ({
+      count,
+      proc: base.proc ?? null,
+      runtime: base.runtime ?? null,
+      k8s: base.k8s ?? null,
+      ustack_raw: { addresses: '', buildid: '', symbols },
+    });
+    const rows = [
+      alloc('cuMemAlloc_v2; cudaMalloc; train_step; main; ', 4096),
+      alloc('cuMemAlloc_v2; cudaMalloc; train_step; main; ', 1024),
+      alloc('cuMemAllocManaged; load_weights; main; ', 65536),
+    ];
+    const { request } = aggregate([rows], 'flush', PROFILE_CUDA_SPEC);
+    assertConforms(request);
+    const str = (i: number): string => request.dictionary.stringTable[i] ?? '';
+    const [p] = profiles(request);
+    assert.ok(p);
+    assert.equal(
+      `${str(p.sampleType?.typeStrindex ?? 0)}/${str(p.sampleType?.unitStrindex ?? 0)}`,
+      'malloc/bytes',
+    );
+    assert.equal(
+      `${str(p.periodType?.typeStrindex ?? 0)}/${str(p.periodType?.unitStrindex ?? 0)}`,
+      'process_cuda/bytes',
+    );
+    const byLeaf = new Map(p.samples.map((s) => [stackNames(request, s.stackIndex)[0], s.values[0]]));
+    assert.deepEqual(Object.fromEntries(byLeaf), { cuMemAlloc_v2: 5120n, cuMemAllocManaged: 65536n });
   });
 });
