@@ -9,20 +9,30 @@ export interface GadgetRow {
   readonly [field: string]: FieldValue;
 }
 
+/** Split dotted names, cached: getField runs several times per row on the ingest hot path. */
+const pathCache = new Map<string, readonly string[]>();
+const PATH_CACHE_LIMIT = 10_000;
+
+function pathOf(dottedName: string): readonly string[] {
+  let parts = pathCache.get(dottedName);
+  if (!parts) {
+    parts = dottedName.split('.');
+    if (pathCache.size >= PATH_CACHE_LIMIT) pathCache.clear();
+    pathCache.set(dottedName, parts);
+  }
+  return parts;
+}
+
 /** Reads a dotted field (`user_stack_raw.symbols`) from a nested row; undefined when absent. */
 export function getField(row: GadgetRow, dottedName: string): FieldValue | undefined {
   if (Object.prototype.hasOwnProperty.call(row, dottedName)) return row[dottedName];
+  const parts = pathOf(dottedName);
   let current: FieldValue | undefined = row;
-  let start = 0;
-  while (start <= dottedName.length) {
+  for (const part of parts) {
     if (current === null || typeof current !== 'object' || Array.isArray(current)) return undefined;
-    const dot = dottedName.indexOf('.', start);
-    const part = dot === -1 ? dottedName.slice(start) : dottedName.slice(start, dot);
-    current = current[part];
-    if (dot === -1) return current;
-    start = dot + 1;
+    current = (current as GadgetRow)[part];
   }
-  return undefined;
+  return current;
 }
 
 /** Field value as a string ('' when absent or null); numbers and bigints in decimal. */

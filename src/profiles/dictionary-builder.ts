@@ -130,6 +130,16 @@ export class DictionaryBuilder {
     return index;
   }
 
+  /**
+   * Appends a location the caller knows is not in the table yet (the generator dedups frames by
+   * identity), skipping the value key. Mixing it with locationEntry() for equal values would
+   * create duplicates, which the conformance tests would catch.
+   */
+  appendUniqueLocation(location: Location): number {
+    this._locationTable.push(location);
+    return this._locationTable.length - 1;
+  }
+
   /** Stacks are equal when their location index sequences are equal (leaf first). */
   stack(locationIndices: number[]): number {
     const key = locationIndices.join(',');

@@ -32,30 +32,76 @@ export function newProfileId(): Uint8Array {
   return id;
 }
 
+/**
+ * Locations for frames within one request. Frames are interned by the aggregator (equal frames are
+ * one object for the whole flush), so object identity is an exact dedup key and the dictionary's
+ * value keys are not needed for locations; functions, mappings and frame-type attributes are
+ * cached per name here because thousands of locations share them.
+ */
 class FrameLocations {
   private readonly _byFrame = new Map<Frame, number>();
+  private readonly _functions = new Map<string, number>();
+  private readonly _mappings = new Map<string, number>();
+  private readonly _frameTypes = new Map<string, number>();
+  /** Samples share frame arrays (the aggregator caches parsed stacks): one lookup per array. */
+  private readonly _stacks = new Map<readonly Frame[], number>();
 
   constructor(private readonly _dict: DictionaryBuilder) {}
+
+  stackOf(frames: readonly Frame[]): number {
+    let index = this._stacks.get(frames);
+    if (index === undefined) {
+      index = this._dict.stack(frames.map((f) => this.locationOf(f)));
+      this._stacks.set(frames, index);
+    }
+    return index;
+  }
 
   locationOf(frame: Frame): number {
     const known = this._byFrame.get(frame);
     if (known !== undefined) return known;
-    const d = this._dict;
-    let mappingIndex = 0;
-    if (frame.module !== undefined || frame.buildId !== undefined) {
-      const attrs = frame.buildId
-        ? [d.attribute(GNU_BUILD_ID_ATTRIBUTE, { stringValue: frame.buildId })]
-        : [];
-      mappingIndex = d.mapping(frame.module ?? '', attrs);
-    }
-    const lines =
-      frame.functionName !== undefined
-        ? [{ functionIndex: d.function(frame.functionName), line: 0n, column: 0n }]
-        : [];
-    const index = d.location(mappingIndex, frame.address ?? 0n, lines, [
-      d.attribute(FRAME_TYPE_ATTRIBUTE, { stringValue: frame.frameType }),
-    ]);
+    const index = this._dict.appendUniqueLocation({
+      mappingIndex: this._mappingOf(frame),
+      address: frame.address ?? 0n,
+      lines:
+        frame.functionName !== undefined
+          ? [{ functionIndex: this._functionOf(frame.functionName), line: 0n, column: 0n }]
+          : [],
+      attributeIndices: [this._frameTypeOf(frame.frameType)],
+    });
     this._byFrame.set(frame, index);
+    return index;
+  }
+
+  private _functionOf(name: string): number {
+    let index = this._functions.get(name);
+    if (index === undefined) {
+      index = this._dict.function(name);
+      this._functions.set(name, index);
+    }
+    return index;
+  }
+
+  private _mappingOf(frame: Frame): number {
+    if (frame.module === undefined && frame.buildId === undefined) return 0;
+    const key = `${frame.module ?? ''}\u0000${frame.buildId ?? ''}`;
+    let index = this._mappings.get(key);
+    if (index === undefined) {
+      const attrs = frame.buildId
+        ? [this._dict.attribute(GNU_BUILD_ID_ATTRIBUTE, { stringValue: frame.buildId })]
+        : [];
+      index = this._dict.mapping(frame.module ?? '', attrs);
+      this._mappings.set(key, index);
+    }
+    return index;
+  }
+
+  private _frameTypeOf(frameType: string): number {
+    let index = this._frameTypes.get(frameType);
+    if (index === undefined) {
+      index = this._dict.attribute(FRAME_TYPE_ATTRIBUTE, { stringValue: frameType });
+      this._frameTypes.set(frameType, index);
+    }
     return index;
   }
 }
@@ -112,7 +158,7 @@ function buildProfile(
   const spec = profile.spec;
   const samples: Sample[] = [];
   for (const entry of profile.samples.values()) {
-    const stackIndex = dict.stack(entry.frames.map((f) => frames.locationOf(f)));
+    const stackIndex = frames.stackOf(entry.frames);
     // A sample attribute that repeats its resource's attribute says nothing new.
     const attributeIndices: number[] = [];
     for (const [k, v] of entry.attributes) {

@@ -22,12 +22,16 @@ import {
  * timestamp so the generator can emit per-fetch or fully merged samples.
  */
 
-/** Parsed stacks remembered across flushes, keyed by their raw strings. */
+/** Parsed stacks remembered across flushes, keyed by the ids of their raw strings. */
 const STACK_CACHE_LIMIT = 200_000;
-/** Interned frames kept across flushes before the table is recycled. */
+/** Interned frames kept across flushes before the table is recycled (only ever at a drain). */
 const FRAME_TABLE_LIMIT = 500_000;
-/** Estimated encoded bytes of one per-fetch value with its timestamp and sample envelope. */
+/** Distinct stack strings remembered before the interner is recycled (only ever at a drain). */
+const STACK_STRING_LIMIT = 200_000;
+/** Estimated encoded bytes of one per-fetch value with its timestamp. */
 const BYTES_PER_VALUE_ESTIMATE = 16;
+/** Estimated encoded bytes of a Sample's envelope, stack index and attribute indices. */
+const BYTES_PER_SAMPLE_ESTIMATE = 24;
 
 export interface SampleEntry {
   readonly frames: readonly Frame[];
@@ -111,6 +115,15 @@ export class SampleAggregator {
   private readonly _labels: Readonly<Record<string, string>>;
   private readonly _frames = new FrameTable();
   private readonly _stackCache = new Map<string, readonly Frame[]>();
+  /**
+   * Stack strings (often kilobytes) → small ids, so sample keys stay short: a lookup hashes the
+   * string once and never copies it, where concatenating them into a key would copy every row.
+   */
+  private readonly _stackStrings = new Map<string, number>();
+  /** Length of each interned stack string, by id (index 0 = none). */
+  private readonly _stackStringLengths: number[] = [0];
+  /** Stack keys already counted in this flush's size estimate. */
+  private _flushStacks = new Set<string>();
   private _resources = new Map<string, ResourceEntry>();
   private _batchSeq = 0;
   private _rows = 0;
@@ -193,7 +206,13 @@ export class SampleAggregator {
       if (!sample) {
         sample = this._newSample(row, spec, stackKey);
         profile.samples.set(sampleKey, sample);
-        this._pendingBytes += sampleKey.length;
+        this._pendingBytes += BYTES_PER_SAMPLE_ESTIMATE;
+        if (!this._flushStacks.has(stackKey)) {
+          // A new stack brings its frames into the dictionary: its raw text bounds their size.
+          this._flushStacks.add(stackKey);
+          for (const id of stackKey.split(','))
+            this._pendingBytes += this._stackStringLengths[Number(id)] ?? 0;
+        }
       }
       if (sample.lastBatch === seq) {
         const last = sample.values.length - 1;
@@ -222,6 +241,15 @@ export class SampleAggregator {
       totalValue: BigInt(this._totalValue),
     };
     this._resources = new Map();
+    // Recycle the caches between flushes only: within one flush equal frames must stay one object
+    // (the generator deduplicates locations by frame identity).
+    if (this._frames.size > FRAME_TABLE_LIMIT || this._stackStrings.size > STACK_STRING_LIMIT) {
+      this._frames.clear();
+      this._stackCache.clear();
+      this._stackStrings.clear();
+      this._stackStringLengths.length = 1;
+    }
+    this._flushStacks = new Set();
     this._rows = 0;
     this._samples = 0;
     this._totalValue = 0;
@@ -229,22 +257,25 @@ export class SampleAggregator {
     return snapshot;
   }
 
+  private _stringId(value: FieldValue | undefined): number {
+    if (typeof value !== 'string' || value === '') return 0;
+    let id = this._stackStrings.get(value);
+    if (id === undefined) {
+      id = this._stackStrings.size + 1;
+      this._stackStrings.set(value, id);
+      this._stackStringLengths[id] = value.length;
+    }
+    return id;
+  }
+
+  /** The stack identity of a row: ids of its stack strings (and of the user stack's sibling fields). */
   private _stackKey(row: GadgetRow, spec: ProfileSpec): string {
     let key = '';
     for (const field of spec.stackFields) {
-      const v = getField(row, field);
-      key += typeof v === 'string' ? v : '';
-      key += '\u0001';
-      if (!isKernelStackField(field)) {
-        const parent = field.includes('.') ? field.slice(0, field.lastIndexOf('.') + 1) : '';
-        if (parent !== '' && field.endsWith('.symbols')) {
-          const addresses = getField(row, `${parent}addresses`);
-          const buildIds = getField(row, `${parent}buildid`);
-          if (typeof addresses === 'string') key += addresses;
-          key += '\u0001';
-          if (typeof buildIds === 'string') key += buildIds;
-          key += '\u0001';
-        }
+      key += `${this._stringId(getField(row, field))},`;
+      if (!isKernelStackField(field) && field.endsWith('.symbols')) {
+        const parent = field.slice(0, field.lastIndexOf('.') + 1);
+        key += `${this._stringId(getField(row, `${parent}addresses`))},${this._stringId(getField(row, `${parent}buildid`))},`;
       }
     }
     return key;
@@ -253,10 +284,6 @@ export class SampleAggregator {
   private _framesOf(row: GadgetRow, spec: ProfileSpec, cacheKey: string): readonly Frame[] {
     const cached = this._stackCache.get(cacheKey);
     if (cached) return cached;
-    if (this._frames.size > FRAME_TABLE_LIMIT) {
-      this._frames.clear();
-      this._stackCache.clear();
-    }
     const frames: Frame[] = [];
     for (const field of spec.stackFields) {
       const v = getField(row, field);
@@ -277,8 +304,8 @@ export class SampleAggregator {
         );
       }
     }
-    if (this._stackCache.size >= STACK_CACHE_LIMIT) this._stackCache.clear();
-    this._stackCache.set(cacheKey, frames);
+    // Past the limit new stacks are parsed but not remembered until the next drain recycles the cache.
+    if (this._stackCache.size < STACK_CACHE_LIMIT) this._stackCache.set(cacheKey, frames);
     return frames;
   }
 
