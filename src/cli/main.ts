@@ -2,10 +2,6 @@ import { basename } from 'node:path';
 import { EXPORTER_NAME, EXPORTER_VERSION } from '../version.js';
 import { UsageError } from './cli-options.js';
 import type { CommandContext } from './command-context.js';
-import { demoCommand } from './demo-command.js';
-import { exportCommand } from './export-command.js';
-import { attachCommand, runCommand } from './run-command.js';
-import { validateCommand } from './validate-command.js';
 import { EXIT_FATAL, EXIT_USAGE } from './export-session.js';
 
 const MAIN_HELP = `${EXPORTER_NAME} ${EXPORTER_VERSION}: continuous profiling for Inspektor Gadget, exported as OTLP profiles.
@@ -27,12 +23,16 @@ Run "ig-otel-profiles <command> --help" for a command's options and examples.`;
 
 type Command = (argv: readonly string[], ctx: CommandContext) => Promise<number>;
 
-const COMMANDS: Readonly<Record<string, Command>> = {
-  export: exportCommand,
-  run: runCommand,
-  attach: attachCommand,
-  demo: demoCommand,
-  validate: validateCommand,
+/**
+ * Commands load on demand: `export` never pays for the Kubernetes client or the IG gRPC API
+ * (megabytes of code held in memory for the life of a DaemonSet pod).
+ */
+const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
+  export: async () => (await import('./export-command.js')).exportCommand,
+  run: async () => (await import('./run-command.js')).runCommand,
+  attach: async () => (await import('./run-command.js')).attachCommand,
+  demo: async () => (await import('./demo-command.js')).demoCommand,
+  validate: async () => (await import('./validate-command.js')).validateCommand,
 };
 
 /** Errors that come from what the user gave us (config, flags) rather than from the run. */
@@ -61,14 +61,15 @@ export async function main(
     ctx.stdout(`${EXPORTER_NAME} ${EXPORTER_VERSION}\n`);
     return 0;
   }
-  const command = COMMANDS[name];
-  if (!command) {
+  const load = COMMANDS[name];
+  if (!load) {
     ctx.stderr(
       `${EXPORTER_NAME}: unknown command "${name}". Commands: ${Object.keys(COMMANDS).join(', ')} (see --help)\n`,
     );
     return EXIT_USAGE;
   }
   try {
+    const command = await load();
     return await command(rest, ctx);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);

@@ -11,7 +11,7 @@ import { COMMON_HELP, COMMON_OPTIONS, parseDurationMs, UsageError } from './cli-
 import type { CommandContext } from './command-context.js';
 import { openSession } from './command-context.js';
 import { booleanFlagPredicate, resolveGadgetParams, tokenizeGadgetFlags } from './gadget-params.js';
-import { createK8sRowSource, K8S_HELP } from './k8s-mode.js';
+import { K8S_HELP } from './k8s-help.js';
 
 const CONNECTION_OPTIONS = {
   'remote-address': { type: 'string' },
@@ -184,6 +184,7 @@ export async function runCommand(argv: readonly string[], ctx: CommandContext): 
   const tls = tlsOf(values);
 
   if (isK8sMode(values, ctx)) {
+    const { createK8sRowSource } = await import('./k8s-mode.js');
     return openSession(ctx, sessionValues(values), (session) =>
       createK8sRowSource({
         values,
@@ -236,6 +237,7 @@ export async function attachCommand(argv: readonly string[], ctx: CommandContext
   const resolveSpec = specResolver((values.annotate as string[] | undefined) ?? []);
   const tls = tlsOf(values);
   if (isK8sMode(values, ctx)) {
+    const { createK8sRowSource } = await import('./k8s-mode.js');
     return openSession(ctx, sessionValues(values), (session) =>
       createK8sRowSource({
         values,

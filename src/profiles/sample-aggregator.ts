@@ -22,12 +22,8 @@ import {
  * timestamp so the generator can emit per-fetch or fully merged samples.
  */
 
-/** Parsed stacks remembered across flushes, keyed by the ids of their raw strings. */
+/** Parsed stacks remembered within one flush, keyed by the ids of their raw strings. */
 const STACK_CACHE_LIMIT = 200_000;
-/** Interned frames kept across flushes before the table is recycled (only ever at a drain). */
-const FRAME_TABLE_LIMIT = 500_000;
-/** Distinct stack strings remembered before the interner is recycled (only ever at a drain). */
-const STACK_STRING_LIMIT = 200_000;
 /** Estimated encoded bytes of one per-fetch value with its timestamp. */
 const BYTES_PER_VALUE_ESTIMATE = 16;
 /** Estimated encoded bytes of a Sample's envelope, stack index and attribute indices. */
@@ -241,14 +237,13 @@ export class SampleAggregator {
       totalValue: BigInt(this._totalValue),
     };
     this._resources = new Map();
-    // Recycle the caches between flushes only: within one flush equal frames must stay one object
-    // (the generator deduplicates locations by frame identity).
-    if (this._frames.size > FRAME_TABLE_LIMIT || this._stackStrings.size > STACK_STRING_LIMIT) {
-      this._frames.clear();
-      this._stackCache.clear();
-      this._stackStrings.clear();
-      this._stackStringLengths.length = 1;
-    }
+    // The caches live for one flush: memory stays bounded by what one flush holds, and within a
+    // flush equal frames stay one object (the generator deduplicates locations by frame identity).
+    // Re-parsing each distinct stack once per flush is cheap next to holding every stack forever.
+    this._frames.clear();
+    this._stackCache.clear();
+    this._stackStrings.clear();
+    this._stackStringLengths.length = 1;
     this._flushStacks = new Set();
     this._rows = 0;
     this._samples = 0;
