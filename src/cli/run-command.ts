@@ -38,7 +38,7 @@ export const RUN_HELP = `Usage: ig-otel-profiles run IMAGE [gadget flags] [optio
 
 Runs a gadget on Inspektor Gadget's daemon over its gRPC API and exports its profiles. Gadget flags
 are IG's (--map-fetch-interval, --collect-ustack, --collect-build-id, --kernel-stacks-only, -n/--namespace,
--A, --podname, --containername, -l/--selector, --filter, …): the daemon's own parameter list decides
+-A/--all-namespaces, --podname, --containername, -l/--selector, --filter, …): the daemon's own parameter list decides
 what exists; --operator.<op>.<key>=VALUE passes anything through. Ends when the gadget ends (--timeout)
 or on Ctrl-C/SIGTERM, which stops the gadget, exports its final flush and drains.
 
