@@ -53,27 +53,128 @@ function mulberry32(seed: number): () => number {
 
 const KERNEL_PATHS: readonly string[][] = [
   ['chacha_permute', 'get_random_bytes_user', 'urandom_read_iter', 'vfs_read', 'ksys_read', '__x64_sys_read'],
-  ['copy_user_enhanced_fast_string', 'tcp_recvmsg_locked', 'tcp_recvmsg', 'inet_recvmsg', 'sock_read_iter', 'vfs_read', 'ksys_read', '__x64_sys_read'],
-  ['__memcpy', 'skb_copy_datagram_iter', 'tcp_sendmsg_locked', 'tcp_sendmsg', 'sock_write_iter', 'vfs_write', 'ksys_write', '__x64_sys_write'],
-  ['clear_page_erms', 'get_page_from_freelist', '__alloc_pages', 'alloc_pages_vma', 'do_anonymous_page', '__handle_mm_fault', 'handle_mm_fault', 'do_user_addr_fault', 'exc_page_fault', 'asm_exc_page_fault'],
+  [
+    'copy_user_enhanced_fast_string',
+    'tcp_recvmsg_locked',
+    'tcp_recvmsg',
+    'inet_recvmsg',
+    'sock_read_iter',
+    'vfs_read',
+    'ksys_read',
+    '__x64_sys_read',
+  ],
+  [
+    '__memcpy',
+    'skb_copy_datagram_iter',
+    'tcp_sendmsg_locked',
+    'tcp_sendmsg',
+    'sock_write_iter',
+    'vfs_write',
+    'ksys_write',
+    '__x64_sys_write',
+  ],
+  [
+    'clear_page_erms',
+    'get_page_from_freelist',
+    '__alloc_pages',
+    'alloc_pages_vma',
+    'do_anonymous_page',
+    '__handle_mm_fault',
+    'handle_mm_fault',
+    'do_user_addr_fault',
+    'exc_page_fault',
+    'asm_exc_page_fault',
+  ],
   ['_raw_spin_unlock_irqrestore', 'try_to_wake_up', 'wake_up_q', 'futex_wake', 'do_futex', '__x64_sys_futex'],
-  ['ext4_da_write_begin', 'generic_perform_write', 'ext4_buffered_write_iter', 'vfs_write', 'ksys_write', '__x64_sys_write'],
-  ['finish_task_switch.isra.0', '__schedule', 'schedule', 'schedule_hrtimeout_range_clock', 'do_epoll_wait', '__x64_sys_epoll_wait'],
+  [
+    'ext4_da_write_begin',
+    'generic_perform_write',
+    'ext4_buffered_write_iter',
+    'vfs_write',
+    'ksys_write',
+    '__x64_sys_write',
+  ],
+  [
+    'finish_task_switch.isra.0',
+    '__schedule',
+    'schedule',
+    'schedule_hrtimeout_range_clock',
+    'do_epoll_wait',
+    '__x64_sys_epoll_wait',
+  ],
 ];
 const KERNEL_ENTRY = ['x64_sys_call', 'do_syscall_64', 'entry_SYSCALL_64_after_hwframe'];
 
-const GO_FUNCS = ['main.main', 'runtime.main', 'net/http.(*conn).serve', 'net/http.serverHandler.ServeHTTP', 'net/http.(*ServeMux).ServeHTTP',
-  'main.(*api).handleCheckout', 'main.(*api).priceCart', 'encoding/json.Marshal', 'encoding/json.(*encodeState).marshal',
-  'encoding/json.(*encodeState).reflectValue', 'encoding/json.structEncoder.encode', 'encoding/json.mapEncoder.encode',
-  'runtime.mallocgc', 'runtime.memmove', 'runtime.gcBgMarkWorker', 'runtime.gcDrain', 'runtime.scanobject', 'runtime.findObject',
-  'crypto/sha256.block', 'crypto/tls.(*Conn).Write', 'bufio.(*Writer).Flush', 'database/sql.(*DB).QueryContext',
-  'github.com/jackc/pgx/v5.(*Conn).Query', 'sort.Slice', 'strings.(*Builder).WriteString', 'strconv.AppendInt', 'runtime.goexit'];
-const PY_FUNCS = ['<module>', 'main', 'run', 'handle_request', 'dispatch', 'render_template', 'compute_fibonacci', 'serialize',
-  'json.dumps', 'encode', 'iterencode', '_iterencode_dict', 'query', 'execute', 'fetchall', 'transform_rows', 'score_model', 'predict'];
-const C_FUNCS = ['main', 'burn_cpu', 'process_block', 'compress_chunk', 'deflate_slow', 'longest_match', 'hash_update', 'worker_loop', 'read_input'];
-const JAVA_FUNCS = ['java.lang.Thread.run', 'org.apache.tomcat.util.threads.TaskThread$WrappingRunnable.run',
-  'org.springframework.web.servlet.DispatcherServlet.doDispatch', 'com.shop.cart.CartController.checkout', 'com.shop.cart.PricingService.price',
-  'java.util.HashMap.get', 'com.fasterxml.jackson.databind.ObjectMapper.writeValueAsString', 'java.lang.String.hashCode'];
+const GO_FUNCS = [
+  'main.main',
+  'runtime.main',
+  'net/http.(*conn).serve',
+  'net/http.serverHandler.ServeHTTP',
+  'net/http.(*ServeMux).ServeHTTP',
+  'main.(*api).handleCheckout',
+  'main.(*api).priceCart',
+  'encoding/json.Marshal',
+  'encoding/json.(*encodeState).marshal',
+  'encoding/json.(*encodeState).reflectValue',
+  'encoding/json.structEncoder.encode',
+  'encoding/json.mapEncoder.encode',
+  'runtime.mallocgc',
+  'runtime.memmove',
+  'runtime.gcBgMarkWorker',
+  'runtime.gcDrain',
+  'runtime.scanobject',
+  'runtime.findObject',
+  'crypto/sha256.block',
+  'crypto/tls.(*Conn).Write',
+  'bufio.(*Writer).Flush',
+  'database/sql.(*DB).QueryContext',
+  'github.com/jackc/pgx/v5.(*Conn).Query',
+  'sort.Slice',
+  'strings.(*Builder).WriteString',
+  'strconv.AppendInt',
+  'runtime.goexit',
+];
+const PY_FUNCS = [
+  '<module>',
+  'main',
+  'run',
+  'handle_request',
+  'dispatch',
+  'render_template',
+  'compute_fibonacci',
+  'serialize',
+  'json.dumps',
+  'encode',
+  'iterencode',
+  '_iterencode_dict',
+  'query',
+  'execute',
+  'fetchall',
+  'transform_rows',
+  'score_model',
+  'predict',
+];
+const C_FUNCS = [
+  'main',
+  'burn_cpu',
+  'process_block',
+  'compress_chunk',
+  'deflate_slow',
+  'longest_match',
+  'hash_update',
+  'worker_loop',
+  'read_input',
+];
+const JAVA_FUNCS = [
+  'java.lang.Thread.run',
+  'org.apache.tomcat.util.threads.TaskThread$WrappingRunnable.run',
+  'org.springframework.web.servlet.DispatcherServlet.doDispatch',
+  'com.shop.cart.CartController.checkout',
+  'com.shop.cart.PricingService.price',
+  'java.util.HashMap.get',
+  'com.fasterxml.jackson.databind.ObjectMapper.writeValueAsString',
+  'java.lang.String.hashCode',
+];
 
 type Runtime = 'go' | 'python' | 'c' | 'java';
 const APPS: readonly { name: string; runtime: Runtime; image: string; comm: string }[] = [
@@ -151,8 +252,17 @@ function buildProcesses(shape: CaptureShape, rand: () => number): Proc[] {
     const pid = 10000 + i * 37;
     const threads = 1 + Math.floor(rand() * 6);
     const tids = Array.from({ length: threads }, (_, t) => (t === 0 ? pid : pid + t));
-    const threadComms = tids.map((_, t) => (t === 0 ? c.comm : c.runtime === 'java' ? `http-nio-${t}` : c.comm));
-    procs.push({ ...c, pid, tids, threadComms, host, ...(host ? { comm: 'node_exporter', runtime: 'go' as Runtime } : {}) });
+    const threadComms = tids.map((_, t) =>
+      t === 0 ? c.comm : c.runtime === 'java' ? `http-nio-${t}` : c.comm,
+    );
+    procs.push({
+      ...c,
+      pid,
+      tids,
+      threadComms,
+      host,
+      ...(host ? { comm: 'node_exporter', runtime: 'go' } : {}),
+    });
   }
   return procs;
 }
@@ -170,7 +280,14 @@ function buildStacks(shape: CaptureShape, procs: readonly Proc[], rand: () => nu
       kernelFrames.push(...path.slice(Math.floor(rand() * 2)), ...KERNEL_ENTRY);
     }
     const userDepth = Math.max(2, depth - kernelFrames.length);
-    const pool = proc.runtime === 'go' ? GO_FUNCS : proc.runtime === 'python' ? PY_FUNCS : proc.runtime === 'java' ? JAVA_FUNCS : C_FUNCS;
+    const pool =
+      proc.runtime === 'go'
+        ? GO_FUNCS
+        : proc.runtime === 'python'
+          ? PY_FUNCS
+          : proc.runtime === 'java'
+            ? JAVA_FUNCS
+            : C_FUNCS;
     const symbols: string[] = [];
     const addresses: string[] = [];
     const ids: string[] = [];
@@ -197,7 +314,10 @@ function buildStacks(shape: CaptureShape, procs: readonly Proc[], rand: () => nu
     }
     const otel = proc.runtime === 'python' || proc.runtime === 'java';
     const kernelIps = kernelFrames.length
-      ? Array.from({ length: 1 + Math.floor(rand() * 3) }, () => 18446744072005365000n + BigInt(Math.floor(rand() * 100000)))
+      ? Array.from(
+          { length: 1 + Math.floor(rand() * 3) },
+          () => 18446744072005365000n + BigInt(Math.floor(rand() * 100000)),
+        )
       : [0n];
     stacks.push({
       proc: procIndex,
@@ -211,22 +331,65 @@ function buildStacks(shape: CaptureShape, procs: readonly Proc[], rand: () => nu
   return stacks;
 }
 
+/** JSON-quoted strings; stack and container strings repeat on every row, so quoting them once saves most of the generation time. */
+const quoted = new Map<string, string>();
+const QUOTED_CACHE_LIMIT = 100_000;
+
 function q(s: string): string {
-  return JSON.stringify(s);
+  let out = quoted.get(s);
+  if (out === undefined) {
+    if (quoted.size >= QUOTED_CACHE_LIMIT) quoted.clear();
+    out = JSON.stringify(s);
+    quoted.set(s, out);
+  }
+  return out;
 }
 
-function rowJson(stack: StackDef, proc: Proc, tidIndex: number, kernelIp: bigint, samples: number, bootTs: bigint): string {
+const digests = new Map<string, string>();
+
+/** A stable fake image digest per container (the id reversed). */
+function digestOf(containerId: string): string {
+  let d = digests.get(containerId);
+  if (d === undefined) {
+    d = `sha256:${containerId.split('').reverse().join('')}`;
+    digests.set(containerId, d);
+  }
+  return d;
+}
+
+function rowJson(
+  stack: StackDef,
+  proc: Proc,
+  tidIndex: number,
+  kernelIp: bigint,
+  samples: number,
+  bootTs: bigint,
+): string {
   const tid = proc.tids[tidIndex] ?? proc.pid;
   const comm = proc.threadComms[tidIndex] ?? proc.comm;
   const c = proc.host
-    ? { ns: '', pod: '', cname: '', cid: '', image: '', digest: '', runtime: '', labels: '', ownerKind: '', ownerName: '', node: proc.node, cpid: 0, started: 0n }
+    ? {
+        ns: '',
+        pod: '',
+        cname: '',
+        cid: '',
+        image: '',
+        digest: '',
+        runtime: '',
+        labels: '',
+        ownerKind: '',
+        ownerName: '',
+        node: proc.node,
+        cpid: 0,
+        started: 0n,
+      }
     : {
         ns: proc.namespace,
         pod: proc.pod,
         cname: proc.container,
         cid: proc.containerId,
         image: proc.image,
-        digest: `sha256:${proc.containerId.split('').reverse().join('')}`,
+        digest: digestOf(proc.containerId),
         runtime: 'containerd',
         labels: `app=${proc.app},pod-template-hash=${proc.hashSuffix}`,
         ownerKind: 'Deployment',
@@ -255,6 +418,14 @@ function rowJson(stack: StackDef, proc: Proc, tidIndex: number, kernelIp: bigint
 
 /** One `-o json` line per fetch (a JSON array of rows). */
 export function* generateCaptureLines(shape: CaptureShape): Generator<string> {
+  for (const rows of generateCaptureFetches(shape)) yield `[${rows.join(',')}]`;
+}
+
+/**
+ * The same capture as `generateCaptureLines`, one array of row JSON texts per fetch, so callers can
+ * regroup rows into fetches of another size (`[${rows.join(',')}]` is the fetch's `-o json` line).
+ */
+export function* generateCaptureFetches(shape: CaptureShape): Generator<string[]> {
   const rand = mulberry32(shape.seed);
   const procs = buildProcesses(shape, rand);
   const stacks = buildStacks(shape, procs, rand);
@@ -286,6 +457,6 @@ export function* generateCaptureLines(shape: CaptureShape): Generator<string> {
       bootTs += 1_000_000n;
       rows.push(rowJson(stack, proc, tidIndex, kernelIp, samples, bootTs));
     }
-    yield `[${rows.join(',')}]`;
+    yield rows;
   }
 }

@@ -30,7 +30,7 @@ export function getField(row: GadgetRow, dottedName: string): FieldValue | undef
   let current: FieldValue | undefined = row;
   for (const part of parts) {
     if (current === null || typeof current !== 'object' || Array.isArray(current)) return undefined;
-    current = (current as GadgetRow)[part];
+    current = current[part];
   }
   return current;
 }

@@ -1,0 +1,251 @@
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { sleep } from './bench-harness.js';
+import type { FeedOptions, FeedResult } from './paced-feeder.js';
+import { feedLines } from './paced-feeder.js';
+import type { ProcessSample, ProcessSampler } from './process-sampler.js';
+import { startProcessSampler } from './process-sampler.js';
+
+/**
+ * Runs one exporter process for the delivery benchmarks: the real CLI (`export`, through
+ * bench/export-child.ts) reading IG JSON lines from a pipe that a paced feeder fills, with its
+ * CPU and RSS sampled from /proc, its final `--report-json` read back, and its stderr kept for
+ * diagnosis. Also runs the bare-`node` stdin reader that serves as the footprint baseline.
+ */
+
+const ROOT = resolve(dirname(new URL(import.meta.url).pathname), '..');
+/** How long the CLI may take to print "exporter ready" (tsx compiles on first load). */
+const READY_TIMEOUT_MS = 60_000;
+/** After end of input, how long the process may take to flush, drain and exit before SIGKILL. */
+const EXIT_GRACE_MS = 240_000;
+/** Stderr kept for the report (tail). */
+const STDERR_TAIL_BYTES = 4_000;
+
+/** The `--report-json` file `export` writes (see src/cli/command-context.ts). */
+export interface ExportReportJson {
+  readonly exitCode: number;
+  readonly counters: readonly { name: string; labels: Record<string, string>; value: number }[];
+  readonly exporters: Readonly<
+    Record<
+      string,
+      {
+        delivered: { requests: number; profiles: number; samples: number };
+        rejectedByBackend: number;
+        dropped: Readonly<Record<string, { requests: number; profiles: number; samples: number }>>;
+        pendingOnDisk: { requests: number; bytes: number };
+      }
+    >
+  >;
+}
+
+/** Sum of a counter over all label sets. */
+export function counterTotal(report: ExportReportJson, name: string): number {
+  return report.counters.filter((c) => c.name === name).reduce((a, c) => a + c.value, 0);
+}
+
+export interface ProcessRun {
+  readonly feed: FeedResult;
+  readonly samples: readonly ProcessSample[];
+  /** Wall-clock ms from the first line written to the end of the feed. */
+  readonly feedWindow: { readonly fromMs: number; readonly toMs: number };
+  readonly exitCode: number | null;
+  readonly report?: ExportReportJson;
+  readonly stderrTail: string;
+  /** What the child said it ran (`bench-launcher: …`). */
+  readonly launcher: string;
+}
+
+export interface ExporterRunOptions extends Omit<FeedOptions, 'onTick'> {
+  readonly workDir: string;
+  readonly label: string;
+  readonly configYaml: string;
+  readonly exporterName: string;
+  readonly shutdownTimeout: string;
+  /** Extra node flags for the exporter process (e.g. a heap limit). */
+  readonly nodeArgs?: readonly string[];
+  readonly onTick?: (index: number, sampler: ProcessSampler) => void | Promise<void>;
+}
+
+function waitExit(child: ChildProcess, timeoutMs: number): Promise<number | null> {
+  return new Promise((resolveExit) => {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      resolveExit(child.exitCode);
+      return;
+    }
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolveExit(code);
+    });
+  });
+}
+
+function collectStderr(child: ChildProcess): {
+  text: () => string;
+  waitFor: (needle: string, ms: number) => Promise<boolean>;
+} {
+  let text = '';
+  const waiters: { needle: string; resolve: (ok: boolean) => void }[] = [];
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => {
+    text = (text + chunk).slice(-64_000);
+    for (const w of [...waiters]) {
+      if (text.includes(w.needle)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(true);
+      }
+    }
+  });
+  return {
+    text: () => text,
+    waitFor: (needle, ms) =>
+      text.includes(needle)
+        ? Promise.resolve(true)
+        : new Promise((resolveWait) => {
+            const waiter = { needle, resolve: resolveWait };
+            waiters.push(waiter);
+            setTimeout(() => {
+              const i = waiters.indexOf(waiter);
+              if (i !== -1) {
+                waiters.splice(i, 1);
+                resolveWait(false);
+              }
+            }, ms);
+            child.once('exit', () => resolveWait(text.includes(needle)));
+          }),
+  };
+}
+
+async function feedAndSample(
+  child: ChildProcess,
+  options: Omit<FeedOptions, 'onTick'> & { onTick?: ExporterRunOptions['onTick'] },
+): Promise<{
+  feed: FeedResult;
+  sampler: ProcessSampler;
+  window: { fromMs: number; toMs: number };
+  t0: number;
+}> {
+  const sampler = startProcessSampler(child.pid as number);
+  const t0 = Date.now();
+  const stdin = child.stdin;
+  if (!stdin) throw new Error('child has no stdin pipe');
+  stdin.on('error', () => undefined); // EPIPE if the child dies: its exit code tells the story
+  const fromMs = Date.now();
+  const feed = await feedLines(stdin, {
+    ...options,
+    onTick: options.onTick ? (i) => options.onTick?.(i, sampler) : undefined,
+  });
+  // The last line covers one more interval.
+  await sleep(options.intervalMs);
+  const toMs = Date.now();
+  sampler.sampleNow();
+  return { feed, sampler, window: { fromMs: fromMs - t0, toMs: toMs - t0 }, t0 };
+}
+
+/** Runs `export` on a paced feed; resolves when the process exited (or was killed). */
+export async function runExporterProcess(options: ExporterRunOptions): Promise<ProcessRun> {
+  const configPath = join(options.workDir, `${options.label}.yaml`);
+  const reportPath = join(options.workDir, `${options.label}-report.json`);
+  writeFileSync(configPath, options.configYaml);
+  const child = spawn(
+    process.execPath,
+    [
+      ...(options.nodeArgs ?? []),
+      '--import',
+      'tsx',
+      join(ROOT, 'bench/export-child.ts'),
+      'export',
+      '--config',
+      configPath,
+      '--otel-profiles-exporter',
+      options.exporterName,
+      '--shutdown-timeout',
+      options.shutdownTimeout,
+      '--report-json',
+      reportPath,
+    ],
+    { cwd: ROOT, stdio: ['pipe', 'ignore', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } },
+  );
+  const stderr = collectStderr(child);
+  const ready = await stderr.waitFor('exporter ready', READY_TIMEOUT_MS);
+  if (!ready) {
+    child.kill('SIGKILL');
+    await waitExit(child, 5_000);
+    throw new Error(
+      `${options.label}: the exporter did not start: ${stderr.text().slice(-STDERR_TAIL_BYTES)}`,
+    );
+  }
+  const { feed, sampler, window } = await feedAndSample(child, options);
+  sampler.setPhase('drain');
+  child.stdin?.end();
+  const exitCode = await waitExit(child, EXIT_GRACE_MS);
+  const samples = sampler.stop();
+  const report = existsSync(reportPath)
+    ? (JSON.parse(readFileSync(reportPath, 'utf8')) as ExportReportJson)
+    : undefined;
+  const text = stderr.text();
+  const launcher = /bench-launcher: (.*)/.exec(text)?.[1] ?? 'unknown';
+  return {
+    feed,
+    samples,
+    feedWindow: window,
+    exitCode,
+    ...(report ? { report } : {}),
+    stderrTail: text.slice(-STDERR_TAIL_BYTES),
+    launcher,
+  };
+}
+
+/** The footprint baseline: a bare `node` that reads stdin and discards it. */
+export async function runBareReader(options: Omit<FeedOptions, 'onTick'>): Promise<ProcessRun> {
+  const child = spawn(process.execPath, ['-e', "process.stdin.on('data', () => {});"], {
+    stdio: ['pipe', 'ignore', 'pipe'],
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
+  const stderr = collectStderr(child);
+  await sleep(500); // node itself starts in well under this
+  const { feed, sampler, window } = await feedAndSample(child, options);
+  child.stdin?.end();
+  const exitCode = await waitExit(child, 10_000);
+  return {
+    feed,
+    samples: sampler.stop(),
+    feedWindow: window,
+    exitCode,
+    stderrTail: stderr.text(),
+    launcher: 'node -e (bare stdin reader)',
+  };
+}
+
+/** CPU % of one core over the feed window, and its 1 s peak; RSS average and peak over the window. */
+export function usageOverFeed(run: ProcessRun): {
+  cpuAvgPct: number;
+  cpuPeakPct: number;
+  rssAvg: number;
+  rssPeak: number;
+} {
+  const inWindow = run.samples.filter(
+    (s) => s.atMs >= run.feedWindow.fromMs && s.atMs <= run.feedWindow.toMs,
+  );
+  const first = inWindow[0];
+  const last = inWindow[inWindow.length - 1];
+  if (!first || !last || last.atMs === first.atMs)
+    return { cpuAvgPct: NaN, cpuPeakPct: NaN, rssAvg: NaN, rssPeak: NaN };
+  let peak = 0;
+  for (let i = 1; i < inWindow.length; i++) {
+    const a = inWindow[i - 1] as ProcessSample;
+    const b = inWindow[i] as ProcessSample;
+    if (b.atMs > a.atMs)
+      peak = Math.max(peak, (100 * (b.cpuSeconds - a.cpuSeconds) * 1000) / (b.atMs - a.atMs));
+  }
+  return {
+    cpuAvgPct: (100 * (last.cpuSeconds - first.cpuSeconds) * 1000) / (last.atMs - first.atMs),
+    cpuPeakPct: peak,
+    rssAvg: inWindow.reduce((a, s) => a + s.rssBytes, 0) / inWindow.length,
+    rssPeak: Math.max(...inWindow.map((s) => s.rssBytes)),
+  };
+}

@@ -1,0 +1,305 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Benchmark, BenchOptions, BenchResult, Measurement } from './bench-harness.js';
+import { fmt, fmtInt, fmtMiB, verdict } from './bench-harness.js';
+import type { Capture } from './capture-fixture.js';
+import { batchOfFetch, createCorePipeline, loadCapture, regroupLines } from './capture-fixture.js';
+import { parseLosslessJson } from '../src/gadget-bridge/json/lossless-json.js';
+import type { GadgetRow } from '../src/gadget-bridge/gadget-row.js';
+import type { ExportReportJson, ProcessRun } from './exporter-process.js';
+import { counterTotal, runExporterProcess } from './exporter-process.js';
+import type { OtlpSinkServer, SinkStats } from './otlp-sink-server.js';
+import { startOtlpSinkServer } from './otlp-sink-server.js';
+
+/**
+ * Issue 3: the backend is down for 2 minutes while IG produces 5,000 rows/s. Three exporter
+ * processes (the real CLI over OTLP/HTTP + gzip, default retry and batching) are fed the same
+ * paced input, each with its own loopback receiver:
+ *  - `healthy`: the receiver never goes down; its peak RSS is the fixed baseline;
+ *  - `memory`: memory queue bounded at MEMORY_QUEUE_BYTES; the receiver is down for the outage;
+ *  - `persistent`: persistent queue in a temp directory; the receiver is down for the outage.
+ * `healthy` and `memory` run side by side for the same time (the exporter's RSS keeps growing for
+ * minutes, so only a baseline on the same time axis is comparable); `persistent` runs after them.
+ * One exporter at 5,000 rows/s needs about half a core: three at once fall behind on 2 cores.
+ * Checks: the memory run's RSS stays within baseline + queue bound, and its drops are exactly
+ * what was generated minus what arrived; the persistent run delivers every generated sample.
+ */
+
+const ROWS_PER_SECOND = 5_000;
+/** IG's 1 s fetch: one line of 5,000 rows per second. */
+const FETCH_INTERVAL_MS = 1_000;
+/** Bound of the memory queue (`queue.max_size`). */
+const MEMORY_QUEUE_BYTES = 32 * 1024 * 1024;
+/** Persistent queue bound: large enough that the outage fits (nothing may be dropped). */
+const PERSISTENT_QUEUE_BYTES = 1024 * 1024 * 1024;
+/** Phases (s): healthy lead-in, outage, recovery with the feed still running. */
+const PHASES = { before: 10, down: 120, after: 30 } as const;
+const QUICK_PHASES = { before: 5, down: 10, after: 15 } as const;
+/** Generous: the final drain after end of input must not be what decides the result. */
+const SHUTDOWN_TIMEOUT = '120s';
+
+type Scenario = 'healthy' | 'memory' | 'persistent';
+
+function configYaml(endpoint: string, queue: string): string {
+  return [
+    'operator:',
+    '  otel-profiles:',
+    '    exporters:',
+    '      bench:',
+    '        exporter: otlp-http',
+    `        endpoint: ${endpoint}`,
+    '        insecure: true',
+    '        compression: gzip',
+    `        queue: ${queue}`,
+    '',
+  ].join('\n');
+}
+
+interface ScenarioResult {
+  readonly run: ProcessRun;
+  readonly sink: SinkStats;
+}
+
+function generated(report: ExportReportJson | undefined): number {
+  return report ? counterTotal(report, 'samples_generated') : NaN;
+}
+
+function droppedSamples(report: ExportReportJson | undefined): { total: number; byReason: string } {
+  const bench = report?.exporters.bench;
+  if (!bench) return { total: NaN, byReason: 'no report' };
+  const entries = Object.entries(bench.dropped);
+  return {
+    total: entries.reduce((a, [, d]) => a + d.samples, 0),
+    byReason: entries.length
+      ? entries
+          .map(([r, d]) => `${r}: ${fmtInt(d.requests)} requests / ${fmtInt(d.samples)} samples`)
+          .join('; ')
+      : 'none',
+  };
+}
+
+/**
+ * Heap held by one flush's request model next to its encoded bytes (5 s at 5,000 rows/s), measured
+ * in this process with forced collections; undefined without --expose-gc (run-benchmarks.ts sets it).
+ */
+function modelFootprint(capture: Capture): { modelBytes: number; encodedBytes: number } | undefined {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) return undefined;
+  let pipeline: ReturnType<typeof createCorePipeline> | undefined = createCorePipeline();
+  const fetches = Math.min(capture.lines.length, (ROWS_PER_SECOND * 5) / capture.shape.rowsPerFetch);
+  for (let i = 0; i < fetches; i++) {
+    pipeline.add(batchOfFetch(parseLosslessJson(capture.lines[i] as string) as unknown as GadgetRow[], i));
+  }
+  let flushed = pipeline.flush();
+  pipeline = undefined; // only the flush result stays reachable
+  if (!flushed) return undefined;
+  const encodedBytes = flushed.pieces.reduce((a, p) => a + p.bytes.length, 0);
+  gc();
+  const withModel = process.memoryUsage().heapUsed;
+  flushed = undefined;
+  gc();
+  const without = process.memoryUsage().heapUsed;
+  return { modelBytes: withModel - without, encodedBytes };
+}
+
+function peakRss(run: ProcessRun, phase?: string): number {
+  const s = run.samples.filter((x) => phase === undefined || x.phase === phase);
+  return s.length ? Math.max(...s.map((x) => x.rssBytes)) : NaN;
+}
+
+/** Peak RSS in the second quarter and in the last quarter of the feed: a fixed baseline does not grow. */
+function rssDrift(run: ProcessRun): { early: number; late: number; perMinute: number } {
+  const { fromMs, toMs } = run.feedWindow;
+  const span = toMs - fromMs;
+  const peakIn = (a: number, b: number): number => {
+    const s = run.samples.filter((x) => x.atMs >= fromMs + a * span && x.atMs <= fromMs + b * span);
+    return s.length ? Math.max(...s.map((x) => x.rssBytes)) : NaN;
+  };
+  const early = peakIn(0.25, 0.5);
+  const late = peakIn(0.75, 1);
+  return { early, late, perMinute: ((late - early) / (0.5 * span)) * 60_000 };
+}
+
+function rssTimeline(runs: Record<Scenario, ScenarioResult>, stepS: number): string[] {
+  const rows: string[] = [
+    '| t (s) since ready | phase | healthy RSS | memory-queue RSS | persistent-queue RSS |',
+    '| --- | --- | --- | --- | --- |',
+  ];
+  const at = (r: ProcessRun, t: number): string => {
+    const s = r.samples.find((x) => x.atMs >= t * 1000);
+    return s ? fmtMiB(s.rssBytes) : '—';
+  };
+  const end = Math.max(
+    ...Object.values(runs).map((r) => (r.run.samples[r.run.samples.length - 1]?.atMs ?? 0) / 1000),
+  );
+  for (let t = 0; t <= end; t += stepS) {
+    const phase = runs.memory.run.samples.find((x) => x.atMs >= t * 1000)?.phase ?? '';
+    rows.push(
+      `| ${t} | ${phase} | ${at(runs.healthy.run, t)} | ${at(runs.memory.run, t)} | ${at(runs.persistent.run, t)} |`,
+    );
+  }
+  return rows;
+}
+
+async function run(options: BenchOptions): Promise<BenchResult> {
+  const phases = options.quick ? QUICK_PHASES : PHASES;
+  const total = phases.before + phases.down + phases.after;
+  const capture = loadCapture(options.quick);
+  const lines = regroupLines(capture, ROWS_PER_SECOND);
+  if (lines.length === 0) throw new Error('capture smaller than one fetch line');
+  const workDir = mkdtempSync(join(tmpdir(), 'igop-bench-outage-'));
+  const sinks: Partial<Record<Scenario, OtlpSinkServer>> = {};
+  try {
+    const scenarios: Scenario[] = ['healthy', 'memory', 'persistent'];
+    for (const s of scenarios) sinks[s] = await startOtlpSinkServer();
+    options.log(
+      `outage: 3 exporters at ${fmtInt(ROWS_PER_SECOND)} rows/s for ${total} s (backend down from ${phases.before} s to ${phases.before + phases.down} s)`,
+    );
+    const queueOf: Record<Scenario, string> = {
+      healthy: `{max_size: ${MEMORY_QUEUE_BYTES}}`,
+      memory: `{max_size: ${MEMORY_QUEUE_BYTES}}`,
+      persistent: `{directory: ${JSON.stringify(join(workDir, 'queue'))}, max_size: ${PERSISTENT_QUEUE_BYTES}}`,
+    };
+    const runScenario = async (
+      scenario: Scenario,
+      count: number,
+    ): Promise<readonly [Scenario, ScenarioResult]> => {
+      const sink = sinks[scenario] as OtlpSinkServer;
+      const result = await runExporterProcess({
+        workDir,
+        label: scenario,
+        configYaml: configYaml(sink.url, queueOf[scenario]),
+        exporterName: 'bench',
+        shutdownTimeout: SHUTDOWN_TIMEOUT,
+        lines,
+        rowsPerLine: ROWS_PER_SECOND,
+        intervalMs: FETCH_INTERVAL_MS,
+        count,
+        onTick: async (i, sampler) => {
+          sampler.setPhase(i < phases.before ? 'before' : i < phases.before + phases.down ? 'down' : 'after');
+          if (scenario === 'healthy') return;
+          if (i === phases.before) await sink.setDown(true);
+          if (i === phases.before + phases.down) await sink.setDown(false);
+        },
+      });
+      options.log(`outage: ${scenario} exited ${String(result.exitCode)}`);
+      return [scenario, { run: result, sink: sink.stats() }] as const;
+    };
+    const runs = await Promise.all([runScenario('healthy', total), runScenario('memory', total)]);
+    runs.push(await runScenario('persistent', total));
+    const by = Object.fromEntries(runs) as Record<Scenario, ScenarioResult>;
+    return analyse(by, phases, options, modelFootprint(capture));
+  } finally {
+    for (const s of Object.values(sinks)) await s?.close();
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+function analyse(
+  by: Record<Scenario, ScenarioResult>,
+  phases: { before: number; down: number; after: number },
+  options: BenchOptions,
+  model: { modelBytes: number; encodedBytes: number } | undefined,
+): BenchResult {
+  const baselinePeak = peakRss(by.healthy.run);
+  const memoryPeak = peakRss(by.memory.run);
+  const persistentPeak = peakRss(by.persistent.run);
+  const bound = baselinePeak + MEMORY_QUEUE_BYTES;
+
+  const mem = by.memory;
+  const memReport = mem.run.report;
+  const memGenerated = generated(memReport);
+  const memDelivered = memReport?.exporters.bench?.delivered.samples ?? NaN;
+  const memDropped = droppedSamples(memReport);
+  const memExact = memGenerated === memDelivered + memDropped.total && mem.sink.samples === memDelivered;
+
+  const per = by.persistent;
+  const perReport = per.run.report;
+  const perGenerated = generated(perReport);
+  const perDropped = droppedSamples(perReport);
+  const perComplete =
+    per.sink.samples === perGenerated &&
+    perDropped.total === 0 &&
+    (perReport?.exporters.bench?.pendingOnDisk.requests ?? 1) === 0;
+
+  const rowsIn = (r: ScenarioResult): string =>
+    `${fmtInt(r.run.feed.rows)} fed / ${r.run.report ? fmtInt(counterTotal(r.run.report, 'rows_read')) : '?'} read`;
+  const drift = rssDrift(by.healthy.run);
+  const baselineFixed = drift.late - drift.early <= MEMORY_QUEUE_BYTES;
+  const measurements: Measurement[] = [
+    {
+      what: 'the healthy baseline is fixed (RSS peak, last quarter vs second quarter of the run)',
+      baseline: `${fmtMiB(drift.early)} (second quarter)`,
+      ours: `${fmtMiB(drift.late)} (last quarter)`,
+      ratio: `${fmt(drift.perMinute / (1024 * 1024))} MiB/min`,
+      target: `grows ≤ the queue bound (${fmtMiB(MEMORY_QUEUE_BYTES)})`,
+      verdict: verdict(baselineFixed),
+    },
+    {
+      what: 'memory queue: peak RSS vs healthy peak RSS + queue bound',
+      baseline: `${fmtMiB(baselinePeak)} healthy + ${fmtMiB(MEMORY_QUEUE_BYTES)} bound = ${fmtMiB(bound)}`,
+      ours: `${fmtMiB(memoryPeak)} peak`,
+      ratio: `${fmt(memoryPeak / bound)}× of the bound`,
+      target: '≤ 1× (baseline + queue bound)',
+      verdict: verdict(memoryPeak <= bound),
+    },
+    {
+      what: 'memory queue: drops exactly counted (generated = delivered + dropped; received = delivered)',
+      baseline: `${fmtInt(memGenerated)} samples generated`,
+      ours: `${fmtInt(memDelivered)} delivered (receiver counted ${fmtInt(mem.sink.samples)}) + ${fmtInt(memDropped.total)} dropped${memDropped.total === 0 ? ' (the bound was not reached: drops not exercised)' : ''}`,
+      ratio: `${fmt((memDelivered + memDropped.total) / memGenerated)}×`,
+      target: 'exactly 1×',
+      verdict: verdict(memExact),
+    },
+    {
+      what: 'persistent queue: everything delivered after the backend returns',
+      baseline: `${fmtInt(perGenerated)} samples generated`,
+      ours: `${fmtInt(per.sink.samples)} received, ${fmtInt(perDropped.total)} dropped`,
+      ratio: `${fmt(per.sink.samples / perGenerated)}×`,
+      target: 'exactly 1×, nothing dropped or left on disk',
+      verdict: verdict(perComplete),
+    },
+  ];
+  options.log(
+    `outage: peak RSS healthy ${fmtMiB(baselinePeak)}, memory ${fmtMiB(memoryPeak)}, persistent ${fmtMiB(persistentPeak)}`,
+  );
+  const lagNote = Object.entries(by)
+    .map(([s, r]) => `${s} ${fmtInt(r.run.feed.maxLagMs)} ms`)
+    .join(', ');
+  return {
+    status: 'ran',
+    measurements,
+    method: [
+      `Three exporter processes run the real CLI (\`${by.healthy.run.launcher}\`, via \`bench/export-child.ts\`) with \`export --config … --otel-profiles-exporter bench\`: OTLP/HTTP protobuf + gzip to a loopback receiver (\`bench/otlp-sink-server.ts\`, counts samples by walking the protobuf), default batching (5 s ± 20 %) and retry (5 s initial, ×1.5, 30 s max, give up after 5 min).`,
+      `Each is fed the same \`-o json\` lines from the capture on stdin, one line of ${fmtInt(ROWS_PER_SECOND)} rows per ${FETCH_INTERVAL_MS} ms (${fmtInt(ROWS_PER_SECOND)} rows/s), for ${phases.before + phases.down + phases.after} s. \`healthy\` and \`memory\` run at the same time (same load, same time axis); \`persistent\` runs after them (one exporter at this rate needs about half a core, and three at once fall behind on 2 cores). The receivers of the \`memory\` and \`persistent\` runs are down (listening socket closed: connection refused) from ${phases.before} s to ${phases.before + phases.down} s${options.quick ? ' (quick mode: a short outage)' : ' (2 minutes)'}; the \`healthy\` run's receiver never is, and its peak RSS is the fixed baseline.`,
+      `\`memory\`: \`queue: {max_size: ${MEMORY_QUEUE_BYTES}}\` (${fmtMiB(MEMORY_QUEUE_BYTES)}). \`persistent\`: \`queue: {directory: <tmp>, max_size: 1GiB}\`. At the end the input closes; the exporter flushes, drains (shutdown timeout ${SHUTDOWN_TIMEOUT}) and writes \`--report-json\`, whose counters (\`samples_generated\`) and delivery report (delivered, dropped by reason, pending on disk) are compared with what the receiver counted.`,
+      'RSS from `/proc/<pid>/status` every second (the exporter process itself; no helper processes run during the measurement).',
+    ],
+    details: [
+      ...(baselineFixed
+        ? []
+        : [
+            `- **The healthy run's RSS is not a fixed baseline**: it grows ${fmt(drift.perMinute / (1024 * 1024))} MiB/min, more than the queue bound over the run, so "peak RSS ≤ baseline + bound" compares against a drifting baseline and says little about the queue itself. See the RSS timeline below.`,
+          ]),
+      `- Rows: healthy ${rowsIn(by.healthy)}; memory ${rowsIn(by.memory)}; persistent ${rowsIn(by.persistent)}. Worst feed lateness (pipe full, i.e. the exporter not keeping up): ${lagNote}.`,
+      `- Memory queue drops by reason: ${memDropped.byReason}. Persistent queue drops: ${perDropped.byReason}.`,
+      `- Peak RSS while the backend was down: memory ${fmtMiB(peakRss(by.memory.run, 'down'))}, persistent ${fmtMiB(peakRss(by.persistent.run, 'down'))}; healthy overall ${fmtMiB(baselinePeak)}, persistent overall ${fmtMiB(persistentPeak)}.`,
+      `- Exit codes: healthy ${String(by.healthy.run.exitCode)}, memory ${String(by.memory.run.exitCode)} (3 = finished with drops), persistent ${String(by.persistent.run.exitCode)}. Receiver requests: healthy ${fmtInt(by.healthy.sink.requests)}, memory ${fmtInt(by.memory.sink.requests)}, persistent ${fmtInt(by.persistent.sink.requests)}; malformed bodies ${by.healthy.sink.malformed + by.memory.sink.malformed + by.persistent.sink.malformed}.`,
+      model
+        ? `- One 5 s flush at this rate is ${fmtMiB(model.encodedBytes)} encoded, and its request model plus bytes hold ${fmtMiB(model.modelBytes)} of heap (${fmt(model.modelBytes / model.encodedBytes)}× the encoded size; measured in the benchmark process with forced collections). A queued batch that keeps its model alive (\`batchFromEncoded\` returns \`request: () => piece.request\`) therefore costs that much more memory than the queue's byte bound counts: ${fmtMiB(MEMORY_QUEUE_BYTES)} of queued bytes can pin about ${fmtMiB((MEMORY_QUEUE_BYTES * model.modelBytes) / model.encodedBytes)}.`
+        : '- (Model footprint not measured: run through run-benchmarks.ts, which enables --expose-gc.)',
+      '',
+      'RSS over time:',
+      '',
+      ...rssTimeline(by, options.quick ? 5 : 10),
+    ],
+  };
+}
+
+export const outageBenchmark: Benchmark = {
+  name: 'outage',
+  title: 'Backend outage',
+  issue: 'issue 3',
+  run,
+};

@@ -1,0 +1,142 @@
+/**
+ * `npm run bench`: runs the benchmark suite and writes `docs/benchmarks.md`.
+ *
+ *   npm run bench                      full run (≈ 8 min on 2 cores), writes docs/benchmarks.md
+ *   npm run bench -- --quick           smaller sizes, short phases (smoke test)
+ *   npm run bench -- --only NAME[,N2]  only these benchmarks
+ *   npm run bench -- --out FILE        write the report elsewhere
+ *
+ * A quick or partial run writes `.tmp/benchmarks-quick.md` / `.tmp/benchmarks-partial.md` unless
+ * `--out` says otherwise, so docs/benchmarks.md only ever holds a complete, full run.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Benchmark, BenchResult } from './bench-harness.js';
+import { describeMachine } from './bench-harness.js';
+import { bytesBenchmark } from './bytes-benchmark.js';
+import { footprintBenchmark } from './footprint-benchmark.js';
+import { grpcBenchmark } from './grpc-benchmark.js';
+import { ingestBenchmark } from './ingest-benchmark.js';
+import { outageBenchmark } from './outage-benchmark.js';
+import { renderReport } from './render-report.js';
+import { splitBenchmark } from './split-benchmark.js';
+
+const BENCHMARKS: readonly Benchmark[] = [
+  ingestBenchmark,
+  bytesBenchmark,
+  splitBenchmark,
+  grpcBenchmark,
+  outageBenchmark,
+  footprintBenchmark,
+];
+
+const ROOT = resolve(dirname(new URL(import.meta.url).pathname), '..');
+/** Heap for the in-process benchmarks: the capture (~625 MB of JSON) and its parsed rows live at once. */
+const HEAP_MB = 8192;
+/** Set in the re-executed process. */
+const REEXEC_ENV = 'IGOP_BENCH_REEXEC';
+
+/**
+ * Runs the suite in a node with a larger heap and `--expose-gc` (a full collection before each
+ * timed pass), which `npm run bench`'s plain `node --import tsx` does not give.
+ */
+function reexec(): Promise<number> {
+  const child = spawn(
+    process.execPath,
+    [
+      `--max-old-space-size=${HEAP_MB}`,
+      '--expose-gc',
+      '--import',
+      'tsx',
+      new URL(import.meta.url).pathname,
+      ...process.argv.slice(2),
+    ],
+    { stdio: 'inherit', env: { ...process.env, [REEXEC_ENV]: '1' } },
+  );
+  const forward = (signal: NodeJS.Signals): void => void child.kill(signal);
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
+  return new Promise((resolveExit) =>
+    child.on('exit', (code, signal) => resolveExit(code ?? (signal ? 1 : 0))),
+  );
+}
+
+function usage(message: string): never {
+  process.stderr.write(
+    `${message}\nusage: npm run bench -- [--quick] [--only ${BENCHMARKS.map((b) => b.name).join(',')}] [--out FILE]\n`,
+  );
+  process.exit(2);
+}
+
+async function main(): Promise<void> {
+  let values: { quick?: boolean; only?: string; out?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      options: {
+        quick: { type: 'boolean' },
+        only: { type: 'string' },
+        out: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    usage(err instanceof Error ? err.message : String(err));
+  }
+  if (values.help) usage('Runs the benchmarks and writes the report.');
+  const quick = Boolean(values.quick);
+  const names = values.only
+    ?.split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
+  for (const n of names ?? []) if (!BENCHMARKS.some((b) => b.name === n)) usage(`unknown benchmark "${n}"`);
+  const selected = names ? BENCHMARKS.filter((b) => names.includes(b.name)) : BENCHMARKS;
+  const complete = !quick && selected.length === BENCHMARKS.length;
+  const out = resolve(
+    values.out ??
+      (complete ? 'docs/benchmarks.md' : quick ? '.tmp/benchmarks-quick.md' : '.tmp/benchmarks-partial.md'),
+  );
+
+  const started = new Date();
+  const loadBefore = loadavg();
+  const log = (m: string): void =>
+    void process.stderr.write(`[bench +${((Date.now() - started.getTime()) / 1000).toFixed(0)}s] ${m}\n`);
+  const results: { benchmark: Benchmark; result: BenchResult; seconds: number }[] = [];
+  for (const benchmark of selected) {
+    log(`${benchmark.name}: start`);
+    const t0 = Date.now();
+    let result: BenchResult;
+    try {
+      result = await benchmark.run({ quick, log });
+    } catch (err) {
+      const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
+      log(`${benchmark.name}: FAILED: ${message}`);
+      result = { status: 'not-run', reason: `failed: ${message.split('\n')[0]}`, method: [] };
+    }
+    const seconds = (Date.now() - t0) / 1000;
+    results.push({ benchmark, result, seconds });
+    log(`${benchmark.name}: done in ${seconds.toFixed(0)} s`);
+  }
+
+  const report = renderReport({
+    machine: describeMachine(),
+    started,
+    totalSeconds: (Date.now() - started.getTime()) / 1000,
+    loadBefore,
+    loadAfter: loadavg(),
+    quick,
+    complete,
+    command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+    results,
+  });
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, report);
+  log(`report written to ${out.startsWith(ROOT) ? out.slice(ROOT.length + 1) : out}`);
+  process.stdout.write(report);
+}
+
+if (process.env[REEXEC_ENV] === undefined) process.exitCode = await reexec();
+else await main();
