@@ -12,14 +12,21 @@ export function newBatchId(): string {
   return `${Date.now().toString(36).padStart(9, '0')}-${process.pid.toString(36)}-${sequence.toString(36).padStart(4, '0')}`;
 }
 
-/** A batch for a request the pipeline just generated and encoded. */
+/**
+ * A batch for a request the pipeline just generated and encoded. The model is ~13x the size of
+ * its bytes, so a queued batch holds it only weakly: a healthy exporter still finds it in memory,
+ * while a backlog during an outage costs its encoded size and the model is decoded again on demand.
+ */
 export function batchFromEncoded(piece: EncodedRequest, id: string = newBatchId()): ExportBatch {
+  const { bytes } = piece;
+  const generated = new WeakRef(piece.request);
+  let decoded: ExportProfilesServiceRequest | undefined;
   return {
     id,
-    bytes: piece.bytes,
+    bytes,
     profiles: piece.profiles,
     samples: piece.samples,
-    request: () => piece.request,
+    request: () => generated.deref() ?? (decoded ??= decodeExportRequest(bytes)),
   };
 }
 

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import type { QueueDrop } from '../../src/exporter/queue/export-queue.js';
 import { createMemoryQueue } from '../../src/exporter/queue/memory-queue.js';
 import { fakeBatch } from '../support/delivery-fakes.js';
+import { forceGc } from '../support/force-gc.js';
 
 async function takeAll(queue: ReturnType<typeof createMemoryQueue>): Promise<string[]> {
   const ids: string[] = [];
@@ -76,5 +77,27 @@ describe('memory queue', () => {
       Array.from({ length: 5_000 }, (_, i) => `x${i}`),
     );
     assert.deepEqual(queue.pending(), { requests: 0, bytes: 0 });
+  });
+
+  it('lets go of a batch once it is taken and completed, or dropped', async () => {
+    const queue = createMemoryQueue({
+      limits: { maxBytes: 1 << 20, maxRequests: 1 },
+      onDrop: () => undefined,
+    });
+    let delivered: ReturnType<typeof fakeBatch> | undefined = fakeBatch('delivered');
+    let dropped: ReturnType<typeof fakeBatch> | undefined = fakeBatch('dropped');
+    const deliveredRef = new WeakRef(delivered);
+    const droppedRef = new WeakRef(dropped);
+    await queue.enqueue(delivered);
+    const entry = (await queue.take())?.entry;
+    await queue.complete(entry!);
+    await queue.enqueue(dropped);
+    await queue.enqueue(fakeBatch('newest')); // maxRequests 1: 'dropped' goes
+    delivered = undefined;
+    dropped = undefined;
+    await forceGc();
+    assert.equal(deliveredRef.deref(), undefined, 'a delivered batch is still referenced by the queue');
+    assert.equal(droppedRef.deref(), undefined, 'a dropped batch is still referenced by the queue');
+    assert.deepEqual(await takeAll(queue), ['newest']);
   });
 });

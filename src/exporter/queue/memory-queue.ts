@@ -23,8 +23,11 @@ interface Slot {
 class MemoryQueue implements ExportQueue {
   readonly kind = 'memory' as const;
   readonly description = 'memory';
-  /** Waiting slots live in [_head, _slots.length); shifting an index is O(1). */
-  private _slots: Slot[] = [];
+  /**
+   * Waiting slots live in [_head, _slots.length); shifting an index is O(1). Shifted slots are
+   * cleared at once so a delivered batch is garbage as soon as the exporter lets go of it.
+   */
+  private _slots: (Slot | undefined)[] = [];
   private _head = 0;
   private _bytes = 0;
   private readonly _inFlight = new Map<QueueEntry, Slot>();
@@ -88,6 +91,7 @@ class MemoryQueue implements ExportQueue {
   private _shift(): Slot | undefined {
     if (this._head >= this._slots.length) return undefined;
     const slot = this._slots[this._head] as Slot;
+    this._slots[this._head] = undefined;
     this._head += 1;
     this._bytes -= slot.entry.bytes;
     if (this._head >= COMPACT_AFTER && this._head * 2 >= this._slots.length) {
