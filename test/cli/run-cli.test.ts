@@ -14,6 +14,7 @@ import { startIgDaemonDouble } from '../support/ig-daemon-double.js';
 import { stringifyJsonBigint } from '../support/ig-json.js';
 import { startHttpOtlpServer } from '../support/otlp-test-servers.js';
 import { exampleEmissions } from '../support/profiles-fixtures.js';
+import { IG_EXAMPLES_PATH } from '../support/fixture-paths.js';
 
 /** What a profile says, independent of ids, indices and wall-clock windows. */
 function profileFacts(requests: readonly ExportProfilesServiceRequest[]): string[] {
@@ -186,10 +187,7 @@ describe('export -- COMMAND', () => {
     const dir = tempDir();
     const server = await startHttpOtlpServer();
     try {
-      const line = readFileSync(
-        new URL('../../../shared/data/ig-profile_cpu-examples.jsonl', import.meta.url),
-        'utf8',
-      ).split('\n')[0];
+      const line = readFileSync(IG_EXAMPLES_PATH, 'utf8').split('\n')[0];
       const script = join(dir.path, 'fake-ig.cjs');
       writeFileSync(
         script,

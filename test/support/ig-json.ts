@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { FieldValue, GadgetRow } from '../../src/gadget-bridge/gadget-row.js';
+import { IG_EXAMPLES_PATH } from './fixture-paths.js';
 
 /**
  * A small bigint-safe JSON parser for tests: integer literals beyond ±(2^53-1) become bigint,
@@ -91,8 +92,7 @@ export function parseJsonBigint(text: string): FieldValue {
   return v;
 }
 
-export const IG_EXAMPLES_PATH = new URL('../../../shared/data/ig-profile_cpu-examples.jsonl', import.meta.url)
-  .pathname;
+export { IG_EXAMPLES_PATH };
 
 /** The example file's lines, each one emitted array of rows (the `-o json` view). */
 export function readIgExampleEmissions(path: string = IG_EXAMPLES_PATH): GadgetRow[][] {

@@ -8,9 +8,9 @@ import { createJsonRowSource } from '../../src/gadget-bridge/json/json-row-sourc
 import type { JsonRowSourceOptions } from '../../src/gadget-bridge/json/json-row-source.js';
 import { Counters } from '../../src/observability/counters.js';
 import type { LogFields, Logger, LogLevel } from '../../src/observability/logger.js';
+import { IG_EXAMPLES_PATH } from './fixture-paths.js';
 
-export const EXAMPLES_PATH = new URL('../../../shared/data/ig-profile_cpu-examples.jsonl', import.meta.url)
-  .pathname;
+export const EXAMPLES_PATH = IG_EXAMPLES_PATH;
 
 /** The example file's lines (each one `-o json` array), without the trailing empty line. */
 export function exampleLines(): string[] {

@@ -5,9 +5,9 @@ import type { GadgetRow } from '../../src/gadget-bridge/gadget-row.js';
 import { parseLosslessJson } from '../../src/gadget-bridge/json/lossless-json.js';
 import type { ProfileSpec } from '../../src/gadget-bridge/profile-spec.js';
 import type { RowBatch } from '../../src/gadget-bridge/row-batch.js';
+import { IG_EXAMPLES_PATH } from './fixture-paths.js';
 
-export const EXAMPLES_PATH = new URL('../../../shared/data/ig-profile_cpu-examples.jsonl', import.meta.url)
-  .pathname;
+export const EXAMPLES_PATH = IG_EXAMPLES_PATH;
 export const BUNDLED_CAPTURE_PATH = new URL('../../examples/profile_cpu-capture.jsonl', import.meta.url)
   .pathname;
 
