@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
+import { readGadgetData, readGadgetDataArray } from './gadget-data-reader.js';
 
 /**
  * Typed protobuf codecs for Inspektor Gadget's daemon API (`proto/gadget/api.proto`, package `api`),
@@ -369,8 +370,13 @@ export function encodeGadgetData(data: GadgetData): Uint8Array {
   return encode('GadgetData', { node: data.node, seq: data.seq, data: { payload: [...data.data.payload] } });
 }
 
-/** Decodes a single datasource's payload (hot path: no toObject conversion). */
+/** Decodes a single datasource's payload (hot path: the hand-written reader). */
 export function decodeGadgetData(bytes: Uint8Array): GadgetData {
+  return readGadgetData(bytes);
+}
+
+/** decodeGadgetData by protobufjs reflection: the reference the hand-written reader is tested against. */
+export function decodeGadgetDataByReflection(bytes: Uint8Array): GadgetData {
   const m = type('GadgetData').decode(bytes) as unknown as { node: string; seq: number; data?: unknown };
   return { node: m.node, seq: m.seq, data: elements(m.data ? [m.data] : [])[0] ?? { payload: [] } };
 }
@@ -383,8 +389,13 @@ export function encodeGadgetDataArray(data: GadgetDataArray): Uint8Array {
   });
 }
 
-/** Decodes an array datasource's payload (hot path: no toObject conversion). */
+/** Decodes an array datasource's payload (hot path: the hand-written reader). */
 export function decodeGadgetDataArray(bytes: Uint8Array): GadgetDataArray {
+  return readGadgetDataArray(bytes);
+}
+
+/** decodeGadgetDataArray by protobufjs reflection: the reference the hand-written reader is tested against. */
+export function decodeGadgetDataArrayByReflection(bytes: Uint8Array): GadgetDataArray {
   const m = type('GadgetDataArray').decode(bytes) as unknown as {
     node: string;
     seq: number;
