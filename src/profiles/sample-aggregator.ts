@@ -3,6 +3,7 @@ import { getField } from '../gadget-bridge/gadget-row.js';
 import type { ProfileSpec } from '../gadget-bridge/profile-spec.js';
 import type { RowBatch } from '../gadget-bridge/row-batch.js';
 import type { Counters } from '../observability/counters.js';
+import { AgingMap } from './aging-map.js';
 import type { AnyValue } from './otlp-model.js';
 import type { ResourceObservation, ResourceResolver } from './resource-attributes.js';
 import { fieldToAnyValue, sampleAttributeName } from './resource-attributes.js';
@@ -22,7 +23,13 @@ import {
  * timestamp so the generator can emit per-fetch or fully merged samples.
  */
 
-/** Parsed stacks remembered within one flush, keyed by the ids of their raw strings. */
+/**
+ * Parsed stacks (and their strings and frames) unused for this many flushes are forgotten. Parsing
+ * a stack costs ~100 µs, and most stacks recur within a few flushes; memory stays bounded by the
+ * distinct stacks of this many consecutive flushes.
+ */
+export const STACK_CACHE_GENERATIONS = 2;
+/** Parsed stacks remembered at most, keyed by the ids of their raw strings; past it new stacks are parsed but not remembered. */
 const STACK_CACHE_LIMIT = 200_000;
 /** Estimated encoded bytes of one per-fetch value with its timestamp. */
 const BYTES_PER_VALUE_ESTIMATE = 16;
@@ -109,15 +116,24 @@ export class SampleAggregator {
   private readonly _resolver: ResourceResolver;
   private readonly _counters: Counters;
   private readonly _labels: Readonly<Record<string, string>>;
-  private readonly _frames = new FrameTable();
-  private readonly _stackCache = new Map<string, readonly Frame[]>();
+  private readonly _frames = new FrameTable(STACK_CACHE_GENERATIONS);
+  /**
+   * Parsed stacks of recent flushes. A stack kept from an earlier flush marks its frames as used, so
+   * they stay in the FrameTable as long as the stack is cached: equal frames stay one object within
+   * a flush (the generator deduplicates locations by frame identity).
+   */
+  private readonly _stackCache = new AgingMap<string, readonly Frame[]>(STACK_CACHE_GENERATIONS, (frames) =>
+    this._frames.touch(frames),
+  );
   /**
    * Stack strings (often kilobytes) → small ids, so sample keys stay short: a lookup hashes the
    * string once and never copies it, where concatenating them into a key would copy every row.
+   * Ids are never reused, so a stack key means the same stack for as long as it is cached.
    */
-  private readonly _stackStrings = new Map<string, number>();
-  /** Length of each interned stack string, by id (index 0 = none). */
-  private readonly _stackStringLengths: number[] = [0];
+  private readonly _stackStrings = new AgingMap<string, number>(STACK_CACHE_GENERATIONS);
+  private _lastStringId = 0;
+  /** Raw text length of the stack strings of the row _stackKey last keyed. */
+  private _rowStackChars = 0;
   /** Stack keys already counted in this flush's size estimate. */
   private _flushStacks = new Set<string>();
   private _resources = new Map<string, ResourceEntry>();
@@ -206,8 +222,7 @@ export class SampleAggregator {
         if (!this._flushStacks.has(stackKey)) {
           // A new stack brings its frames into the dictionary: its raw text bounds their size.
           this._flushStacks.add(stackKey);
-          for (const id of stackKey.split(','))
-            this._pendingBytes += this._stackStringLengths[Number(id)] ?? 0;
+          this._pendingBytes += this._rowStackChars;
         }
       }
       if (sample.lastBatch === seq) {
@@ -237,13 +252,11 @@ export class SampleAggregator {
       totalValue: BigInt(this._totalValue),
     };
     this._resources = new Map();
-    // The caches live for one flush: memory stays bounded by what one flush holds, and within a
-    // flush equal frames stay one object (the generator deduplicates locations by frame identity).
-    // Re-parsing each distinct stack once per flush is cheap next to holding every stack forever.
-    this._frames.clear();
-    this._stackCache.clear();
-    this._stackStrings.clear();
-    this._stackStringLengths.length = 1;
+    // The caches keep a few flushes: memory stays bounded by what those flushes held, and stacks that
+    // recur (most of them) are parsed once instead of once per flush.
+    this._frames.advance();
+    this._stackCache.advance();
+    this._stackStrings.advance();
     this._flushStacks = new Set();
     this._rows = 0;
     this._samples = 0;
@@ -254,11 +267,11 @@ export class SampleAggregator {
 
   private _stringId(value: FieldValue | undefined): number {
     if (typeof value !== 'string' || value === '') return 0;
+    this._rowStackChars += value.length;
     let id = this._stackStrings.get(value);
     if (id === undefined) {
-      id = this._stackStrings.size + 1;
+      id = ++this._lastStringId;
       this._stackStrings.set(value, id);
-      this._stackStringLengths[id] = value.length;
     }
     return id;
   }
@@ -266,6 +279,7 @@ export class SampleAggregator {
   /** The stack identity of a row: ids of its stack strings (and of the user stack's sibling fields). */
   private _stackKey(row: GadgetRow, spec: ProfileSpec): string {
     let key = '';
+    this._rowStackChars = 0;
     for (const field of spec.stackFields) {
       key += `${this._stringId(getField(row, field))},`;
       if (!isKernelStackField(field) && field.endsWith('.symbols')) {

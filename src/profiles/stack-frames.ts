@@ -74,24 +74,69 @@ export function isKernelStackField(fieldName: string): boolean {
   return /^(kern|kernel)_?stack/.test(leaf) || leaf === 'kstack';
 }
 
-/** Interns frames so equal frames are one object (cheap identity maps in the generator). */
+interface FrameCell {
+  readonly key: string;
+  readonly frame: Frame;
+  /** Generation (flush) that last used the frame. */
+  used: number;
+}
+
+/**
+ * Interns frames so equal frames are one object (cheap identity maps in the generator). Frames live
+ * for several flushes (generations): `touch()` marks the frames of a stack kept from an earlier
+ * flush as used, and `advance()` forgets frames unused for `generations` flushes. As long as a
+ * frame is in the table, interning an equal frame returns that very object, so a stack parsed afresh
+ * shares its frame objects with cached stacks.
+ */
 export class FrameTable {
-  private readonly _frames = new Map<string, Frame>();
+  private readonly _byKey = new Map<string, FrameCell>();
+  private readonly _byFrame = new Map<Frame, FrameCell>();
+  private _generation = 0;
+
+  /** @param _generations flushes (the current one included) an unused frame survives; ≥ 1. */
+  constructor(private readonly _generations = 1) {}
 
   intern(frame: Frame): Frame {
     const key = `${frame.frameType}\u0000${frame.functionName ?? ''}\u0000${frame.address ?? ''}\u0000${frame.module ?? ''}\u0000${frame.buildId ?? ''}`;
-    const existing = this._frames.get(key);
-    if (existing) return existing;
-    this._frames.set(key, frame);
+    const existing = this._byKey.get(key);
+    if (existing) {
+      existing.used = this._generation;
+      return existing.frame;
+    }
+    const cell: FrameCell = { key, frame, used: this._generation };
+    this._byKey.set(key, cell);
+    this._byFrame.set(frame, cell);
     return frame;
   }
 
+  /** Marks interned frames (a stack kept from an earlier flush) as used in this generation. */
+  touch(frames: readonly Frame[]): void {
+    const generation = this._generation;
+    for (const frame of frames) {
+      const cell = this._byFrame.get(frame);
+      if (cell !== undefined) cell.used = generation;
+    }
+  }
+
   get size(): number {
-    return this._frames.size;
+    return this._byKey.size;
+  }
+
+  /** Starts the next generation (at each flush) and forgets frames the last ones did not use. */
+  advance(): void {
+    this._generation++;
+    const oldest = this._generation - this._generations + 1;
+    for (const cell of this._byKey.values()) {
+      if (cell.used < oldest) {
+        this._byKey.delete(cell.key);
+        this._byFrame.delete(cell.frame);
+      }
+    }
   }
 
   clear(): void {
-    this._frames.clear();
+    this._byKey.clear();
+    this._byFrame.clear();
   }
 }
 
