@@ -1,23 +1,24 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { sleep } from './bench-harness.js';
 import type { FeedOptions, FeedResult } from './paced-feeder.js';
 import { feedLines } from './paced-feeder.js';
 import type { ProcessSample, ProcessSampler } from './process-sampler.js';
 import { startProcessSampler } from './process-sampler.js';
+import { CLI_ENTRY, ensureDistBuilt, productionNodeOptions } from './shipped-cli.js';
 
 /**
- * Runs one exporter process for the delivery benchmarks: the real CLI (`export`, through
- * bench/export-child.ts) reading IG JSON lines from a pipe that a paced feeder fills, with its
+ * Runs one exporter process for the delivery benchmarks: the CLI as shipped (`node
+ * bin/ig-otel-profiles.js export …` on the compiled dist/, with the image's NODE_OPTIONS; see
+ * shipped-cli.ts) reading IG JSON lines from a pipe that a paced feeder fills, with its
  * CPU and RSS sampled from /proc, its final `--report-json` read back, and its stderr kept for
  * diagnosis. Also runs the bare-`node` stdin reader that serves as the footprint baseline.
  */
 
-const ROOT = resolve(dirname(new URL(import.meta.url).pathname), '..');
-/** How long the CLI may take to print "exporter ready" (tsx compiles on first load). */
-const READY_TIMEOUT_MS = 60_000;
+/** How long the CLI may take to print "exporter ready" (loading dist/ takes well under a second). */
+const READY_TIMEOUT_MS = 30_000;
 /** After end of input, how long the process may take to flush, drain and exit before SIGKILL. */
 const EXIT_GRACE_MS = 240_000;
 /** Stderr kept for the report (tail). */
@@ -53,8 +54,10 @@ export interface ProcessRun {
   readonly exitCode: number | null;
   readonly report?: ExportReportJson;
   readonly stderrTail: string;
-  /** What the child said it ran (`bench-launcher: …`). */
+  /** The command line that ran, with its NODE_OPTIONS (for the method text). */
   readonly launcher: string;
+  /** Whether dist/ had to be rebuilt first. */
+  readonly buildNote?: string;
 }
 
 export interface ExporterRunOptions extends Omit<FeedOptions, 'onTick'> {
@@ -63,8 +66,6 @@ export interface ExporterRunOptions extends Omit<FeedOptions, 'onTick'> {
   readonly configYaml: string;
   readonly exporterName: string;
   readonly shutdownTimeout: string;
-  /** Extra node flags for the exporter process (e.g. a heap limit). */
-  readonly nodeArgs?: readonly string[];
   readonly onTick?: (index: number, sampler: ProcessSampler) => void | Promise<void>;
 }
 
@@ -151,13 +152,12 @@ export async function runExporterProcess(options: ExporterRunOptions): Promise<P
   const configPath = join(options.workDir, `${options.label}.yaml`);
   const reportPath = join(options.workDir, `${options.label}-report.json`);
   writeFileSync(configPath, options.configYaml);
+  const buildNote = await ensureDistBuilt();
+  const nodeOptions = productionNodeOptions();
   const child = spawn(
     process.execPath,
     [
-      ...(options.nodeArgs ?? []),
-      '--import',
-      'tsx',
-      join(ROOT, 'bench/export-child.ts'),
+      CLI_ENTRY,
       'export',
       '--config',
       configPath,
@@ -168,7 +168,7 @@ export async function runExporterProcess(options: ExporterRunOptions): Promise<P
       '--report-json',
       reportPath,
     ],
-    { cwd: ROOT, stdio: ['pipe', 'ignore', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } },
+    { stdio: ['pipe', 'ignore', 'pipe'], env: { ...process.env, NODE_OPTIONS: nodeOptions } },
   );
   const stderr = collectStderr(child);
   const ready = await stderr.waitFor('exporter ready', READY_TIMEOUT_MS);
@@ -188,7 +188,7 @@ export async function runExporterProcess(options: ExporterRunOptions): Promise<P
     ? (JSON.parse(readFileSync(reportPath, 'utf8')) as ExportReportJson)
     : undefined;
   const text = stderr.text();
-  const launcher = /bench-launcher: (.*)/.exec(text)?.[1] ?? 'unknown';
+  const launcher = `NODE_OPTIONS="${nodeOptions}" node bin/ig-otel-profiles.js export`;
   return {
     feed,
     samples,
@@ -197,14 +197,39 @@ export async function runExporterProcess(options: ExporterRunOptions): Promise<P
     ...(report ? { report } : {}),
     stderrTail: text.slice(-STDERR_TAIL_BYTES),
     launcher,
+    buildNote,
   };
 }
 
-/** The footprint baseline: a bare `node` that reads stdin and discards it. */
-export async function runBareReader(options: Omit<FeedOptions, 'onTick'>): Promise<ProcessRun> {
-  const child = spawn(process.execPath, ['-e', "process.stdin.on('data', () => {});"], {
+/** Node's -e program of the bare baseline: receive stdin and discard it. */
+const BARE_READER_SCRIPT = "process.stdin.on('data', () => {});";
+/**
+ * Node's -e program of the parse floor: split stdin into lines and JSON.parse each one, nothing
+ * else (no framing checks, no lossless numbers, no rows kept). What any JSON-line consumer pays.
+ */
+const PARSING_READER_SCRIPT = [
+  'let parts = [];',
+  "process.stdin.on('data', (c) => {",
+  '  let s = 0, i;',
+  '  while ((i = c.indexOf(10, s)) !== -1) {',
+  '    parts.push(c.subarray(s, i));',
+  "    JSON.parse(Buffer.concat(parts).toString('utf8'));",
+  '    parts = [];',
+  '    s = i + 1;',
+  '  }',
+  '  if (s < c.length) parts.push(Buffer.from(c.subarray(s)));',
+  '});',
+].join('\n');
+
+async function runNodeScript(
+  options: Omit<FeedOptions, 'onTick'>,
+  script: string,
+  nodeOptions: string,
+  launcher: string,
+): Promise<ProcessRun> {
+  const child = spawn(process.execPath, ['-e', script], {
     stdio: ['pipe', 'ignore', 'pipe'],
-    env: { ...process.env, NODE_OPTIONS: '' },
+    env: { ...process.env, NODE_OPTIONS: nodeOptions },
   });
   const stderr = collectStderr(child);
   await sleep(500); // node itself starts in well under this
@@ -217,8 +242,26 @@ export async function runBareReader(options: Omit<FeedOptions, 'onTick'>): Promi
     feedWindow: window,
     exitCode,
     stderrTail: stderr.text(),
-    launcher: 'node -e (bare stdin reader)',
+    launcher,
   };
+}
+
+/** The footprint baseline: a bare `node` that reads stdin and discards it. */
+export function runBareReader(options: Omit<FeedOptions, 'onTick'>): Promise<ProcessRun> {
+  return runNodeScript(options, BARE_READER_SCRIPT, '', 'node -e (bare stdin reader)');
+}
+
+/**
+ * The JSON floor: a `node` (with the image's NODE_OPTIONS) that splits stdin into lines and
+ * JSON.parses each; informative, it shows what parsing the input alone costs.
+ */
+export function runParsingReader(options: Omit<FeedOptions, 'onTick'>): Promise<ProcessRun> {
+  return runNodeScript(
+    options,
+    PARSING_READER_SCRIPT,
+    productionNodeOptions(),
+    'node -e (line split + JSON.parse only)',
+  );
 }
 
 /** CPU % of one core over the feed window, and its 1 s peak; RSS average and peak over the window. */

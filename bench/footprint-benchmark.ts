@@ -4,7 +4,13 @@ import { join } from 'node:path';
 import type { Benchmark, BenchOptions, BenchResult } from './bench-harness.js';
 import { fmt, fmtInt, fmtMiB, fmtRatio, verdict } from './bench-harness.js';
 import { loadCapture, regroupLines } from './capture-fixture.js';
-import { counterTotal, runBareReader, runExporterProcess, usageOverFeed } from './exporter-process.js';
+import {
+  counterTotal,
+  runBareReader,
+  runExporterProcess,
+  runParsingReader,
+  usageOverFeed,
+} from './exporter-process.js';
 import { startOtlpSinkServer } from './otlp-sink-server.js';
 
 /**
@@ -12,7 +18,8 @@ import { startOtlpSinkServer } from './otlp-sink-server.js';
  * fetches for 60 s, exported over OTLP/HTTP to a healthy loopback receiver. CPU time of the whole
  * exporter process (utime + stime from /proc) as % of one core, average and peak RSS. Baseline:
  * a bare `node` process that reads the same stdin at the same pace and discards it, run at the
- * same time.
+ * same time. Informative: what JSON.parse of the same lines costs on its own (a third process
+ * that only splits and parses, and a timing in this process), the floor of any JSON-line reader.
  */
 
 const ROWS_PER_SECOND = 3_000;
@@ -22,6 +29,21 @@ const QUICK_DURATION_S = 10;
 /** Issue 3 targets. */
 const TARGET_CPU_PCT = 1;
 const TARGET_RSS_BYTES = 80 * 1024 * 1024;
+/** Timed JSON.parse passes over the line pool (the first warms the parser up and is not counted). */
+const PARSE_TIMING_PASSES = 4;
+
+/** Milliseconds JSON.parse takes per line, over the pool, measured in this process. */
+function jsonParseMsPerLine(lines: readonly string[]): number {
+  let sink = 0;
+  let elapsed = 0;
+  for (let pass = 0; pass < PARSE_TIMING_PASSES; pass++) {
+    const t0 = performance.now();
+    for (const line of lines) sink += (JSON.parse(line) as unknown[]).length;
+    if (pass > 0) elapsed += performance.now() - t0;
+  }
+  if (sink < 0) throw new Error('unreachable'); // keeps the parses observable
+  return elapsed / ((PARSE_TIMING_PASSES - 1) * lines.length);
+}
 
 function configYaml(endpoint: string): string {
   return [
@@ -44,9 +66,12 @@ async function run(options: BenchOptions): Promise<BenchResult> {
   const workDir = mkdtempSync(join(tmpdir(), 'igop-bench-footprint-'));
   const sink = await startOtlpSinkServer();
   try {
-    options.log(`footprint: exporter and bare reader at ${fmtInt(ROWS_PER_SECOND)} rows/s for ${duration} s`);
+    const parseMsPerLine = jsonParseMsPerLine(lines);
+    options.log(
+      `footprint: exporter, bare reader and JSON.parse reader at ${fmtInt(ROWS_PER_SECOND)} rows/s for ${duration} s`,
+    );
     const feed = { lines, rowsPerLine: ROWS_PER_SECOND, intervalMs: FETCH_INTERVAL_MS, count: duration };
-    const [ours, bare] = await Promise.all([
+    const [ours, bare, parsing] = await Promise.all([
       runExporterProcess({
         ...feed,
         workDir,
@@ -56,9 +81,13 @@ async function run(options: BenchOptions): Promise<BenchResult> {
         shutdownTimeout: '30s',
       }),
       runBareReader(feed),
+      runParsingReader(feed),
     ]);
     const u = usageOverFeed(ours);
     const b = usageOverFeed(bare);
+    const p = usageOverFeed(parsing);
+    const linesPerSecond = 1000 / FETCH_INTERVAL_MS;
+    const parseAlonePct = (100 * parseMsPerLine * linesPerSecond) / 1000;
     const delivered = ours.report?.exporters.bench?.delivered.samples ?? NaN;
     const generatedSamples = ours.report ? counterTotal(ours.report, 'samples_generated') : NaN;
     const bytesPerSecond = lines.reduce((a, l) => a + l.length + 1, 0) / lines.length; // one line per second
@@ -83,11 +112,13 @@ async function run(options: BenchOptions): Promise<BenchResult> {
         },
       ],
       method: [
-        `The real CLI (\`${ours.launcher}\`) runs \`export\` with an OTLP/HTTP exporter (protobuf + gzip, defaults otherwise: 5 s ± 20 % flushes, memory queue) to a healthy loopback receiver. Its stdin gets one \`-o json\` line of ${fmtInt(ROWS_PER_SECOND)} capture rows per second (IG's 1 s fetches), ${fmt(bytesPerSecond / 1e6)} MB/s of JSON, for ${duration} s.`,
+        `The CLI as shipped runs \`export\`: \`${ours.launcher}\` on \`dist/\` compiled by \`tsc -p tsconfig.build.json\` (what \`npm install\` builds; ${ours.buildNote ?? ''}), with the NODE_OPTIONS of the Dockerfile and the deploy/k8s manifests. It runs with an OTLP/HTTP exporter (protobuf + gzip, defaults otherwise: 5 s ± 20 % flushes, memory queue) to a healthy loopback receiver. Its stdin gets one \`-o json\` line of ${fmtInt(ROWS_PER_SECOND)} capture rows per second (IG's 1 s fetches), ${fmt(bytesPerSecond / 1e6)} MB/s of JSON, for ${duration} s.`,
         `At the same time a bare \`node -e "process.stdin.on('data', () => {})"\` gets the same lines at the same pace: the cost of merely receiving the data in a Node process.`,
-        'CPU = (utime + stime) from `/proc/<pid>/stat` over the feed window (first line to one interval after the last), as % of one core; the peak is the busiest 1 s sample (a flush). RSS from `/proc/<pid>/status` every second. Start-up (tsx compiling TypeScript) is before the window and not counted.',
+        'Also at the same time, informative: a `node -e` with the same NODE_OPTIONS that only splits the same stdin into lines and `JSON.parse`s each (no validation, no exact integers, nothing kept): the floor of any exporter that reads IG JSON; and `JSON.parse` of the same lines timed in the benchmark process before the run.',
+        'CPU = (utime + stime) from `/proc/<pid>/stat` over the feed window (first line to one interval after the last), as % of one core; the peak is the busiest 1 s sample (a flush). RSS from `/proc/<pid>/status` every second. Start-up is before the window and not counted.',
       ],
       details: [
+        `- JSON.parse alone of the same lines: ${fmt(parseAlonePct)} % of a core (${fmt(parseMsPerLine)} ms per ${fmtInt(ROWS_PER_SECOND)}-row line, timed in-process); a process that only splits and JSON.parses them: ${fmt(p.cpuAvgPct)} % of a core, RSS peak ${fmtMiB(p.rssPeak)} (average ${fmtMiB(p.rssAvg)}). The ≤ ${TARGET_CPU_PCT} % CPU target is ${parseAlonePct > TARGET_CPU_PCT ? 'below what parsing the JSON alone costs' : 'above what parsing the JSON alone costs'}.`,
         `- CPU peak (1 s): ours ${fmt(u.cpuPeakPct)} %, bare ${fmt(b.cpuPeakPct)} %. RSS average: ours ${fmtMiB(u.rssAvg)}, bare ${fmtMiB(b.rssAvg)}.`,
         `- ${fmtInt(ours.feed.rows)} rows fed (${ours.report ? fmtInt(counterTotal(ours.report, 'rows_read')) : '?'} read), ${fmtInt(generatedSamples)} samples generated, ${fmtInt(delivered)} delivered, receiver counted ${fmtInt(sink.stats().samples)}; exit code ${String(ours.exitCode)}. Worst feed lateness ${fmtInt(ours.feed.maxLagMs)} ms.`,
         `- CPU per row: ours ${fmt((u.cpuAvgPct / 100 / ROWS_PER_SECOND) * 1e6)} µs, bare ${fmt((b.cpuAvgPct / 100 / ROWS_PER_SECOND) * 1e6)} µs.`,
