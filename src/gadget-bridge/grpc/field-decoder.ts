@@ -1,9 +1,10 @@
-import type { FieldValue, GadgetRow } from '../gadget-row.js';
-import type { FieldReader } from './field-readers.js';
+import type { GadgetRow } from '../gadget-row.js';
 import { fieldReader, SlotCursor } from './field-readers.js';
 import type { DataElement, DataSource, Field } from './gadget-api.js';
 import { DATASOURCE_FLAG_BIG_ENDIAN, FIELD_FLAG_EMPTY, FIELD_FLAG_UNREFERENCED } from './gadget-api.js';
 import { packElement } from './packed-data-element.js';
+import type { RowNode } from './row-builder.js';
+import { compileRowBuilder } from './row-builder.js';
 
 /**
  * Turns IG's binary, schema-described rows (`DataElement.payload[]` slots laid out by the
@@ -27,12 +28,6 @@ import { packElement } from './packed-data-element.js';
 
 /** Decodes one element of a datasource into a row. */
 export type RowDecoder = (element: DataElement) => GadgetRow;
-
-interface Node {
-  readonly key: string;
-  readonly read?: FieldReader;
-  readonly children?: readonly Node[];
-}
 
 /** Byte-order comparison as IG sorts field names (ASCII field names: code units = bytes). */
 function byteOrder(a: string, b: string): number {
@@ -77,8 +72,8 @@ function buildTree(ds: DataSource): TreeNode {
   return root;
 }
 
-function compileNodes(tree: TreeNode, bigEndian: boolean): Node[] {
-  const out: Node[] = [];
+function compileNodes(tree: TreeNode, bigEndian: boolean): RowNode[] {
+  const out: RowNode[] = [];
   for (const key of [...tree.children.keys()].sort(byteOrder)) {
     const child = tree.children.get(key)!;
     if (child.children.size > 0) {
@@ -91,28 +86,20 @@ function compileNodes(tree: TreeNode, bigEndian: boolean): Node[] {
   return out;
 }
 
-function build(nodes: readonly Node[], cursor: SlotCursor): GadgetRow {
-  const row: Record<string, FieldValue> = {};
-  for (const node of nodes) {
-    row[node.key] = node.children ? build(node.children, cursor) : node.read!(cursor);
-  }
-  return row;
-}
-
 /**
  * Compiles a datasource's field layout into a row decoder. Payload indices, offsets and sizes
  * come from the descriptors only (IG's operators place their fields in version-dependent slots).
  */
 export function compileRowDecoder(ds: DataSource): RowDecoder {
   const bigEndian = (ds.flags & DATASOURCE_FLAG_BIG_ENDIAN) !== 0;
-  const nodes = compileNodes(buildTree(ds), bigEndian);
+  const build = compileRowBuilder(compileNodes(buildTree(ds), bigEndian));
   let slotCount = 0;
   for (const f of ds.fields) slotCount = Math.max(slotCount, f.payloadIndex + 1);
   // Decoding is synchronous, so one cursor serves every element.
   const cursor = new SlotCursor(slotCount);
   return (element) => {
     cursor.moveTo(packElement(element));
-    return build(nodes, cursor);
+    return build(cursor);
   };
 }
 

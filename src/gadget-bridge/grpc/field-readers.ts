@@ -2,6 +2,8 @@ import type { FieldValue } from '../gadget-row.js';
 import type { Field } from './gadget-api.js';
 import { Kind, KIND_FLAG_ARRAY } from './gadget-api.js';
 import type { PackedDataElement } from './packed-data-element.js';
+import type { TextSource } from './text-cache.js';
+import { TextCache } from './text-cache.js';
 
 /**
  * Readers of single field values out of a packed element (see packed-data-element.ts), with the
@@ -29,13 +31,10 @@ export const WIDTH: Readonly<Record<number, number>> = {
 };
 
 /** Node's native slicers (untyped in @types/node, present since Node 0.x; protobufjs uses them too). */
-interface NativeSlices {
-  utf8Slice(start: number, end: number): string;
-  hexSlice(start: number, end: number): string;
-}
+type NativeSlices = TextSource['text'] & { hexSlice(start: number, end: number): string };
 
 /** One element's slots as offsets into its message's bytes; a missing slot is empty (0, 0). */
-export class SlotCursor {
+export class SlotCursor implements TextSource {
   bytes: Uint8Array = new Uint8Array(0);
   view: DataView = new DataView(this.bytes.buffer);
   text: NativeSlices = Buffer.alloc(0) as unknown as NativeSlices;
@@ -160,15 +159,19 @@ export function fieldReader(field: Field, bigEndian: boolean): FieldReader {
       return at + width > c.end[p]! ? zero : scalar(c.view, at);
     };
   }
-  if (!isArray && kind === Kind.String) return (c) => c.text.utf8Slice(from(c), to(c));
+  if (!isArray && kind === Kind.String) {
+    const cache = new TextCache();
+    return (c) => cache.decode(c, from(c), to(c));
+  }
   if (isArray || kind === Kind.Bytes) return (c) => c.text.hexSlice(from(c), to(c));
   // CString, and IG's fallback for any other kind: text up to the first NUL.
+  const cache = new TextCache();
   return (c) => {
     const { bytes } = c;
     const start = from(c);
     const end = to(c);
     let nul = start;
     while (nul < end && bytes[nul] !== 0) nul++;
-    return c.text.utf8Slice(start, nul);
+    return cache.decode(c, start, nul);
   };
 }

@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { TextSource } from '../../src/gadget-bridge/grpc/text-cache.js';
+import { TextCache } from '../../src/gadget-bridge/grpc/text-cache.js';
+
+/** Lays texts out back to back in one buffer, as slots of a message are. */
+function layout(texts: readonly (string | Uint8Array)[]): { src: TextSource; spans: [number, number][] } {
+  const parts = texts.map((t) => (typeof t === 'string' ? Buffer.from(t, 'utf8') : Buffer.from(t)));
+  const text = Buffer.concat([Buffer.from('pad'), ...parts]) as TextSource['text'];
+  const spans: [number, number][] = [];
+  let at = 3;
+  for (const p of parts) {
+    spans.push([at, at + p.length]);
+    at += p.length;
+  }
+  return { src: { bytes: new Uint8Array(text.buffer, text.byteOffset, text.length), text }, spans };
+}
+
+describe('TextCache', () => {
+  it('decodes exactly what utf8 decoding gives, hit or miss, short or long', () => {
+    const long = 'sym_a; '.repeat(300);
+    const texts = ['', 'a', 'python3', 'é€😀', long, long, `${long}x`, 'python3', '', 'x'.repeat(20_000)];
+    const { src, spans } = layout(texts);
+    const cache = new TextCache();
+    for (let round = 0; round < 3; round++) {
+      spans.forEach(([s, e], i) =>
+        assert.equal(cache.decode(src, s, e), texts[i], `text ${i} round ${round}`),
+      );
+    }
+  });
+
+  it('returns the same string object for equal bytes (hits)', () => {
+    const { src, spans } = layout(['kern_a; kern_b; '.repeat(10), 'kern_a; kern_b; '.repeat(10)]);
+    const cache = new TextCache();
+    const a = cache.decode(src, ...spans[0]!);
+    const b = cache.decode(src, ...spans[1]!);
+    assert.equal(a, b);
+    assert.ok(Object.is(a, b));
+  });
+
+  it('never confuses texts the sampled hash cannot tell apart', () => {
+    // Same length, same ends and middle: only bytes outside the sampled windows differ.
+    const make = (c: string): string => `${'A'.repeat(8)}${c}${'B'.repeat(40)}${c}${'C'.repeat(8)}`;
+    const short = (c: string): string => `${c}${'-'.repeat(30)}`;
+    const texts = [make('x'), make('y'), make('x'), make('z'), short('1'), short('2'), short('1')];
+    const { src, spans } = layout(texts);
+    const cache = new TextCache();
+    for (let round = 0; round < 2; round++) {
+      spans.forEach(([s, e], i) => assert.equal(cache.decode(src, s, e), texts[i], `text ${i}`));
+    }
+  });
+
+  it('stays correct past its entry limit (starts over)', () => {
+    const texts = Array.from({ length: 10_000 }, (_, i) => `container-${i}`);
+    const { src, spans } = layout([...texts, ...texts]);
+    const cache = new TextCache();
+    spans.forEach(([s, e], i) => assert.equal(cache.decode(src, s, e), texts[i % texts.length]));
+  });
+
+  it('decodes invalid UTF-8 like Buffer does (replacement characters)', () => {
+    const bad = Uint8Array.of(0x61, 0xff, 0xc3);
+    const { src, spans } = layout([bad, bad]);
+    const cache = new TextCache();
+    for (const [s, e] of spans) assert.equal(cache.decode(src, s, e), Buffer.from(bad).toString('utf8'));
+  });
+});
