@@ -110,15 +110,15 @@ class WireReader {
   }
 }
 
-/** Appends the [start, end) of every payload slot of the DataElement at `buf[start, end)` to `spans`. */
-function readPayloadSpans(buf: Uint8Array, start: number, end: number, spans: number[]): number {
-  const r = new WireReader(buf, start, end);
+/** Appends the [start, end) of every payload slot of the DataElement at `[start, end)` to `packed`'s spans. */
+function readPayloadSpans(packed: PackedPayloads, start: number, end: number): number {
+  const r = new WireReader(packed.bytes, start, end);
   let count = 0;
   while (r.pos < end) {
     const tag = r.uint32();
     if (tag >>> 3 === FIELD_PAYLOAD && (tag & 7) === WIRE_LENGTH_DELIMITED) {
       const at = r.lengthDelimited();
-      spans.push(at, r.pos);
+      packed.addSpan(at, r.pos);
       count++;
     } else r.skip(tag & 7);
   }
@@ -166,10 +166,8 @@ export function readGadgetDataArray(bytes: Uint8Array): GadgetDataArray {
     node: '',
     seq: 0,
     element(start, end) {
-      const first = packed.spans.length;
-      dataArray.push(
-        new PackedDataElement(packed, first, readPayloadSpans(packed.bytes, start, end, packed.spans)),
-      );
+      const first = packed.spanCount;
+      dataArray.push(new PackedDataElement(packed, first, readPayloadSpans(packed, start, end)));
     },
   };
   readMessage(packed.bytes, visitor);
@@ -185,7 +183,7 @@ export function readGadgetData(bytes: Uint8Array): GadgetData {
     seq: 0,
     element(start, end) {
       // A singular message field seen twice merges: its payloads concatenate (spans stay contiguous).
-      data.count += readPayloadSpans(packed.bytes, start, end, packed.spans);
+      data.count += readPayloadSpans(packed, start, end);
     },
   };
   readMessage(packed.bytes, visitor);
