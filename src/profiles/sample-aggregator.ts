@@ -7,7 +7,7 @@ import { AgingMap } from './aging-map.js';
 import type { AnyValue } from './otlp-model.js';
 import type { ResourceObservation, ResourceResolver } from './resource-attributes.js';
 import { fieldToAnyValue, sampleAttributeName } from './resource-attributes.js';
-import type { Frame } from './stack-frames.js';
+import type { Frame, InternedFrame } from './stack-frames.js';
 import {
   FrameTable,
   isKernelStackField,
@@ -15,6 +15,7 @@ import {
   parseUserFrames,
   placeholderFrame,
 } from './stack-frames.js';
+import { StringInterner } from './string-interner.js';
 
 /**
  * The ingest hot path: folds row batches into per-resource, per-profile sample tables until the
@@ -112,6 +113,12 @@ function hexBytes(value: FieldValue | undefined, length: number): Uint8Array | u
   return undefined;
 }
 
+/** A parsed stack and the FrameTable cells of its frames (marked as used whenever the stack is). */
+interface CachedStack {
+  readonly frames: readonly Frame[];
+  readonly cells: readonly InternedFrame[];
+}
+
 export class SampleAggregator {
   private readonly _resolver: ResourceResolver;
   private readonly _counters: Counters;
@@ -122,16 +129,15 @@ export class SampleAggregator {
    * they stay in the FrameTable as long as the stack is cached: equal frames stay one object within
    * a flush (the generator deduplicates locations by frame identity).
    */
-  private readonly _stackCache = new AgingMap<string, readonly Frame[]>(STACK_CACHE_GENERATIONS, (frames) =>
-    this._frames.touch(frames),
+  private readonly _stackCache = new AgingMap<string, CachedStack>(STACK_CACHE_GENERATIONS, (stack) =>
+    this._frames.touch(stack.cells),
   );
   /**
-   * Stack strings (often kilobytes) → small ids, so sample keys stay short: a lookup hashes the
-   * string once and never copies it, where concatenating them into a key would copy every row.
-   * Ids are never reused, so a stack key means the same stack for as long as it is cached.
+   * Stack strings (often kilobytes) → small ids, so sample keys stay short: a lookup never copies
+   * the string, where concatenating them into a key would copy every row. Ids are never reused, so
+   * a stack key means the same stack for as long as it is cached.
    */
-  private readonly _stackStrings = new AgingMap<string, number>(STACK_CACHE_GENERATIONS);
-  private _lastStringId = 0;
+  private readonly _stackStrings = new StringInterner(STACK_CACHE_GENERATIONS);
   /** Raw text length of the stack strings of the row _stackKey last keyed. */
   private _rowStackChars = 0;
   /** Stack keys already counted in this flush's size estimate. */
@@ -268,12 +274,7 @@ export class SampleAggregator {
   private _stringId(value: FieldValue | undefined): number {
     if (typeof value !== 'string' || value === '') return 0;
     this._rowStackChars += value.length;
-    let id = this._stackStrings.get(value);
-    if (id === undefined) {
-      id = ++this._lastStringId;
-      this._stackStrings.set(value, id);
-    }
-    return id;
+    return this._stackStrings.idOf(value);
   }
 
   /** The stack identity of a row: ids of its stack strings (and of the user stack's sibling fields). */
@@ -292,13 +293,15 @@ export class SampleAggregator {
 
   private _framesOf(row: GadgetRow, spec: ProfileSpec, cacheKey: string): readonly Frame[] {
     const cached = this._stackCache.get(cacheKey);
-    if (cached) return cached;
+    if (cached) return cached.frames;
     const frames: Frame[] = [];
+    const cells: InternedFrame[] = [];
+    const interner = this._frames.recording(cells);
     for (const field of spec.stackFields) {
       const v = getField(row, field);
       if (typeof v !== 'string' || v === '') continue;
       if (isKernelStackField(field)) {
-        frames.push(...parseKernelFrames(v, this._frames));
+        frames.push(...parseKernelFrames(v, interner));
       } else {
         const parent = field.endsWith('.symbols') ? field.slice(0, field.lastIndexOf('.') + 1) : undefined;
         const addresses = parent ? getField(row, `${parent}addresses`) : undefined;
@@ -308,13 +311,13 @@ export class SampleAggregator {
             v,
             typeof addresses === 'string' ? addresses : undefined,
             typeof buildIds === 'string' ? buildIds : undefined,
-            this._frames,
+            interner,
           ),
         );
       }
     }
-    // Past the limit new stacks are parsed but not remembered until the next drain recycles the cache.
-    if (this._stackCache.size < STACK_CACHE_LIMIT) this._stackCache.set(cacheKey, frames);
+    // Past the limit new stacks are parsed but not remembered until drains age the cache.
+    if (this._stackCache.size < STACK_CACHE_LIMIT) this._stackCache.set(cacheKey, { frames, cells });
     return frames;
   }
 

@@ -74,11 +74,19 @@ export function isKernelStackField(fieldName: string): boolean {
   return /^(kern|kernel)_?stack/.test(leaf) || leaf === 'kstack';
 }
 
-interface FrameCell {
-  readonly key: string;
+/** Interns frames: equal frames in, one object out. */
+export interface FrameInterner {
+  intern(frame: Frame): Frame;
+}
+
+/** A frame held by a FrameTable, with the last generation (flush) that used it. */
+export interface InternedFrame {
   readonly frame: Frame;
-  /** Generation (flush) that last used the frame. */
   used: number;
+}
+
+interface FrameCell extends InternedFrame {
+  readonly key: string;
 }
 
 /**
@@ -88,60 +96,64 @@ interface FrameCell {
  * frame is in the table, interning an equal frame returns that very object, so a stack parsed afresh
  * shares its frame objects with cached stacks.
  */
-export class FrameTable {
-  private readonly _byKey = new Map<string, FrameCell>();
-  private readonly _byFrame = new Map<Frame, FrameCell>();
+export class FrameTable implements FrameInterner {
+  private readonly _cells = new Map<string, FrameCell>();
   private _generation = 0;
 
   /** @param _generations flushes (the current one included) an unused frame survives; ≥ 1. */
   constructor(private readonly _generations = 1) {}
 
   intern(frame: Frame): Frame {
-    const key = `${frame.frameType}\u0000${frame.functionName ?? ''}\u0000${frame.address ?? ''}\u0000${frame.module ?? ''}\u0000${frame.buildId ?? ''}`;
-    const existing = this._byKey.get(key);
-    if (existing) {
-      existing.used = this._generation;
-      return existing.frame;
-    }
-    const cell: FrameCell = { key, frame, used: this._generation };
-    this._byKey.set(key, cell);
-    this._byFrame.set(frame, cell);
-    return frame;
+    return this._cell(frame).frame;
   }
 
-  /** Marks interned frames (a stack kept from an earlier flush) as used in this generation. */
-  touch(frames: readonly Frame[]): void {
+  /** An interner that also appends each frame's cell to `cells`, for touch() in a later flush. */
+  recording(cells: InternedFrame[]): FrameInterner {
+    return {
+      intern: (frame: Frame): Frame => {
+        const cell = this._cell(frame);
+        cells.push(cell);
+        return cell.frame;
+      },
+    };
+  }
+
+  /** Marks interned frames (of a stack kept from an earlier flush) as used in this generation. */
+  touch(cells: readonly InternedFrame[]): void {
     const generation = this._generation;
-    for (const frame of frames) {
-      const cell = this._byFrame.get(frame);
-      if (cell !== undefined) cell.used = generation;
-    }
+    for (const cell of cells) cell.used = generation;
   }
 
   get size(): number {
-    return this._byKey.size;
+    return this._cells.size;
   }
 
   /** Starts the next generation (at each flush) and forgets frames the last ones did not use. */
   advance(): void {
     this._generation++;
     const oldest = this._generation - this._generations + 1;
-    for (const cell of this._byKey.values()) {
-      if (cell.used < oldest) {
-        this._byKey.delete(cell.key);
-        this._byFrame.delete(cell.frame);
-      }
-    }
+    for (const cell of this._cells.values()) if (cell.used < oldest) this._cells.delete(cell.key);
   }
 
   clear(): void {
-    this._byKey.clear();
-    this._byFrame.clear();
+    this._cells.clear();
+  }
+
+  private _cell(frame: Frame): FrameCell {
+    const key = `${frame.frameType}\u0000${frame.functionName ?? ''}\u0000${frame.address ?? ''}\u0000${frame.module ?? ''}\u0000${frame.buildId ?? ''}`;
+    const existing = this._cells.get(key);
+    if (existing) {
+      existing.used = this._generation;
+      return existing;
+    }
+    const cell: FrameCell = { key, frame, used: this._generation };
+    this._cells.set(key, cell);
+    return cell;
   }
 }
 
 /** Kernel frames: symbol names only (IG resolves them from /proc/kallsyms). */
-export function parseKernelFrames(stack: string, table: FrameTable): Frame[] {
+export function parseKernelFrames(stack: string, table: FrameInterner): Frame[] {
   const names = splitStackString(stack);
   return names.map((name) =>
     table.intern({ functionName: name === '' ? '[unknown]' : name, frameType: 'kernel' }),
@@ -173,7 +185,7 @@ export function parseUserFrames(
   symbols: string,
   addresses: string | undefined,
   buildIds: string | undefined,
-  table: FrameTable,
+  table: FrameInterner,
 ): Frame[] {
   const names = splitStackString(symbols);
   if (names.length === 0) return [];
@@ -228,6 +240,6 @@ export function parseUserFrames(
 }
 
 /** The stand-in frame for a row with no frames, so its samples stay visible and countable. */
-export function placeholderFrame(table: FrameTable): Frame {
+export function placeholderFrame(table: FrameInterner): Frame {
   return table.intern({ functionName: NO_STACK_PLACEHOLDER, frameType: 'unknown' });
 }

@@ -8,6 +8,7 @@ import type { ExportProfilesServiceRequest } from '../../src/profiles/otlp-model
 import { generateRequest } from '../../src/profiles/request-generator.js';
 import { ResourceResolver } from '../../src/profiles/resource-attributes.js';
 import { SampleAggregator, STACK_CACHE_GENERATIONS } from '../../src/profiles/sample-aggregator.js';
+import type { InternedFrame } from '../../src/profiles/stack-frames.js';
 import { FrameTable, parseUserFrames } from '../../src/profiles/stack-frames.js';
 import { batchOf, DEFAULT_RESOURCE_CONFIG } from '../support/profiles-fixtures.js';
 
@@ -94,14 +95,22 @@ describe('FrameTable generations', () => {
     const [a] = parseUserFrames('f; ', undefined, undefined, table);
     table.advance();
     table.advance();
-    table.touch([]);
-    const [b] = parseUserFrames('f; ', undefined, undefined, table);
+    const cells: InternedFrame[] = [];
+    const [b] = parseUserFrames('f; ', undefined, undefined, table.recording(cells));
     assert.notEqual(a, b, 'unused for two generations: a new object');
+    assert.deepEqual(
+      cells.map((c) => c.frame),
+      [b],
+      'the recording interner reports the cell of each frame',
+    );
     table.advance();
-    table.touch(b ? [b] : []);
+    table.touch(cells);
     table.advance();
     const [c] = parseUserFrames('f; ', undefined, undefined, table);
     assert.equal(b, c, 'touched in the previous generation: the very same object');
+    table.advance();
+    table.advance();
+    assert.equal(table.size, 0, 'untouched for two generations: forgotten');
   });
 });
 
