@@ -4,7 +4,7 @@
  * (`logs.array-handling: elements`) grouped back together. Anything else is reported as malformed.
  */
 import type { GadgetRow } from '../gadget-row.js';
-import type { FramedText } from './json-framer.js';
+import type { FramedArrayEnd, FramedElement, FramedText } from './json-framer.js';
 import { isEnvelopeLike, readEnvelope, ENVELOPE_TYPE_DATA, ENVELOPE_TYPE_EMPTY } from './logs-envelope.js';
 import type { LogsEnvelope } from './logs-envelope.js';
 import { parseLosslessJson } from './lossless-json.js';
@@ -31,8 +31,13 @@ export interface EmissionDecoderHooks {
 }
 
 export interface EmissionDecoder {
-  /** Emissions completed by this frame (a pending element group may complete first). */
-  decode(frame: FramedText): Emission[];
+  /**
+   * Emissions completed by this frame (a pending element group may complete first). Elements of
+   * a single-line array are parsed as they come and emitted with its `array-end`.
+   */
+  decode(frame: FramedText | FramedElement | FramedArrayEnd): Emission[];
+  /** The framer found the current single-line array broken: forget its elements. */
+  abandonArray(): void;
   /** True while element lines of one `seq` are being collected. */
   readonly hasPendingGroup: boolean;
   /** Completes the pending element group (at end of input, or when the input went quiet). */
@@ -56,8 +61,42 @@ function typeName(v: JsonValue): string {
   return typeof v === 'bigint' ? 'number' : typeof v;
 }
 
+/** The single-line array being received element by element. */
+interface OpenArray {
+  readonly line: number;
+  readonly byte: number;
+  readonly values: JsonValue[];
+  /** The first element that did not parse; the whole array is then malformed. */
+  failure?: string;
+}
+
 export function createEmissionDecoder(hooks: EmissionDecoderHooks): EmissionDecoder {
   let group: ElementGroup | undefined;
+  let open: OpenArray | undefined;
+
+  const addElement = (frame: FramedElement): void => {
+    if (!open || open.line !== frame.line) open = { line: frame.line, byte: frame.byte, values: [] };
+    if (open.failure !== undefined) return;
+    try {
+      open.values.push(parseLosslessJson(frame.text));
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      open.failure = `element ${open.values.length + 1} of the array: ${msg}`;
+      open.values.length = 0;
+    }
+  };
+  const endArray = (frame: FramedArrayEnd): Emission[] => {
+    const values = open && open.line === frame.line ? open : { values: [], failure: undefined };
+    open = undefined;
+    if (values.failure !== undefined) {
+      hooks.malformed(frame.line, frame.byte, values.failure, true);
+      return [];
+    }
+    hooks.valueRead();
+    const out = takeGroup();
+    out.push({ rows: rowsOf(values.values, frame.line), line: frame.line, byte: frame.byte });
+    return out;
+  };
 
   const takeGroup = (): Emission[] => {
     if (!group) return [];
@@ -78,7 +117,15 @@ export function createEmissionDecoder(hooks: EmissionDecoderHooks): EmissionDeco
       return group !== undefined;
     },
     flush: takeGroup,
+    abandonArray() {
+      open = undefined;
+    },
     decode(frame) {
+      if (frame.kind === 'element') {
+        addElement(frame);
+        return [];
+      }
+      if (frame.kind === 'array-end') return endArray(frame);
       let value: JsonValue;
       try {
         value = parseLosslessJson(frame.text);

@@ -6,8 +6,12 @@
  *  - `-o jsonpretty`: a line that is exactly `[` at column 0 opens an array that the next line
  *    that is exactly `]` at column 0 closes. IG indents everything in between.
  * Lines are split on bytes, so offsets are exact and multi-byte UTF-8 never breaks across chunks.
- * Only the current line (or pretty array) is buffered.
+ * A line that starts with `[` is split into its elements as it arrives (array-line-splitter.ts):
+ * an `-o json` fetch is megabytes on one line, and never holding it whole keeps memory at one
+ * element. Other lines (envelopes, pretty arrays) are buffered whole.
  */
+import { createArrayLineSplitter } from './array-line-splitter.js';
+import type { ArrayLineSplitter } from './array-line-splitter.js';
 
 /** A complete top-level JSON text, not yet parsed. */
 export interface FramedText {
@@ -31,7 +35,26 @@ export interface FramingError {
   readonly arrayLike: boolean;
 }
 
-export type Frame = FramedText | FramingError;
+/** One element of a single-line array, complete; more may follow on the same line. */
+export interface FramedElement {
+  readonly kind: 'element';
+  readonly text: string;
+  /** Line and byte of the array the element belongs to. */
+  readonly line: number;
+  readonly byte: number;
+}
+
+/**
+ * The single-line array that the preceding `element` frames belong to closed correctly. When the
+ * line turns out broken, a FramingError with the array's line and byte comes instead.
+ */
+export interface FramedArrayEnd {
+  readonly kind: 'array-end';
+  readonly line: number;
+  readonly byte: number;
+}
+
+export type Frame = FramedText | FramingError | FramedElement | FramedArrayEnd;
 
 export interface JsonFramer {
   /** Feeds bytes; returns the frames completed by them, in order. */
@@ -42,6 +65,7 @@ export interface JsonFramer {
 
 const NEWLINE = 10;
 const CARRIAGE_RETURN = 13;
+const OPEN_BRACKET = 91;
 
 /** Creates a framer; line and byte counting start at line 1, byte 0. */
 export function createJsonFramer(): JsonFramer {
@@ -51,6 +75,9 @@ export function createJsonFramer(): JsonFramer {
   let partial: Buffer[] = []; // bytes of the current line seen so far
   let pretty: { lines: string[]; line: number; byte: number } | undefined;
   let skipping = false; // after a broken pretty array: until the next `[` or `{` at column 0
+  let lineFresh = true; // no byte of the current line seen yet
+  let arrayLine: ArrayLineSplitter | undefined; // the current line starts with `[`
+  let arrayOut: Frame[] = []; // where the splitter's elements go (the current push's frames)
 
   const handleLine = (text: string, lineNo: number, lineByte: number, out: Frame[], atEnd: boolean): void => {
     const first = text.charCodeAt(0);
@@ -131,16 +158,56 @@ export function createJsonFramer(): JsonFramer {
     handleLine(bytes.toString('utf8', start, stop), lineNo, lineByte, out, atEnd);
   };
 
+  /** A line starts with `[`: the pretty array it interrupts is broken, skipping ends. */
+  const startArrayLine = (out: Frame[]): void => {
+    if (pretty) {
+      out.push({
+        kind: 'error',
+        reason: `the pretty-printed array was not closed before line ${line} starts a new value (truncated output?)`,
+        line: pretty.line,
+        byte: pretty.byte,
+        arrayLike: true,
+      });
+      pretty = undefined;
+    }
+    skipping = false;
+    const lineNo = line;
+    const lineByte = lineStart;
+    arrayLine = createArrayLineSplitter({
+      element: (text) => arrayOut.push({ kind: 'element', text, line: lineNo, byte: lineByte }),
+    });
+  };
+
+  const endArrayLine = (splitter: ArrayLineSplitter, out: Frame[], atEnd: boolean): void => {
+    arrayLine = undefined;
+    const result = splitter.end(atEnd);
+    if (result.kind === 'array') out.push({ kind: 'array-end', line, byte: lineStart });
+    else if (result.kind === 'pretty-open') handleLine('[', line, lineStart, out, atEnd);
+    else out.push({ kind: 'error', reason: result.reason, line, byte: lineStart, arrayLike: true });
+  };
+
   return {
     push(chunk) {
       const buf = Buffer.isBuffer(chunk)
         ? chunk
         : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       const out: Frame[] = [];
+      arrayOut = out;
       let start = 0;
-      let nl = buf.indexOf(NEWLINE, start);
-      while (nl !== -1) {
-        if (partial.length) {
+      while (start < buf.length) {
+        if (lineFresh) {
+          lineFresh = false;
+          if (buf[start] === OPEN_BRACKET && partial.length === 0) startArrayLine(out);
+        }
+        const nl = buf.indexOf(NEWLINE, start);
+        const stop = nl === -1 ? buf.length : nl;
+        if (arrayLine) {
+          arrayLine.push(buf, start, stop);
+        } else if (nl === -1) {
+          // Copy a small tail so it never pins a large read buffer; a big one is most of it anyway.
+          const tail = buf.subarray(start);
+          partial.push(tail.length * 2 < buf.length ? Buffer.from(tail) : tail);
+        } else if (partial.length) {
           partial.push(buf.subarray(start, nl));
           const whole = Buffer.concat(partial);
           partial = [];
@@ -148,18 +215,20 @@ export function createJsonFramer(): JsonFramer {
         } else {
           completeLine(buf, start, nl, out, false);
         }
+        if (nl === -1) break;
+        if (arrayLine) endArrayLine(arrayLine, out, false);
         line++;
         start = nl + 1;
         lineStart = base + start;
-        nl = buf.indexOf(NEWLINE, start);
+        lineFresh = true;
       }
-      // Copy the tail so a small partial line never pins a large read buffer.
-      if (start < buf.length) partial.push(Buffer.from(buf.subarray(start)));
       base += buf.length;
       return out;
     },
     end() {
       const out: Frame[] = [];
+      arrayOut = out;
+      if (arrayLine) endArrayLine(arrayLine, out, true);
       if (partial.length) {
         const whole = Buffer.concat(partial);
         partial = [];
@@ -176,6 +245,7 @@ export function createJsonFramer(): JsonFramer {
         pretty = undefined;
       }
       skipping = false;
+      lineFresh = true;
       return out;
     },
   };

@@ -289,6 +289,7 @@ export function createJsonRowSource(options: JsonRowSourceOptions): RowSource {
     function* fromFrames(frames: Frame[]): Generator<RowBatch> {
       for (const frame of frames) {
         if (frame.kind === 'error') {
+          decoder.abandonArray();
           malformed(frame.line, frame.byte, frame.reason, frame.arrayLike);
           continue;
         }
