@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { TextSource } from '../../src/gadget-bridge/grpc/text-cache.js';
-import { TextCache } from '../../src/gadget-bridge/grpc/text-cache.js';
+import { sameBytes, TextCache } from '../../src/gadget-bridge/grpc/text-cache.js';
 
 /** Lays texts out back to back in one buffer, as slots of a message are. */
 function layout(texts: readonly (string | Uint8Array)[]): { src: TextSource; spans: [number, number][] } {
@@ -13,7 +13,14 @@ function layout(texts: readonly (string | Uint8Array)[]): { src: TextSource; spa
     spans.push([at, at + p.length]);
     at += p.length;
   }
-  return { src: { bytes: new Uint8Array(text.buffer, text.byteOffset, text.length), text }, spans };
+  return {
+    src: {
+      bytes: new Uint8Array(text.buffer, text.byteOffset, text.length),
+      view: new DataView(text.buffer, text.byteOffset, text.length),
+      text,
+    },
+    spans,
+  };
 }
 
 describe('TextCache', () => {
@@ -39,10 +46,22 @@ describe('TextCache', () => {
   });
 
   it('never confuses texts the sampled hash cannot tell apart', () => {
-    // Same length, same ends and middle: only bytes outside the sampled windows differ.
-    const make = (c: string): string => `${'A'.repeat(8)}${c}${'B'.repeat(40)}${c}${'C'.repeat(8)}`;
-    const short = (c: string): string => `${c}${'-'.repeat(30)}`;
-    const texts = [make('x'), make('y'), make('x'), make('z'), short('1'), short('2'), short('1')];
+    // Long texts: same length, same ends and middle; only bytes outside the sampled windows differ.
+    const make = (c: string): string => `${'A'.repeat(8)}${c}${'B'.repeat(100)}${c}${'C'.repeat(8)}`;
+    // Short texts (hashed whole): differences in the first word and in the tail bytes.
+    const head = (c: string): string => `${c}${'-'.repeat(30)}`;
+    const tail = (c: string): string => `${'-'.repeat(30)}${c}`;
+    const texts = [
+      make('x'),
+      make('y'),
+      make('x'),
+      make('z'),
+      head('1'),
+      head('2'),
+      head('1'),
+      tail('a'),
+      tail('b'),
+    ];
     const { src, spans } = layout(texts);
     const cache = new TextCache();
     for (let round = 0; round < 2; round++) {
@@ -62,5 +81,20 @@ describe('TextCache', () => {
     const { src, spans } = layout([bad, bad]);
     const cache = new TextCache();
     for (const [s, e] of spans) assert.equal(cache.decode(src, s, e), Buffer.from(bad).toString('utf8'));
+  });
+
+  it('compares every byte: words, tail bytes, lengths, long texts', () => {
+    const entryOf = (t: string): Parameters<typeof sameBytes>[0] => {
+      const bytes = Buffer.from(t);
+      return { bytes, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.length), value: t };
+    };
+    const long = 'L'.repeat(100);
+    const texts = ['abcdefg', 'abcdefh', 'abcdxfg', 'abcdef', 'xbcdefg', long, `${long.slice(1)}M`];
+    const { src, spans } = layout(texts);
+    texts.forEach((a, i) =>
+      texts.forEach((b, j) =>
+        assert.equal(sameBytes(entryOf(a), src, ...spans[j]!), i === j, `${a} vs ${b}`),
+      ),
+    );
   });
 });

@@ -110,17 +110,45 @@ class WireReader {
   }
 }
 
-/** Appends the [start, end) of every payload slot of the DataElement at `[start, end)` to `packed`'s spans. */
+/** `DataElement.payload`'s tag byte (field 1, length-delimited): the fast path below. */
+const PAYLOAD_TAG = (FIELD_PAYLOAD << 3) | WIRE_LENGTH_DELIMITED;
+/** Continuation bit of a varint byte; lengths beyond 4 varint bytes take the general reader. */
+const VARINT_MORE = 0x80;
+
+/**
+ * Appends the [start, end) of every payload slot of the DataElement at `[start, end)` to
+ * `packed`'s spans; returns their number. Runs once per slot of every row, so the common shape
+ * (one-byte tag, length below 2^28) is read inline; anything else goes through WireReader.
+ */
 function readPayloadSpans(packed: PackedPayloads, start: number, end: number): number {
-  const r = new WireReader(packed.bytes, start, end);
+  const buf = packed.bytes;
+  let pos = start;
   let count = 0;
-  while (r.pos < end) {
+  while (pos < end) {
+    if (buf[pos] === PAYLOAD_TAG) {
+      let p = pos + 1;
+      let length = 0;
+      let b = VARINT_MORE;
+      for (let shift = 0; shift < 28 && b & VARINT_MORE && p < end; shift += 7) {
+        b = buf[p++]!;
+        length |= (b & 0x7f) << shift;
+      }
+      if ((b & VARINT_MORE) === 0 && length <= end - p) {
+        packed.addSpan(p, p + length);
+        pos = p + length;
+        count++;
+        continue;
+      }
+    }
+    // Anything else (other fields, long or truncated lengths, bad input): the general reader.
+    const r = new WireReader(buf, pos, end);
     const tag = r.uint32();
     if (tag >>> 3 === FIELD_PAYLOAD && (tag & 7) === WIRE_LENGTH_DELIMITED) {
       const at = r.lengthDelimited();
       packed.addSpan(at, r.pos);
       count++;
     } else r.skip(tag & 7);
+    pos = r.pos;
   }
   return count;
 }

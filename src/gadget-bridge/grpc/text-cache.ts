@@ -1,10 +1,10 @@
 /**
  * Decoded strings of one field, remembered by their bytes. IG rows repeat most of their text
  * (node, pod, container and image names, the same stacks fetch after fetch); decoding each copy
- * costs a native call and a fresh string (~130 ns for a stack, plus its garbage), and downstream
- * the aggregator hashes every fresh string again when it interns stacks. A hit costs a cheap
- * sampled hash, one Map lookup and a byte comparison, and returns the same string object, whose
- * hash V8 has already computed.
+ * costs a native call and a fresh string (~100 ns, more for a stack, plus its garbage), and
+ * downstream the aggregator hashes every fresh string again when it interns stacks. A hit costs
+ * a cheap hash (whole words of short texts, samples of long ones), one Map lookup and a byte
+ * comparison, and returns the same string object, whose hash V8 has already computed.
  *
  * Correctness never depends on the hash: a hit is only taken after comparing every byte.
  */
@@ -15,37 +15,60 @@ const MAX_ENTRIES = 4096;
 const MAX_BYTES = 4 * 1024 * 1024;
 /** Longer texts are decoded but not remembered: rare, and comparing them costs about as much. */
 const MAX_CACHED_LENGTH = 16 * 1024;
-/** Up to this length a JS loop compares faster than a native call. */
-const JS_COMPARE_MAX = 64;
-/** Bytes hashed at each end (and around the middle) of a text. */
-const HASH_EDGE = 8;
+/** Up to this length texts are hashed whole and compared in JS (faster than a native call). */
+const SHORT_MAX = 64;
+/** Map keys stay small integers (31-bit Smis on pointer-compressed V8); larger would be boxed. */
+const SMI_MASK = 0x3fffffff;
+/** FNV-style multiplier and a golden-ratio seed for the length. */
+const HASH_PRIME = 0x01000193;
+const LENGTH_SEED = 0x9e3779b1;
 
 /** Node's native slicing/comparison on Buffer (utf8Slice is untyped in @types/node). */
 export interface TextSource {
   readonly bytes: Uint8Array;
+  /** A DataView over the same bytes as `bytes`. */
+  readonly view: DataView;
   readonly text: Buffer & { utf8Slice(start: number, end: number): string };
 }
 
-interface Entry {
-  readonly bytes: Buffer;
+export interface Entry {
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
   readonly value: string;
 }
 
-/** A hash of the length, both ends and the middle; cheap even for kilobyte stacks. */
-function sampledHash(bytes: Uint8Array, start: number, end: number): number {
+/** Short texts: every byte, four at a time. Long ones: 8 bytes at each end and in the middle. */
+function hashOf(src: TextSource, start: number, end: number): number {
+  const { view } = src;
   const length = end - start;
-  let h = Math.imul(length, 0x9e3779b1);
-  if (length <= 3 * HASH_EDGE) {
-    for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
-    return h;
+  let h = Math.imul(length, LENGTH_SEED);
+  if (length <= SHORT_MAX) {
+    let i = start;
+    for (; i + 4 <= end; i += 4) h = Math.imul(h ^ view.getUint32(i, true), HASH_PRIME);
+    for (; i < end; i++) h = Math.imul(h ^ src.bytes[i]!, HASH_PRIME);
+    return h & SMI_MASK;
   }
-  const mid = start + ((length - HASH_EDGE) >> 1);
-  for (let i = 0; i < HASH_EDGE; i++) {
-    h = Math.imul(h ^ bytes[start + i]!, 0x01000193);
-    h = Math.imul(h ^ bytes[mid + i]!, 0x01000193);
-    h = Math.imul(h ^ bytes[end - 1 - i]!, 0x01000193);
-  }
-  return h;
+  const mid = start + ((length - 8) >> 1);
+  h = Math.imul(h ^ view.getUint32(start, true), HASH_PRIME);
+  h = Math.imul(h ^ view.getUint32(start + 4, true), HASH_PRIME);
+  h = Math.imul(h ^ view.getUint32(mid, true), HASH_PRIME);
+  h = Math.imul(h ^ view.getUint32(mid + 4, true), HASH_PRIME);
+  h = Math.imul(h ^ view.getUint32(end - 8, true), HASH_PRIME);
+  h = Math.imul(h ^ view.getUint32(end - 4, true), HASH_PRIME);
+  return h & SMI_MASK;
+}
+
+/** Whether `entry` holds exactly the bytes `src.bytes[start, end)`. */
+export function sameBytes(entry: Entry, src: TextSource, start: number, end: number): boolean {
+  const length = end - start;
+  if (entry.bytes.length !== length) return false;
+  if (length > SHORT_MAX) return src.text.compare(entry.bytes, 0, length, start, end) === 0;
+  const { view } = src;
+  let i = 0;
+  for (; i + 4 <= length; i += 4)
+    if (entry.view.getUint32(i, true) !== view.getUint32(start + i, true)) return false;
+  for (; i < length; i++) if (entry.bytes[i] !== src.bytes[start + i]) return false;
+  return true;
 }
 
 export class TextCache {
@@ -57,24 +80,18 @@ export class TextCache {
     const length = end - start;
     if (length === 0) return '';
     if (length > MAX_CACHED_LENGTH) return src.text.utf8Slice(start, end);
-    const { bytes } = src;
-    const key = sampledHash(bytes, start, end);
+    const key = hashOf(src, start, end);
     const hit = this.entries.get(key);
-    if (hit !== undefined && hit.bytes.length === length) {
-      if (length <= JS_COMPARE_MAX) {
-        let i = 0;
-        while (i < length && hit.bytes[i] === bytes[start + i]) i++;
-        if (i === length) return hit.value;
-      } else if (src.text.compare(hit.bytes, 0, length, start, end) === 0) return hit.value;
-    }
+    if (hit !== undefined && sameBytes(hit, src, start, end)) return hit.value;
     const value = src.text.utf8Slice(start, end);
     if (this.entries.size >= MAX_ENTRIES || this.bytesHeld + length > MAX_BYTES) {
       this.entries = new Map();
       this.bytesHeld = 0;
     }
-    // A colliding entry is replaced: the newest text wins its slot.
+    // A colliding entry is replaced: the newest text wins its key.
     if (hit !== undefined) this.bytesHeld -= hit.bytes.length;
-    this.entries.set(key, { bytes: Buffer.from(bytes.subarray(start, end)), value });
+    const bytes = src.bytes.slice(start, end);
+    this.entries.set(key, { bytes, view: new DataView(bytes.buffer), value });
     this.bytesHeld += length;
     return value;
   }
