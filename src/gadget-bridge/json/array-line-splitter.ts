@@ -67,82 +67,73 @@ export function createArrayLineSplitter(sink: ArrayLineSink): ArrayLineSplitter 
     sink.element(text);
   };
 
-  // Inside a string: jump to its closing quote with native searches (stack strings are long).
-  let backslashAt = -1; // next backslash in the current chunk at or after the scan position
-  const skipString = (bytes: Buffer, from: number, end: number): number => {
-    let i = from;
-    if (escaped) {
-      escaped = false;
-      i++;
-    }
-    for (;;) {
-      if (i >= end) return end;
-      const quote = bytes.indexOf(QUOTE, i);
-      const stop = quote === -1 || quote >= end ? end : quote;
-      if (backslashAt !== -1 && backslashAt < i) backslashAt = bytes.indexOf(BACKSLASH, i);
-      if (backslashAt !== -1 && backslashAt < stop) {
-        i = backslashAt + 2; // the escaped byte cannot end the string
-        if (i > end) {
-          escaped = true;
-          return end;
-        }
-        continue;
-      }
-      if (stop === end) return end;
-      inString = false;
-      return quote + 1;
-    }
-  };
-
   return {
     push(bytes, start, end) {
       if (error !== undefined) return;
-      backslashAt = bytes.indexOf(BACKSLASH, start);
+      // The hot loop keeps its state in locals; most bytes are inside strings or inside an element.
+      let d = depth;
+      let str = inString;
       let i = start;
-      if (depth >= 1 && !closed) elementStart = start;
+      if (escaped) {
+        escaped = false;
+        i++; // the escaped byte cannot end the string
+      }
+      if (d >= 1 && !closed) elementStart = start;
+      // Next backslash at or after i (-1: none in this chunk); strings are skipped natively.
+      let backslashAt = bytes.indexOf(BACKSLASH, i);
       while (i < end) {
-        if (inString) {
-          i = skipString(bytes, i, end);
+        if (str) {
+          const quote = bytes.indexOf(QUOTE, i);
+          const stop = quote === -1 || quote > end ? end : quote;
+          if (backslashAt !== -1 && backslashAt < i) backslashAt = bytes.indexOf(BACKSLASH, i);
+          if (backslashAt !== -1 && backslashAt < stop) {
+            i = backslashAt + 2; // the escaped byte cannot end the string
+            if (i > end) escaped = true;
+            continue;
+          }
+          if (stop === end) break;
+          str = false;
+          i = quote + 1;
           continue;
         }
         const b = bytes[i] as number;
+        if (d >= 2) {
+          if (b === QUOTE) str = true;
+          else if (b === OPEN_OBJECT || b === OPEN_ARRAY) d++;
+          else if (b === CLOSE_OBJECT || b === CLOSE_ARRAY) d--;
+          i++;
+          continue;
+        }
+        i++;
         if (closed) {
           if (!isJsonSpace(b)) return fail('unexpected text after the closing "]" of the array');
-          i++;
           continue;
         }
-        if (depth === 0) {
+        if (d === 0) {
           // The first byte of the line (the framer checked it is `[`).
-          depth = 1;
-          elementStart = i + 1;
-          i++;
+          d = 1;
+          elementStart = i;
           continue;
         }
-        if (depth === 1) {
-          if (b === COMMA) {
-            takeElement(bytes, i);
-            if (error !== undefined) return;
-            elementStart = i + 1;
-            i++;
-            continue;
-          }
+        // Depth 1: between elements, or in a scalar element.
+        if (b === COMMA || b === CLOSE_ARRAY) {
+          if (b === COMMA || elementBytes || elements > 0) takeElement(bytes, i - 1);
+          if (error !== undefined) return;
+          elementStart = i;
           if (b === CLOSE_ARRAY) {
-            if (elementBytes || elements > 0) takeElement(bytes, i);
-            if (error !== undefined) return;
-            depth = 0;
+            d = 0;
             closed = true;
-            i++;
-            continue;
           }
-          if (b === CLOSE_OBJECT) return fail('"}" closes the array');
+          continue;
         }
+        if (b === CLOSE_OBJECT) return fail('"}" closes the array');
         if (!isJsonSpace(b)) elementBytes = true;
-        if (b === QUOTE) inString = true;
-        else if (b === OPEN_ARRAY || b === OPEN_OBJECT) depth++;
-        else if (b === CLOSE_ARRAY || b === CLOSE_OBJECT) depth--;
-        i++;
+        if (b === QUOTE) str = true;
+        else if (b === OPEN_OBJECT || b === OPEN_ARRAY) d++;
       }
-      if (depth >= 1 && !closed && elementStart < end) parts.push(bytes.subarray(elementStart, end));
+      depth = d;
+      inString = str;
+      if (d >= 1 && !closed && elementStart < end) parts.push(bytes.subarray(elementStart, end));
     },
     end(atEnd) {
       if (error !== undefined) return { kind: 'error', reason: error };
