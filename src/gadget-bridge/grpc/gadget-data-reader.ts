@@ -30,6 +30,10 @@ const FIELD_SEQ = 2;
 const FIELD_DATA = 3;
 const FIELD_PAYLOAD = 1;
 
+/** Headroom over the estimate (first element's slots x elements that would fit): rows vary in size. */
+const SPAN_RESERVE_MARGIN = 1.25;
+/** Upper bound of that up-front reservation, in slots (8 bytes each). */
+const MAX_SPAN_RESERVE = 1 << 20;
 /** A varint is at most 10 bytes (64 bits, 7 per byte). */
 const MAX_VARINT_BYTES = 10;
 /** Groups nest; bound the skip recursion so hostile input cannot blow the stack. */
@@ -195,7 +199,15 @@ export function readGadgetDataArray(bytes: Uint8Array): GadgetDataArray {
     seq: 0,
     element(start, end) {
       const first = packed.spanCount;
-      dataArray.push(new PackedDataElement(packed, first, readPayloadSpans(packed, start, end)));
+      const count = readPayloadSpans(packed, start, end);
+      dataArray.push(new PackedDataElement(packed, first, count));
+      // Size the offsets for the whole message from its first element (rows are alike).
+      if (dataArray.length === 1) {
+        const estimate = SPAN_RESERVE_MARGIN * count * (packed.bytes.length / Math.max(1, end - start));
+        // Never more than the rest of the message could hold (a slot takes >= 2 bytes), nor a
+        // large allocation on the word of one odd first element: past the cap, doubling goes on.
+        packed.reserve(Math.min(estimate, (packed.bytes.length - end) / 2, MAX_SPAN_RESERVE));
+      }
     },
   };
   readMessage(packed.bytes, visitor);

@@ -26,13 +26,18 @@ export class PackedPayloads {
 
   /** Appends one slot's [start, end). */
   addSpan(start: number, end: number): void {
-    if (this.spanCount + 2 > this.spans.length) {
-      const grown = new Uint32Array(this.spans.length * 2);
-      grown.set(this.spans);
-      this.spans = grown;
-    }
+    if (this.spanCount + 2 > this.spans.length) this.reserve(this.spans.length / 2); // doubles
     this.spans[this.spanCount++] = start;
     this.spans[this.spanCount++] = end;
+  }
+
+  /** Makes room for at least `slots` more slots (one reallocation instead of many doublings). */
+  reserve(slots: number): void {
+    const needed = this.spanCount + 2 * Math.ceil(slots);
+    if (needed <= this.spans.length) return;
+    const grown = new Uint32Array(Math.max(needed, this.spans.length * 2));
+    grown.set(this.spans.subarray(0, this.spanCount));
+    this.spans = grown;
   }
 
   /** A DataView over `bytes` (created on first use, shared by all elements). */
