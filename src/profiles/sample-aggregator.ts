@@ -8,13 +8,9 @@ import type { AnyValue } from './otlp-model.js';
 import type { ResourceObservation, ResourceResolver } from './resource-attributes.js';
 import { fieldToAnyValue, sampleAttributeName } from './resource-attributes.js';
 import type { Frame, InternedFrame } from './stack-frames.js';
-import {
-  FrameTable,
-  isKernelStackField,
-  parseKernelFrames,
-  parseUserFrames,
-  placeholderFrame,
-} from './stack-frames.js';
+import { FrameTable, parseKernelFrames, parseUserFrames, placeholderFrame } from './stack-frames.js';
+import type { StackFieldPlan } from './stack-field-plan.js';
+import { stackFieldPlan } from './stack-field-plan.js';
 import { StringInterner } from './string-interner.js';
 
 /**
@@ -180,8 +176,11 @@ export class SampleAggregator {
     // A window must be non-empty so that its start lies inside [time, time + duration).
     const end = batch.windowEndUnixNano > start ? batch.windowEndUnixNano : start + 1n;
     const attributeFields = spec.sampleAttributeFields;
+    const stackPlan = stackFieldPlan(spec);
     let invalid = 0;
     let zero = 0;
+    // Counted per row, added once per batch: a counter update builds a labelled key.
+    let withoutFrames = 0;
 
     for (const row of batch.rows) {
       const raw = getField(row, spec.valueField);
@@ -212,7 +211,7 @@ export class SampleAggregator {
         if (end > profile.windowEnd) profile.windowEnd = end;
       }
 
-      const stackKey = this._stackKey(row, spec);
+      const stackKey = this._stackKey(row, stackPlan);
       let sampleKey = stackKey;
       for (const field of attributeFields) sampleKey += `\u0002${keyPart(getField(row, field))}`;
       if (!this._resolver.perProcess) sampleKey += `\u0003${keyPart(getField(row, 'proc.pid'))}`;
@@ -222,7 +221,7 @@ export class SampleAggregator {
 
       let sample = profile.samples.get(sampleKey);
       if (!sample) {
-        sample = this._newSample(row, spec, stackKey);
+        sample = this._newSample(row, spec, stackPlan, stackKey);
         profile.samples.set(sampleKey, sample);
         this._pendingBytes += BYTES_PER_SAMPLE_ESTIMATE;
         if (!this._flushStacks.has(stackKey)) {
@@ -241,12 +240,13 @@ export class SampleAggregator {
         this._samples++;
         this._pendingBytes += BYTES_PER_VALUE_ESTIMATE;
       }
-      if (sample.placeholder) this._counters.add('rows_without_frames', 1, this._labels);
+      if (sample.placeholder) withoutFrames++;
       this._rows++;
       this._totalValue += value;
     }
     if (invalid) this._counters.add('rows_dropped', invalid, { ...this._labels, reason: 'invalid_value' });
     if (zero) this._counters.add('rows_zero_value', zero, this._labels);
+    if (withoutFrames) this._counters.add('rows_without_frames', withoutFrames, this._labels);
   }
 
   /** Hands over everything aggregated since the last drain and starts afresh. */
@@ -278,34 +278,32 @@ export class SampleAggregator {
   }
 
   /** The stack identity of a row: ids of its stack strings (and of the user stack's sibling fields). */
-  private _stackKey(row: GadgetRow, spec: ProfileSpec): string {
+  private _stackKey(row: GadgetRow, plan: readonly StackFieldPlan[]): string {
     let key = '';
     this._rowStackChars = 0;
-    for (const field of spec.stackFields) {
+    for (const { field, siblings } of plan) {
       key += `${this._stringId(getField(row, field))},`;
-      if (!isKernelStackField(field) && field.endsWith('.symbols')) {
-        const parent = field.slice(0, field.lastIndexOf('.') + 1);
-        key += `${this._stringId(getField(row, `${parent}addresses`))},${this._stringId(getField(row, `${parent}buildid`))},`;
+      if (siblings !== undefined) {
+        key += `${this._stringId(getField(row, siblings.addresses))},${this._stringId(getField(row, siblings.buildId))},`;
       }
     }
     return key;
   }
 
-  private _framesOf(row: GadgetRow, spec: ProfileSpec, cacheKey: string): readonly Frame[] {
+  private _framesOf(row: GadgetRow, plan: readonly StackFieldPlan[], cacheKey: string): readonly Frame[] {
     const cached = this._stackCache.get(cacheKey);
     if (cached) return cached.frames;
     const frames: Frame[] = [];
     const cells: InternedFrame[] = [];
     const interner = this._frames.recording(cells);
-    for (const field of spec.stackFields) {
+    for (const { field, kernel, siblings } of plan) {
       const v = getField(row, field);
       if (typeof v !== 'string' || v === '') continue;
-      if (isKernelStackField(field)) {
+      if (kernel) {
         frames.push(...parseKernelFrames(v, interner));
       } else {
-        const parent = field.endsWith('.symbols') ? field.slice(0, field.lastIndexOf('.') + 1) : undefined;
-        const addresses = parent ? getField(row, `${parent}addresses`) : undefined;
-        const buildIds = parent ? getField(row, `${parent}buildid`) : undefined;
+        const addresses = siblings ? getField(row, siblings.addresses) : undefined;
+        const buildIds = siblings ? getField(row, siblings.buildId) : undefined;
         frames.push(
           ...parseUserFrames(
             v,
@@ -321,8 +319,13 @@ export class SampleAggregator {
     return frames;
   }
 
-  private _newSample(row: GadgetRow, spec: ProfileSpec, stackKey: string): SampleEntry {
-    let frames = this._framesOf(row, spec, stackKey);
+  private _newSample(
+    row: GadgetRow,
+    spec: ProfileSpec,
+    stackPlan: readonly StackFieldPlan[],
+    stackKey: string,
+  ): SampleEntry {
+    let frames = this._framesOf(row, stackPlan, stackKey);
     const placeholder = frames.length === 0;
     if (placeholder) frames = [placeholderFrame(this._frames)];
     const attributes: [string, AnyValue][] = [];

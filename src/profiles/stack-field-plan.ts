@@ -1,0 +1,36 @@
+import type { ProfileSpec } from '../gadget-bridge/profile-spec.js';
+import { isKernelStackField } from './stack-frames.js';
+
+/**
+ * How the aggregator reads each stack field of a profile spec, worked out once per spec: every row
+ * reads these fields, and deriving them per row (a regex, slices, sibling names) showed up in
+ * profiles of the ingest hot path.
+ */
+export interface StackFieldPlan {
+  readonly field: string;
+  readonly kernel: boolean;
+  /** For a user stack's `….symbols`: its sibling `….addresses` and `….buildid` fields. */
+  readonly siblings: { readonly addresses: string; readonly buildId: string } | undefined;
+}
+
+/** Specs are long-lived objects (presets, or one per datasource), so their plans are kept with them. */
+const plans = new WeakMap<ProfileSpec, readonly StackFieldPlan[]>();
+
+export function stackFieldPlan(spec: ProfileSpec): readonly StackFieldPlan[] {
+  let plan = plans.get(spec);
+  if (plan === undefined) {
+    plan = spec.stackFields.map((field) => {
+      const kernel = isKernelStackField(field);
+      const parent =
+        !kernel && field.endsWith('.symbols') ? field.slice(0, field.lastIndexOf('.') + 1) : undefined;
+      return {
+        field,
+        kernel,
+        siblings:
+          parent === undefined ? undefined : { addresses: `${parent}addresses`, buildId: `${parent}buildid` },
+      };
+    });
+    plans.set(spec, plan);
+  }
+  return plan;
+}
