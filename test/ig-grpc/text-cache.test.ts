@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { TextSource } from '../../src/gadget-bridge/grpc/text-cache.js';
-import { sameBytes, TextCache } from '../../src/gadget-bridge/grpc/text-cache.js';
+import { sameBytes, TextBudget, TextCache } from '../../src/gadget-bridge/grpc/text-cache.js';
 
 /** Lays texts out back to back in one buffer, as slots of a message are. */
 function layout(texts: readonly (string | Uint8Array)[]): { src: TextSource; spans: [number, number][] } {
@@ -96,5 +96,22 @@ describe('TextCache', () => {
         assert.equal(sameBytes(entryOf(a), src, ...spans[j]!), i === j, `${a} vs ${b}`),
       ),
     );
+  });
+
+  it('caches sharing a budget stay within it and start over together', () => {
+    const budget = new TextBudget(20_000);
+    const a = new TextCache(budget);
+    const b = new TextCache(budget);
+    const texts = Array.from({ length: 400 }, (_, i) => `stack_${i}; `.repeat(5));
+    const { src, spans } = layout(texts);
+    const kept = a.decode(src, ...spans[0]!);
+    assert.ok(Object.is(a.decode(src, ...spans[0]!), kept), 'a hit before the budget runs out');
+    spans.forEach(([s, e], i) => {
+      assert.equal((i % 2 ? a : b).decode(src, s, e), texts[i]);
+      assert.ok(budget.held <= budget.maxBytes, `held ${budget.held} after text ${i}`);
+    });
+    assert.ok(budget.generation > 0, 'the budget ran out at least once');
+    const again = a.decode(src, ...spans[0]!);
+    assert.equal(again, texts[0]);
   });
 });

@@ -5,6 +5,7 @@ import { DATASOURCE_FLAG_BIG_ENDIAN, FIELD_FLAG_EMPTY, FIELD_FLAG_UNREFERENCED }
 import { packElement } from './packed-data-element.js';
 import type { RowNode } from './row-builder.js';
 import { compileRowBuilder } from './row-builder.js';
+import { TextBudget } from './text-cache.js';
 
 /**
  * Turns IG's binary, schema-described rows (`DataElement.payload[]` slots laid out by the
@@ -72,15 +73,15 @@ function buildTree(ds: DataSource): TreeNode {
   return root;
 }
 
-function compileNodes(tree: TreeNode, bigEndian: boolean): RowNode[] {
+function compileNodes(tree: TreeNode, bigEndian: boolean, texts: TextBudget): RowNode[] {
   const out: RowNode[] = [];
   for (const key of [...tree.children.keys()].sort(byteOrder)) {
     const child = tree.children.get(key)!;
     if (child.children.size > 0) {
-      const children = compileNodes(child, bigEndian);
+      const children = compileNodes(child, bigEndian, texts);
       if (children.length > 0) out.push({ key, children });
     } else if (child.field && (child.field.flags & FIELD_FLAG_EMPTY) === 0) {
-      out.push({ key, read: fieldReader(child.field, bigEndian) });
+      out.push({ key, read: fieldReader(child.field, bigEndian, texts) });
     }
   }
   return out;
@@ -92,7 +93,8 @@ function compileNodes(tree: TreeNode, bigEndian: boolean): RowNode[] {
  */
 export function compileRowDecoder(ds: DataSource): RowDecoder {
   const bigEndian = (ds.flags & DATASOURCE_FLAG_BIG_ENDIAN) !== 0;
-  const build = compileRowBuilder(compileNodes(buildTree(ds), bigEndian));
+  // One memory budget for the remembered texts of all of this decoder's fields.
+  const build = compileRowBuilder(compileNodes(buildTree(ds), bigEndian, new TextBudget()));
   let slotCount = 0;
   for (const f of ds.fields) slotCount = Math.max(slotCount, f.payloadIndex + 1);
   // Decoding is synchronous, so one cursor serves every element.

@@ -3,7 +3,7 @@ import type { Field } from './gadget-api.js';
 import { Kind, KIND_FLAG_ARRAY } from './gadget-api.js';
 import type { PackedDataElement } from './packed-data-element.js';
 import type { TextSource } from './text-cache.js';
-import { TextCache } from './text-cache.js';
+import { TextBudget, TextCache } from './text-cache.js';
 
 /**
  * Readers of single field values out of a packed element (see packed-data-element.ts), with the
@@ -122,8 +122,11 @@ function zeroValue(kind: number): FieldValue {
   return WIDTH[kind] !== undefined ? 0 : '';
 }
 
-/** Compiles the reader of one field (payload index, offset, size and kind from its descriptor). */
-export function fieldReader(field: Field, bigEndian: boolean): FieldReader {
+/**
+ * Compiles the reader of one field (payload index, offset, size and kind from its descriptor);
+ * text fields remember decoded texts within `texts` (shared by a decoder's fields).
+ */
+export function fieldReader(field: Field, bigEndian: boolean, texts = new TextBudget()): FieldReader {
   const { payloadIndex: p, offs, size } = field;
   const isArray = (field.kind & KIND_FLAG_ARRAY) !== 0;
   const kind = field.kind & ~KIND_FLAG_ARRAY;
@@ -160,12 +163,12 @@ export function fieldReader(field: Field, bigEndian: boolean): FieldReader {
     };
   }
   if (!isArray && kind === Kind.String) {
-    const cache = new TextCache();
+    const cache = new TextCache(texts);
     return (c) => cache.decode(c, from(c), to(c));
   }
   if (isArray || kind === Kind.Bytes) return (c) => c.text.hexSlice(from(c), to(c));
   // CString, and IG's fallback for any other kind: text up to the first NUL.
-  const cache = new TextCache();
+  const cache = new TextCache(texts);
   return (c) => {
     const { bytes } = c;
     const start = from(c);

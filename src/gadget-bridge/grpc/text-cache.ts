@@ -9,10 +9,15 @@
  * Correctness never depends on the hash: a hit is only taken after comparing every byte.
  */
 
-/** Entries per field before the cache starts over (bounds memory for high-cardinality fields). */
-const MAX_ENTRIES = 4096;
-/** Bytes of remembered text per field before the cache starts over. */
-const MAX_BYTES = 4 * 1024 * 1024;
+/**
+ * Default memory budget shared by all text caches of one row decoder (one datasource), counting
+ * each text twice (the string and the byte copy compared against) plus an overhead. Past it all
+ * of them start over. 16 MiB (at most ~8 MiB of strings on the exporter's ~192 MB heap, often
+ * the same strings the aggregator keeps anyway) holds a few thousand distinct kilobyte stacks.
+ */
+export const DEFAULT_TEXT_BUDGET_BYTES = 16 * 1024 * 1024;
+/** Approximate bytes per entry beyond its text: Map slot, entry, DataView and Uint8Array objects. */
+const ENTRY_OVERHEAD_BYTES = 200;
 /** Longer texts are decoded but not remembered: rare, and comparing them costs about as much. */
 const MAX_CACHED_LENGTH = 16 * 1024;
 /** Up to this length texts are hashed whole and compared in JS (faster than a native call). */
@@ -71,28 +76,50 @@ export function sameBytes(entry: Entry, src: TextSource, start: number, end: num
   return true;
 }
 
+/** A byte budget several caches share; when it runs out, all of them start over. */
+export class TextBudget {
+  held = 0;
+  /** Bumped on every start-over; a cache whose generation differs drops its entries. */
+  generation = 0;
+
+  constructor(readonly maxBytes = DEFAULT_TEXT_BUDGET_BYTES) {}
+}
+
 export class TextCache {
   private entries = new Map<number, Entry>();
-  private bytesHeld = 0;
+  private generation: number;
+
+  constructor(private readonly budget = new TextBudget()) {
+    this.generation = budget.generation;
+  }
 
   /** The UTF-8 text of `src.bytes[start, end)`. */
   decode(src: TextSource, start: number, end: number): string {
     const length = end - start;
     if (length === 0) return '';
     if (length > MAX_CACHED_LENGTH) return src.text.utf8Slice(start, end);
+    const { budget } = this;
+    if (this.generation !== budget.generation) {
+      this.entries = new Map();
+      this.generation = budget.generation;
+    }
     const key = hashOf(src, start, end);
     const hit = this.entries.get(key);
     if (hit !== undefined && sameBytes(hit, src, start, end)) return hit.value;
     const value = src.text.utf8Slice(start, end);
-    if (this.entries.size >= MAX_ENTRIES || this.bytesHeld + length > MAX_BYTES) {
+    const cost = 2 * length + ENTRY_OVERHEAD_BYTES;
+    if (budget.held + cost > budget.maxBytes) {
+      budget.generation++;
+      budget.held = 0;
       this.entries = new Map();
-      this.bytesHeld = 0;
+      this.generation = budget.generation;
+    } else if (hit !== undefined) {
+      // A colliding entry is replaced: the newest text wins its key.
+      budget.held -= 2 * hit.bytes.length + ENTRY_OVERHEAD_BYTES;
     }
-    // A colliding entry is replaced: the newest text wins its key.
-    if (hit !== undefined) this.bytesHeld -= hit.bytes.length;
     const bytes = src.bytes.slice(start, end);
     this.entries.set(key, { bytes, view: new DataView(bytes.buffer), value });
-    this.bytesHeld += length;
+    budget.held += cost;
     return value;
   }
 }
