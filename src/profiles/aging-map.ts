@@ -49,7 +49,10 @@ export class AgingMap<K, V> {
   advance(): void {
     this._generation++;
     const oldest = this._generation - this._generations + 1;
-    for (const [key, entry] of this._entries) if (entry.used < oldest) this._entries.delete(key);
+    // forEach, not for-of: no [key, entry] pair is allocated per entry.
+    this._entries.forEach((entry, key) => {
+      if (entry.used < oldest) this._entries.delete(key);
+    });
   }
 
   clear(): void {

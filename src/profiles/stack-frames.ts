@@ -167,9 +167,22 @@ function parseBuildIds(buildIds: string): ({ buildId: string; offset: bigint } |
   });
 }
 
+/** `<module>+0x<offset>` parts of a symbol; the substring test spares most names the regex and its match array. */
+function moduleOffsetOf(name: string): RegExpExecArray | null {
+  return name.includes('+0x') ? MODULE_OFFSET.exec(name) : null;
+}
+
+/** The process address of frame `i` from the sibling addresses, when they line up with the symbols. */
+function rawAddressAt(addrs: readonly string[], aligned: boolean, i: number): bigint | undefined {
+  const text = aligned ? addrs[i] : undefined;
+  return text !== undefined && HEX_ADDRESS.test(text) ? BigInt(text) : undefined;
+}
+
+type FrameBuilder = { -readonly [K in keyof Frame]: Frame[K] };
+
 function detectInterpreter(symbols: readonly string[]): FrameType | undefined {
   for (const s of symbols) {
-    const m = MODULE_OFFSET.exec(s);
+    const m = moduleOffsetOf(s);
     if (!m) continue;
     for (const [pattern, type] of INTERPRETER_MODULES) if (pattern.test(m[1] ?? '')) return type;
   }
@@ -201,38 +214,36 @@ export function parseUserFrames(
   for (let i = 0; i < names.length; i++) {
     const name = names[i] ?? '';
     const build = idsAligned ? ids[i] : undefined;
-    const rawAddress = aligned && HEX_ADDRESS.test(addrs[i] ?? '') ? BigInt(addrs[i] ?? '0') : undefined;
-    const moduleOffset = MODULE_OFFSET.exec(name);
-    let frame: Frame;
+    const moduleOffset = moduleOffsetOf(name);
+    // Optional fields are set only when present: a frame never holds a key whose value is undefined.
+    let frame: FrameBuilder;
     if (moduleOffset) {
       interpretedZone = false;
       frame = {
         module: moduleOffset[1] ?? '',
         address: BigInt(`0x${moduleOffset[2] ?? '0'}`),
         frameType: 'native',
-        ...(build ? { buildId: build.buildId } : {}),
       };
+      if (build) frame.buildId = build.buildId;
     } else if (name === '' || HEX_ADDRESS.test(name)) {
-      const address = name === '' ? rawAddress : BigInt(name);
-      frame = {
-        frameType: 'native',
-        ...(build
-          ? { buildId: build.buildId, address: build.offset }
-          : address !== undefined
-            ? { address }
-            : {}),
-        ...(name === '' && address === undefined && !build ? { functionName: '[unknown]' } : {}),
-      };
+      frame = { frameType: 'native' };
+      if (build) {
+        frame.buildId = build.buildId;
+        frame.address = build.offset;
+      } else {
+        const address = name === '' ? rawAddressAt(addrs, aligned, i) : BigInt(name);
+        if (address !== undefined) frame.address = address;
+        else frame.functionName = '[unknown]';
+      }
     } else {
-      frame = {
-        functionName: name,
-        frameType: interpretedZone && interpreter ? interpreter : 'native',
-        ...(build
-          ? { buildId: build.buildId, address: build.offset }
-          : rawAddress !== undefined
-            ? { address: rawAddress }
-            : {}),
-      };
+      frame = { functionName: name, frameType: interpretedZone && interpreter ? interpreter : 'native' };
+      if (build) {
+        frame.buildId = build.buildId;
+        frame.address = build.offset;
+      } else {
+        const address = rawAddressAt(addrs, aligned, i);
+        if (address !== undefined) frame.address = address;
+      }
     }
     frames.push(table.intern(frame));
   }

@@ -82,18 +82,20 @@ export class StringInterner {
   advance(): void {
     this._generation++;
     const oldest = this._generation - this._generations + 1;
-    for (const [hash, bucket] of this._buckets) {
+    // forEach, not for-of: no [key, entry] pair is allocated per entry.
+    this._buckets.forEach((bucket, hash) => {
+      if (bucket.every((e) => e.used >= oldest)) return;
       const kept = bucket.filter((e) => e.used >= oldest);
       this._size -= bucket.length - kept.length;
       if (kept.length === 0) this._buckets.delete(hash);
-      else if (kept.length !== bucket.length) this._buckets.set(hash, kept);
-    }
-    for (const [value, entry] of this._exact) {
+      else this._buckets.set(hash, kept);
+    });
+    this._exact.forEach((entry, value) => {
       if (entry.used < oldest) {
         this._exact.delete(value);
         this._size--;
       }
-    }
+    });
   }
 
   private _exactId(value: string): number {
