@@ -178,8 +178,6 @@ function rawAddressAt(addrs: readonly string[], aligned: boolean, i: number): bi
   return text !== undefined && HEX_ADDRESS.test(text) ? BigInt(text) : undefined;
 }
 
-type FrameBuilder = { -readonly [K in keyof Frame]: Frame[K] };
-
 function detectInterpreter(symbols: readonly string[]): FrameType | undefined {
   for (const s of symbols) {
     const m = moduleOffsetOf(s);
@@ -215,35 +213,31 @@ export function parseUserFrames(
     const name = names[i] ?? '';
     const build = idsAligned ? ids[i] : undefined;
     const moduleOffset = moduleOffsetOf(name);
-    // Optional fields are set only when present: a frame never holds a key whose value is undefined.
-    let frame: FrameBuilder;
+    // One complete literal per shape (no spreads, no keys added later): optional fields are present
+    // only when set, and every field sits inside the object, which the generator reads fastest.
+    let frame: Frame;
     if (moduleOffset) {
       interpretedZone = false;
-      frame = {
-        module: moduleOffset[1] ?? '',
-        address: BigInt(`0x${moduleOffset[2] ?? '0'}`),
-        frameType: 'native',
-      };
-      if (build) frame.buildId = build.buildId;
+      const module = moduleOffset[1] ?? '';
+      const address = BigInt(`0x${moduleOffset[2] ?? '0'}`);
+      frame = build
+        ? { module, address, frameType: 'native', buildId: build.buildId }
+        : { module, address, frameType: 'native' };
     } else if (name === '' || HEX_ADDRESS.test(name)) {
-      frame = { frameType: 'native' };
-      if (build) {
-        frame.buildId = build.buildId;
-        frame.address = build.offset;
-      } else {
-        const address = name === '' ? rawAddressAt(addrs, aligned, i) : BigInt(name);
-        if (address !== undefined) frame.address = address;
-        else frame.functionName = '[unknown]';
-      }
+      const address = build ? undefined : name === '' ? rawAddressAt(addrs, aligned, i) : BigInt(name);
+      frame = build
+        ? { frameType: 'native', buildId: build.buildId, address: build.offset }
+        : address !== undefined
+          ? { frameType: 'native', address }
+          : { frameType: 'native', functionName: '[unknown]' };
     } else {
-      frame = { functionName: name, frameType: interpretedZone && interpreter ? interpreter : 'native' };
-      if (build) {
-        frame.buildId = build.buildId;
-        frame.address = build.offset;
-      } else {
-        const address = rawAddressAt(addrs, aligned, i);
-        if (address !== undefined) frame.address = address;
-      }
+      const frameType = interpretedZone && interpreter ? interpreter : 'native';
+      const address = build ? undefined : rawAddressAt(addrs, aligned, i);
+      frame = build
+        ? { functionName: name, frameType, buildId: build.buildId, address: build.offset }
+        : address !== undefined
+          ? { functionName: name, frameType, address }
+          : { functionName: name, frameType };
     }
     frames.push(table.intern(frame));
   }
