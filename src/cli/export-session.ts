@@ -51,7 +51,7 @@ async function openLanes(options: ExportSessionOptions): Promise<Map<string, Lan
   const lanes = new Map<string, Lane>();
   for (const [name, exporterConfig] of config.exporters) {
     const log = logger.child(name);
-    const transport = createTransport(exporterConfig, { logger: log, counters });
+    const transport = await createTransport(exporterConfig, { logger: log, counters });
     const split = (batch: ExportBatch): ExportBatch[] =>
       splitRequest(batch.request(), {
         maxRequestBytes: Math.max(1024, Math.floor(batch.bytes.length / 2)),

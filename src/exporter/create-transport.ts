@@ -5,7 +5,6 @@ import type { ExporterTransport } from './exporter-transport.js';
 import { createDebugSink } from './sinks/debug-sink.js';
 import { createFileSink } from './sinks/file-sink.js';
 import { createPprofSink } from './sinks/pprof-sink.js';
-import { createOtlpGrpcTransport } from './transport/otlp-grpc-transport.js';
 import { createOtlpHttpTransport } from './transport/otlp-http-transport.js';
 
 export interface TransportDeps {
@@ -13,11 +12,20 @@ export interface TransportDeps {
   readonly counters: Counters;
 }
 
-/** The one place exporter kinds (`exporter:` in the config) meet their implementations. */
-export function createTransport(config: ExporterConfig, deps: TransportDeps): ExporterTransport {
+/**
+ * The one place exporter kinds (`exporter:` in the config) meet their implementations. The gRPC
+ * transport is loaded only when an exporter uses it: @grpc/grpc-js adds ~3.5 MiB of RSS that
+ * an OTLP/HTTP or file exporter never needs.
+ */
+export async function createTransport(
+  config: ExporterConfig,
+  deps: TransportDeps,
+): Promise<ExporterTransport> {
   switch (config.exporter) {
-    case 'otlp-grpc':
+    case 'otlp-grpc': {
+      const { createOtlpGrpcTransport } = await import('./transport/otlp-grpc-transport.js');
       return createOtlpGrpcTransport(config, deps);
+    }
     case 'otlp-http':
       return createOtlpHttpTransport(config, deps);
     case 'file':
