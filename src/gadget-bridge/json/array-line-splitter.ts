@@ -4,17 +4,21 @@
  * exists as one Buffer or string: each element is decoded and parsed on its own and becomes
  * garbage young. Only structure is checked here (strings, nesting, separators, what follows the
  * closing bracket); each element's own syntax is left to the parser that gets its text.
+ *
+ * Each chunk is decoded once (a StringDecoder keeps UTF-8 sequences split across chunks whole)
+ * and scanned as a string: String.prototype.indexOf jumps over string contents far more cheaply
+ * per call than Buffer#indexOf, which measured 2x slower on IG rows (~100 strings each).
  */
+import { StringDecoder } from 'node:string_decoder';
 
 const QUOTE = 34; // "
-const BACKSLASH = 92; // \
 const COMMA = 44;
 const OPEN_ARRAY = 91; // [
 const CLOSE_ARRAY = 93; // ]
 const OPEN_OBJECT = 123; // {
 const CLOSE_OBJECT = 125; // }
 
-const isJsonSpace = (b: number): boolean => b === 32 || b === 9 || b === 13 || b === 10;
+const isJsonSpace = (c: number): boolean => c === 32 || c === 9 || c === 13 || c === 10;
 
 export interface ArrayLineSink {
   /** A complete element's text (may carry surrounding whitespace). */
@@ -36,110 +40,113 @@ export interface ArrayLineSplitter {
 }
 
 export function createArrayLineSplitter(sink: ArrayLineSink): ArrayLineSplitter {
+  const decoder = new StringDecoder('utf8');
   let depth = 0; // 0 before `[` and after the matching `]`
   let inString = false;
-  let escaped = false; // the previous byte was a backslash inside a string
-  let elementBytes = false; // the current element has a non-space byte
+  let escaped = false; // the previous character was a backslash inside a string
+  let elementChars = false; // the current element has a non-space character
   let elements = 0;
   let closed = false;
   let error: string | undefined;
-  let parts: Buffer[] = []; // bytes of the current element from earlier chunks
-  let elementStart = -1; // offset of the current element in the current chunk
+  let pending = ''; // text of the current element from earlier chunks
 
   const fail = (reason: string): void => {
     error ??= reason;
-    parts = [];
+    pending = '';
   };
-  const takeElement = (bytes: Buffer, end: number): void => {
-    if (!elementBytes) {
+  /** Completes the element that ends before `end` in `text`; false when it was empty. */
+  const takeElement = (text: string, start: number, end: number): boolean => {
+    if (!elementChars) {
       fail(`element ${elements + 1} of the array is empty`);
-      return;
+      return false;
     }
-    let text: string;
-    if (parts.length === 0) text = bytes.toString('utf8', elementStart, end);
-    else {
-      parts.push(bytes.subarray(elementStart, end));
-      text = Buffer.concat(parts).toString('utf8');
-      parts = [];
-    }
+    const element = pending.length === 0 ? text.slice(start, end) : pending + text.slice(start, end);
+    pending = '';
     elements++;
-    elementBytes = false;
-    sink.element(text);
+    elementChars = false;
+    sink.element(element);
+    return true;
+  };
+
+  /** Scans decoded text; the hot loop keeps its state in locals. */
+  const scan = (text: string): void => {
+    const n = text.length;
+    let d = depth;
+    let str = inString;
+    let i = 0;
+    let elementStart = 0;
+    if (escaped && n > 0) {
+      escaped = false;
+      i = 1; // the escaped character cannot end the string
+    }
+    // Next backslash at or after i (-1: none left); inside strings only `"` and `\` matter.
+    let backslashAt = text.indexOf('\\', i);
+    while (i < n) {
+      if (str) {
+        const quote = text.indexOf('"', i);
+        const stop = quote === -1 ? n : quote;
+        if (backslashAt !== -1 && backslashAt < i) backslashAt = text.indexOf('\\', i);
+        if (backslashAt !== -1 && backslashAt < stop) {
+          i = backslashAt + 2;
+          if (i > n) escaped = true;
+          continue;
+        }
+        if (quote === -1) break;
+        str = false;
+        i = quote + 1;
+        continue;
+      }
+      const c = text.charCodeAt(i);
+      if (d >= 2) {
+        if (c === QUOTE) str = true;
+        else if (c === OPEN_OBJECT || c === OPEN_ARRAY) d++;
+        else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) d--;
+        i++;
+        continue;
+      }
+      i++;
+      if (closed) {
+        if (!isJsonSpace(c)) return fail('unexpected text after the closing "]" of the array');
+        continue;
+      }
+      if (d === 0) {
+        // The first character of the line (the framer checked it is `[`).
+        d = 1;
+        elementStart = i;
+        continue;
+      }
+      // Depth 1: between elements, or in a scalar element.
+      if (c === COMMA || c === CLOSE_ARRAY) {
+        if ((c === COMMA || elementChars || elements > 0) && !takeElement(text, elementStart, i - 1)) return;
+        elementStart = i;
+        if (c === CLOSE_ARRAY) {
+          d = 0;
+          closed = true;
+        }
+        continue;
+      }
+      if (c === CLOSE_OBJECT) return fail('"}" closes the array');
+      if (!isJsonSpace(c)) elementChars = true;
+      if (c === QUOTE) str = true;
+      else if (c === OPEN_OBJECT || c === OPEN_ARRAY) d++;
+    }
+    depth = d;
+    inString = str;
+    if (d >= 1 && !closed && elementStart < n) pending += text.slice(elementStart);
   };
 
   return {
     push(bytes, start, end) {
-      if (error !== undefined) return;
-      // The hot loop keeps its state in locals; most bytes are inside strings or inside an element.
-      let d = depth;
-      let str = inString;
-      let i = start;
-      if (escaped) {
-        escaped = false;
-        i++; // the escaped byte cannot end the string
-      }
-      if (d >= 1 && !closed) elementStart = start;
-      // Next backslash at or after i (-1: none in this chunk); strings are skipped natively.
-      let backslashAt = bytes.indexOf(BACKSLASH, i);
-      while (i < end) {
-        if (str) {
-          const quote = bytes.indexOf(QUOTE, i);
-          const stop = quote === -1 || quote > end ? end : quote;
-          if (backslashAt !== -1 && backslashAt < i) backslashAt = bytes.indexOf(BACKSLASH, i);
-          if (backslashAt !== -1 && backslashAt < stop) {
-            i = backslashAt + 2; // the escaped byte cannot end the string
-            if (i > end) escaped = true;
-            continue;
-          }
-          if (stop === end) break;
-          str = false;
-          i = quote + 1;
-          continue;
-        }
-        const b = bytes[i] as number;
-        if (d >= 2) {
-          if (b === QUOTE) str = true;
-          else if (b === OPEN_OBJECT || b === OPEN_ARRAY) d++;
-          else if (b === CLOSE_OBJECT || b === CLOSE_ARRAY) d--;
-          i++;
-          continue;
-        }
-        i++;
-        if (closed) {
-          if (!isJsonSpace(b)) return fail('unexpected text after the closing "]" of the array');
-          continue;
-        }
-        if (d === 0) {
-          // The first byte of the line (the framer checked it is `[`).
-          d = 1;
-          elementStart = i;
-          continue;
-        }
-        // Depth 1: between elements, or in a scalar element.
-        if (b === COMMA || b === CLOSE_ARRAY) {
-          if (b === COMMA || elementBytes || elements > 0) takeElement(bytes, i - 1);
-          if (error !== undefined) return;
-          elementStart = i;
-          if (b === CLOSE_ARRAY) {
-            d = 0;
-            closed = true;
-          }
-          continue;
-        }
-        if (b === CLOSE_OBJECT) return fail('"}" closes the array');
-        if (!isJsonSpace(b)) elementBytes = true;
-        if (b === QUOTE) str = true;
-        else if (b === OPEN_OBJECT || b === OPEN_ARRAY) d++;
-      }
-      depth = d;
-      inString = str;
-      if (d >= 1 && !closed && elementStart < end) parts.push(bytes.subarray(elementStart, end));
+      if (error !== undefined || start === end) return;
+      scan(decoder.write(bytes.subarray(start, end)));
     },
     end(atEnd) {
+      const rest = decoder.end(); // bytes of an incomplete UTF-8 sequence, as U+FFFD
+      if (rest.length > 0 && error === undefined) scan(rest);
       if (error !== undefined) return { kind: 'error', reason: error };
       if (closed) return { kind: 'array' };
-      if (depth === 1 && elements === 0 && !elementBytes && !inString) return { kind: 'pretty-open' };
-      parts = [];
+      if (depth === 1 && elements === 0 && !elementChars && !inString) return { kind: 'pretty-open' };
+      pending = '';
       return {
         kind: 'error',
         reason: atEnd
