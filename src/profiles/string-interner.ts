@@ -57,19 +57,25 @@ export class StringInterner {
     if (value.length < SAMPLE_MIN_LENGTH) return this._exactId(value);
     const hash = sampledHash(value);
     const bucket = this._buckets.get(hash);
-    if (bucket === undefined) {
-      this._buckets.set(hash, [this._new(value)]);
-      return this._lastId;
-    }
-    for (let i = 0; i < bucket.length; i++) {
-      const entry = bucket[i] as Interned;
-      if (entry.value === value) {
-        entry.used = this._generation;
-        return entry.id;
+    if (bucket !== undefined) {
+      for (let i = 0; i < bucket.length; i++) {
+        const entry = bucket[i] as Interned;
+        if (entry.value === value) {
+          entry.used = this._generation;
+          return entry.id;
+        }
       }
     }
-    if (bucket.length >= BUCKET_LIMIT) return this._exactId(value);
-    bucket.push(this._new(value));
+    // A miss may still be a string that overflowed into the exact map while its bucket was full
+    // (since emptied by advance()); it must keep its id, so look there before adding.
+    const overflowed = this._exact.get(value);
+    if (overflowed !== undefined) {
+      overflowed.used = this._generation;
+      return overflowed.id;
+    }
+    if (bucket === undefined) this._buckets.set(hash, [this._new(value)]);
+    else if (bucket.length < BUCKET_LIMIT) bucket.push(this._new(value));
+    else this._exact.set(value, this._new(value));
     return this._lastId;
   }
 

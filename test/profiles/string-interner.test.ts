@@ -49,4 +49,17 @@ describe('StringInterner', () => {
     assert.ok(again > kept && again > short, 'ids only grow');
     assert.notEqual(interner.idOf('short'), short);
   });
+
+  it('keeps the id of a string that overflowed a full bucket after the bucket empties', () => {
+    const interner = new StringInterner(2);
+    // Variants at unsampled positions share one sampled hash: the first four fill its bucket.
+    const variants = Array.from({ length: 60 }, (_, i) => `${LONG.slice(0, 200 + i)}#${LONG.slice(201 + i)}`);
+    const ids = variants.map((v) => interner.idOf(v));
+    const last = variants.length - 1;
+    interner.advance();
+    interner.idOf(variants[last]!); // only this one stays in use
+    interner.advance(); // the bucket's members were unused for two generations: it empties
+    assert.equal(interner.idOf(copy(variants[last]!)), ids[last], 'same string, same id');
+    assert.equal(interner.size, 1);
+  });
 });
