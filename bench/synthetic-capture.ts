@@ -1,7 +1,10 @@
 /**
  * Generates realistic `ig run profile_cpu -o json` output (IG's exact key order and nesting, 64-bit
  * integers beyond 2^53) for benchmarks and the bundled example capture. Deterministic per seed.
- * Stack popularity follows a Zipf-like law, as real CPU profiles do.
+ * Stack popularity follows a Zipf-like law, as real CPU profiles do. User stacks are walks through a
+ * static program per binary (fixed function address ranges, a fixed call graph with one call site per
+ * edge, a few hot leaf offsets per function; fixed interpreter/libjvm/libc frames), so call-path
+ * prefixes and locations are shared across stacks as in a real binary.
  */
 
 export interface CaptureShape {
@@ -267,68 +270,279 @@ function buildProcesses(shape: CaptureShape, rand: () => number): Proc[] {
   return procs;
 }
 
-function buildStacks(shape: CaptureShape, procs: readonly Proc[], rand: () => number): StackDef[] {
-  const stacks: StackDef[] = [];
-  const buildIds = new Map<string, string>();
-  for (let i = 0; i < shape.distinctStacks; i++) {
-    const procIndex = Math.floor(rand() * procs.length);
-    const proc = procs[procIndex] as Proc;
-    const depth = shape.minDepth + Math.floor(rand() * (shape.maxDepth - shape.minDepth + 1));
-    const kernelFrames: string[] = [];
-    if (rand() < 0.45) {
-      const path = pick(rand, KERNEL_PATHS);
-      kernelFrames.push(...path.slice(Math.floor(rand() * 2)), ...KERNEL_ENTRY);
-    }
-    const userDepth = Math.max(2, depth - kernelFrames.length);
-    const pool =
-      proc.runtime === 'go'
-        ? GO_FUNCS
-        : proc.runtime === 'python'
-          ? PY_FUNCS
-          : proc.runtime === 'java'
-            ? JAVA_FUNCS
-            : C_FUNCS;
-    const symbols: string[] = [];
-    const addresses: string[] = [];
-    const ids: string[] = [];
-    const exeId = buildIds.get(proc.app) ?? hex(rand, 40);
-    buildIds.set(proc.app, exeId);
-    const libcId = 'f0983025f0e0f327a6da752ff4ffa675e0be393f';
-    for (let d = 0; d < userDepth; d++) {
-      const addr = 0x400000 + Math.floor(rand() * 0x200000);
-      if (proc.runtime === 'python' && d > userDepth / 2) {
-        symbols.push(`python3.12+0x${(0x20000 + Math.floor(rand() * 0x200000)).toString(16)}`);
-      } else if (proc.runtime === 'java' && d > (userDepth * 2) / 3) {
-        symbols.push(`libjvm.so+0x${(0x400000 + Math.floor(rand() * 0x800000)).toString(16)}`);
-      } else if (proc.runtime === 'c' && d === userDepth - 2) {
-        const libcAddr = 0x7f0c6ce00000 + Math.floor(rand() * 0x100000);
-        symbols.push(`0x${libcAddr.toString(16)}`);
-        addresses.push(`0x${libcAddr.toString(16).padStart(16, '0')}`);
-        ids.push(`${libcId} +${(libcAddr - 0x7f0c6ce00000).toString(16)}`);
-        continue;
-      } else {
-        symbols.push(d === userDepth - 1 && proc.runtime === 'go' ? 'runtime.goexit' : pick(rand, pool));
+/** A function of a static program: its text range and, for the call graph, its fixed callees. */
+interface ProgramFunction {
+  readonly name: string;
+  /** Offset of the function's first byte from the object's load base. */
+  readonly start: number;
+  readonly size: number;
+  /** Callee function indices, most preferred first. */
+  readonly callees: number[];
+  /** Return address offset (from `start`) of the call to each callee. */
+  readonly callSites: number[];
+  /** Return address offset of the function's call out of this object (into interpreted or JIT code, or a PLT entry). */
+  readonly outSite: number;
+  /** Offsets where CPU samples land when the function is the leaf (its hot loops), most frequent first. */
+  readonly hot: number[];
+}
+
+interface Program {
+  readonly funcs: ProgramFunction[];
+  readonly byName: Map<string, number>;
+}
+
+/** Offsets of distinct instructions inside a function of `size` bytes. */
+function distinctOffsets(rand: () => number, size: number, count: number, taken: Set<number>): number[] {
+  const out: number[] = [];
+  while (out.length < count) {
+    const off = 4 + Math.floor(rand() * (size - 4));
+    if (taken.has(off)) continue;
+    taken.add(off);
+    out.push(off);
+  }
+  return out;
+}
+
+/**
+ * Lays out `names` in an object's text (from `textStart`, with gaps for functions no sample hits) and
+ * wires a call graph: `edges` fixes some functions' callees; every other function gets 2–4 other
+ * functions as callees, none from `notCallees` (entry points); cycles give deep, recursive stacks.
+ */
+function buildProgram(
+  rand: () => number,
+  names: readonly string[],
+  textStart: number,
+  maxGap: number,
+  edges: Readonly<Record<string, readonly string[]>>,
+  notCallees: readonly string[],
+): Program {
+  const byName = new Map(names.map((n, i) => [n, i]));
+  const candidates = names.map((_, i) => i).filter((i) => !notCallees.includes(names[i] as string));
+  const funcs: ProgramFunction[] = [];
+  let at = textStart;
+  for (const name of names) {
+    const size = Math.max(0x40, Math.floor(0x40 * Math.pow(2, rand() * 6)) & ~0xf);
+    const fixed = edges[name];
+    const callees: number[] = [];
+    if (fixed) for (const c of fixed) callees.push(byName.get(c) as number);
+    else {
+      const n = 2 + Math.floor(rand() * 3);
+      while (callees.length < n) {
+        const c = pick(rand, candidates);
+        if (c !== funcs.length && !callees.includes(c)) callees.push(c);
       }
-      addresses.push(`0x${addr.toString(16).padStart(16, '0')}`);
-      ids.push(`${exeId} +${(addr - 0x400000).toString(16)}`);
     }
-    const otel = proc.runtime === 'python' || proc.runtime === 'java';
-    const kernelIps = kernelFrames.length
-      ? Array.from(
-          { length: 1 + Math.floor(rand() * 3) },
-          () => 18446744072005365000n + BigInt(Math.floor(rand() * 100000)),
-        )
-      : [0n];
-    stacks.push({
-      proc: procIndex,
-      kern: kernelFrames.map((f) => `${f}; `).join(''),
-      symbols: symbols.map((s) => `${s}; `).join(''),
-      addresses: (otel ? addresses.slice(0, 3) : addresses).map((s) => `${s}; `).join(''),
-      buildid: proc.runtime === 'c' ? ids.map((s) => `${s}; `).join('') : '',
-      kernelIps,
-    });
+    const taken = new Set<number>();
+    const callSites = distinctOffsets(rand, size, callees.length, taken);
+    const [outSite] = distinctOffsets(rand, size, 1, taken);
+    const hot = distinctOffsets(rand, size, 2 + Math.floor(rand() * 3), taken);
+    funcs.push({ name, start: at, size, callees, callSites, outSite: outSite as number, hot });
+    at += size + (Math.floor(rand() * maxGap) & ~0xf);
+  }
+  return { funcs, byName };
+}
+
+/** Index into a preference-ordered list of `n` choices, Zipf-like (the first is taken most). */
+function zipfIndex(rand: () => number, n: number): number {
+  let total = 0;
+  for (let i = 0; i < n; i++) total += 1 / Math.pow(i + 1, 1.3);
+  let x = rand() * total;
+  for (let i = 0; i < n; i++) {
+    x -= 1 / Math.pow(i + 1, 1.3);
+    if (x < 0) return i;
+  }
+  return n - 1;
+}
+
+interface WalkFrame {
+  readonly name: string;
+  /** Offset from the object's load base. */
+  readonly offset: number;
+}
+
+/**
+ * `length` frames, outermost first, from `root` down the call graph. Every frame but the last is at
+ * the call site of the edge taken; the last is at a hot offset (a sampled leaf) or, when the stack
+ * continues in another object, at the function's call out.
+ */
+function walk(
+  rand: () => number,
+  program: Program,
+  root: string,
+  length: number,
+  leaf: boolean,
+): WalkFrame[] {
+  const frames: WalkFrame[] = [];
+  let f = program.funcs[program.byName.get(root) as number] as ProgramFunction;
+  for (let i = 0; i < length; i++) {
+    if (i === length - 1) {
+      const off = leaf ? (f.hot[zipfIndex(rand, f.hot.length)] as number) : f.outSite;
+      frames.push({ name: f.name, offset: f.start + off });
+      break;
+    }
+    const k = zipfIndex(rand, f.callees.length);
+    frames.push({ name: f.name, offset: f.start + (f.callSites[k] as number) });
+    f = program.funcs[f.callees[k] as number] as ProgramFunction;
+  }
+  return frames;
+}
+
+const EXE_BASE = 0x400000;
+const LIBC_BASE = 0x7f0c6ce00000;
+const LIBC_BUILD_ID = 'f0983025f0e0f327a6da752ff4ffa675e0be393f';
+/** Return address of `__libc_start_call_main` (glibc 2.35), the libc frame under every C `main`. */
+const LIBC_START_CALL_MAIN = 0x29d90;
+/** Load bases of the interpreters' native code (python3.12 is a PIE executable). */
+const PYTHON_BASE = 0x55d0c4a00000;
+const LIBJVM_BASE = 0x7f5e2a000000;
+
+interface RuntimeModel {
+  readonly pool: readonly string[];
+  readonly root: string;
+  readonly edges: Readonly<Record<string, readonly string[]>>;
+}
+
+const RUNTIME_MODELS: Readonly<Record<Runtime, RuntimeModel>> = {
+  go: {
+    pool: GO_FUNCS,
+    root: 'runtime.goexit',
+    edges: {
+      'runtime.goexit': ['net/http.(*conn).serve', 'runtime.main', 'runtime.gcBgMarkWorker'],
+      'runtime.main': ['main.main'],
+    },
+  },
+  python: { pool: PY_FUNCS, root: '<module>', edges: { '<module>': ['main', 'run'] } },
+  java: {
+    pool: JAVA_FUNCS,
+    root: 'java.lang.Thread.run',
+    edges: { 'java.lang.Thread.run': ['org.apache.tomcat.util.threads.TaskThread$WrappingRunnable.run'] },
+  },
+  c: { pool: ['_start', ...C_FUNCS], root: 'main', edges: { main: ['worker_loop', 'read_input'] } },
+};
+
+/** Anonymous native functions of the interpreters (frames render as `module+0x<offset>`). */
+function libraryProgram(rand: () => number, functions: number, textStart: number, maxGap: number): Program {
+  const names = Array.from({ length: functions }, (_, i) => `f${i}`);
+  // f0 is the entry (Py_BytesMain, thread_native_entry); it is not called back.
+  return buildProgram(rand, names, textStart, maxGap, {}, ['f0']);
+}
+
+function appProgram(rand: () => number, runtime: Runtime): Program {
+  const m = RUNTIME_MODELS[runtime];
+  return buildProgram(rand, m.pool, 0x1000, 0x10000, m.edges, ['_start', ...Object.entries(m.edges).flat(2)]);
+}
+
+function exeAddress(offset: number): string {
+  return `0x${(EXE_BASE + offset).toString(16).padStart(16, '0')}`;
+}
+
+function buildStacks(shape: CaptureShape, procs: readonly Proc[], rand: () => number): StackDef[] {
+  const python = libraryProgram(rand, 10, 0x20000, 0x30000);
+  const libjvm = libraryProgram(rand, 14, 0x400000, 0x80000);
+  // One static program (and build id) per binary: an app's processes all run the same one.
+  const programs = new Map<string, { program: Program; buildId: string }>();
+  const programOf = (proc: Proc): { program: Program; buildId: string } => {
+    const binary = proc.host ? proc.comm : proc.app;
+    let p = programs.get(binary);
+    if (!p) {
+      p = { program: appProgram(rand, proc.runtime), buildId: hex(rand, 40) };
+      programs.set(binary, p);
+    }
+    return p;
+  };
+  const stacks: StackDef[] = [];
+  const seen = new Set<string>();
+  const MAX_ATTEMPTS = 100;
+  for (let i = 0; i < shape.distinctStacks; i++) {
+    for (let attempt = 1; ; attempt++) {
+      const stack = drawStack(shape, procs, rand, programOf, python, libjvm);
+      const key = `${stack.proc}\n${stack.kern}\n${stack.symbols}\n${stack.addresses}\n${stack.buildid}`;
+      if (!seen.has(key)) {
+        seen.add(key);
+        stacks.push(stack);
+        break;
+      }
+      if (attempt === MAX_ATTEMPTS)
+        throw new Error(
+          `the program model gave no new stack in ${MAX_ATTEMPTS} walks (stack ${i + 1} of ${shape.distinctStacks})`,
+        );
+    }
   }
   return stacks;
+}
+
+function drawStack(
+  shape: CaptureShape,
+  procs: readonly Proc[],
+  rand: () => number,
+  programOf: (proc: Proc) => { program: Program; buildId: string },
+  python: Program,
+  libjvm: Program,
+): StackDef {
+  const procIndex = Math.floor(rand() * procs.length);
+  const proc = procs[procIndex] as Proc;
+  const depth = shape.minDepth + Math.floor(rand() * (shape.maxDepth - shape.minDepth + 1));
+  const kernelFrames: string[] = [];
+  if (rand() < 0.45) {
+    const path = pick(rand, KERNEL_PATHS);
+    kernelFrames.push(...path.slice(Math.floor(rand() * 2)), ...KERNEL_ENTRY);
+  }
+  const userDepth = Math.max(proc.runtime === 'c' ? 3 : 2, depth - kernelFrames.length);
+  const { program, buildId } = programOf(proc);
+  const m = RUNTIME_MODELS[proc.runtime];
+  // Outermost first; reversed below so index 0 is the leaf, as IG prints stacks.
+  const symbols: string[] = [];
+  const addresses: string[] = [];
+  const ids: string[] = [];
+  const exeFrame = (f: WalkFrame): void => {
+    symbols.push(f.name);
+    addresses.push(exeAddress(f.offset));
+    ids.push(`${buildId} +${f.offset.toString(16)}`);
+  };
+  const libFrames = (lib: Program, module: string, base: number, n: number): void => {
+    for (const f of walk(rand, lib, 'f0', n, false)) {
+      symbols.push(`${module}+0x${f.offset.toString(16)}`);
+      addresses.push(`0x${(base + f.offset).toString(16).padStart(16, '0')}`);
+      ids.push('');
+    }
+  };
+  let appDepth = userDepth;
+  if (proc.runtime === 'python') {
+    const n = Math.floor((userDepth - 1) / 2);
+    libFrames(python, 'python3.12', PYTHON_BASE, n);
+    appDepth -= n;
+  } else if (proc.runtime === 'java') {
+    const n = Math.floor((userDepth - 1) / 3);
+    libFrames(libjvm, 'libjvm.so', LIBJVM_BASE, n);
+    appDepth -= n;
+  } else if (proc.runtime === 'c') {
+    const start = program.funcs[program.byName.get('_start') as number] as ProgramFunction;
+    exeFrame({ name: start.name, offset: start.start + start.outSite });
+    const libcAddr = (LIBC_BASE + LIBC_START_CALL_MAIN).toString(16);
+    symbols.push(`0x${libcAddr}`);
+    addresses.push(`0x${libcAddr.padStart(16, '0')}`);
+    ids.push(`${LIBC_BUILD_ID} +${LIBC_START_CALL_MAIN.toString(16)}`);
+    appDepth -= 2;
+  }
+  for (const f of walk(rand, program, m.root, appDepth, true)) exeFrame(f);
+  symbols.reverse();
+  addresses.reverse();
+  ids.reverse();
+  const otel = proc.runtime === 'python' || proc.runtime === 'java';
+  const kernelIps = kernelFrames.length
+    ? Array.from(
+        { length: 1 + Math.floor(rand() * 3) },
+        () => 18446744072005365000n + BigInt(Math.floor(rand() * 100000)),
+      )
+    : [0n];
+  return {
+    proc: procIndex,
+    kern: kernelFrames.map((f) => `${f}; `).join(''),
+    symbols: symbols.map((s) => `${s}; `).join(''),
+    addresses: (otel ? addresses.slice(0, 3) : addresses).map((s) => `${s}; `).join(''),
+    buildid: proc.runtime === 'c' ? ids.map((s) => `${s}; `).join('') : '',
+    kernelIps,
+  };
 }
 
 /** JSON-quoted strings; stack and container strings repeat on every row, so quoting them once saves most of the generation time. */
