@@ -4,6 +4,7 @@ import { parseLosslessJson } from '../src/gadget-bridge/json/lossless-json.js';
 import { PROFILE_CPU_SPEC } from '../src/gadget-bridge/profile-presets.js';
 import { encodeExportRequest } from '../src/profiles/encoding/encode-request.js';
 import type { ExportProfilesServiceRequest } from '../src/profiles/otlp-model.js';
+import { emptyDictionary } from '../src/profiles/otlp-model.js';
 import { toPprofProfiles } from '../src/profiles/pprof/otlp-to-pprof.js';
 import type { Benchmark, BenchOptions, BenchResult } from './bench-harness.js';
 import { fmt, fmtInt, fmtRatio, verdict } from './bench-harness.js';
@@ -55,15 +56,6 @@ type Part = (typeof TABLES)[number] | 'envelopes' | 'samples';
  * attributes, profile ids, types, times), the samples, and each dictionary table.
  */
 function addBreakdown(into: Map<Part, number>, request: ExportProfilesServiceRequest): void {
-  const empty = (): ExportProfilesServiceRequest['dictionary'] => ({
-    mappingTable: [],
-    locationTable: [],
-    functionTable: [],
-    linkTable: [],
-    stringTable: [],
-    attributeTable: [],
-    stackTable: [],
-  });
   const add = (part: Part, bytes: number): void => void into.set(part, (into.get(part) ?? 0) + bytes);
   const envelopes = request.resourceProfiles.map((rp) => ({
     ...rp,
@@ -72,18 +64,23 @@ function addBreakdown(into: Map<Part, number>, request: ExportProfilesServiceReq
       profiles: sp.profiles.map((p) => ({ ...p, samples: [] })),
     })),
   }));
-  const envelopeBytes = encodeExportRequest({ resourceProfiles: envelopes, dictionary: empty() }).length;
+  const envelopeBytes = encodeExportRequest({
+    resourceProfiles: envelopes,
+    dictionary: emptyDictionary(),
+  }).length;
   add('envelopes', envelopeBytes);
   add(
     'samples',
-    encodeExportRequest({ resourceProfiles: request.resourceProfiles, dictionary: empty() }).length -
-      envelopeBytes,
+    encodeExportRequest({ resourceProfiles: request.resourceProfiles, dictionary: emptyDictionary() })
+      .length - envelopeBytes,
   );
   for (const t of TABLES)
     add(
       t,
-      encodeExportRequest({ resourceProfiles: [], dictionary: { ...empty(), [t]: request.dictionary[t] } })
-        .length,
+      encodeExportRequest({
+        resourceProfiles: [],
+        dictionary: { ...emptyDictionary(), [t]: request.dictionary[t] },
+      }).length,
     );
 }
 const gz = (bytes: Uint8Array): number => gzipSync(bytes, { level: GZIP_LEVEL }).length;

@@ -147,6 +147,25 @@ async function feedAndSample(
   return { feed, sampler, window: { fromMs: fromMs - t0, toMs: toMs - t0 }, t0 };
 }
 
+/**
+ * The config file the exporter processes run with: one OTLP/HTTP exporter named `bench`, protobuf
+ * and gzip as by default; `queue` is a YAML flow mapping such as `{max_size: 4194304}`.
+ */
+export function benchExporterConfig(endpoint: string, queue?: string): string {
+  return [
+    'operator:',
+    '  otel-profiles:',
+    '    exporters:',
+    '      bench:',
+    '        exporter: otlp-http',
+    `        endpoint: ${endpoint}`,
+    '        insecure: true',
+    '        compression: gzip',
+    ...(queue ? [`        queue: ${queue}`] : []),
+    '',
+  ].join('\n');
+}
+
 /** Runs `export` on a paced feed; resolves when the process exited (or was killed). */
 export async function runExporterProcess(options: ExporterRunOptions): Promise<ProcessRun> {
   const configPath = join(options.workDir, `${options.label}.yaml`);

@@ -5,6 +5,7 @@ import type { Benchmark, BenchOptions, BenchResult } from './bench-harness.js';
 import { fmt, fmtInt, fmtMiB, fmtRatio, verdict } from './bench-harness.js';
 import { loadCapture, regroupLines } from './capture-fixture.js';
 import {
+  benchExporterConfig,
   counterTotal,
   runBareReader,
   runExporterProcess,
@@ -45,20 +46,6 @@ function jsonParseMsPerLine(lines: readonly string[]): number {
   return elapsed / ((PARSE_TIMING_PASSES - 1) * lines.length);
 }
 
-function configYaml(endpoint: string): string {
-  return [
-    'operator:',
-    '  otel-profiles:',
-    '    exporters:',
-    '      bench:',
-    '        exporter: otlp-http',
-    `        endpoint: ${endpoint}`,
-    '        insecure: true',
-    '        compression: gzip',
-    '',
-  ].join('\n');
-}
-
 async function run(options: BenchOptions): Promise<BenchResult> {
   const capture = loadCapture(options.quick);
   const lines = regroupLines(capture, ROWS_PER_SECOND);
@@ -76,7 +63,7 @@ async function run(options: BenchOptions): Promise<BenchResult> {
         ...feed,
         workDir,
         label: 'footprint',
-        configYaml: configYaml(sink.url),
+        configYaml: benchExporterConfig(sink.url),
         exporterName: 'bench',
         shutdownTimeout: '30s',
       }),

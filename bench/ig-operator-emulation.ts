@@ -65,22 +65,7 @@ export function withoutSampleAndStackDedup(
   };
   const profileOf = (p: Profile): Profile => ({
     ...p,
-    ...(p.sampleType
-      ? {
-          sampleType: {
-            typeStrindex: remap.string(p.sampleType.typeStrindex),
-            unitStrindex: remap.string(p.sampleType.unitStrindex),
-          },
-        }
-      : {}),
-    ...(p.periodType
-      ? {
-          periodType: {
-            typeStrindex: remap.string(p.periodType.typeStrindex),
-            unitStrindex: remap.string(p.periodType.unitStrindex),
-          },
-        }
-      : {}),
+    ...remap.valueTypes(p),
     attributeIndices: remap.attributes(p.attributeIndices.filter((a) => !isTag(a))),
     samples: p.samples.map(sampleOf),
   });

@@ -8,7 +8,7 @@ import { batchOfFetch, createCorePipeline, loadCapture, regroupLines } from './c
 import { parseLosslessJson } from '../src/gadget-bridge/json/lossless-json.js';
 import type { GadgetRow } from '../src/gadget-bridge/gadget-row.js';
 import type { ExportReportJson, ProcessRun } from './exporter-process.js';
-import { counterTotal, runExporterProcess } from './exporter-process.js';
+import { benchExporterConfig, counterTotal, runExporterProcess } from './exporter-process.js';
 import type { OtlpSinkServer, SinkStats } from './otlp-sink-server.js';
 import { startOtlpSinkServer } from './otlp-sink-server.js';
 
@@ -43,21 +43,6 @@ const QUICK_PHASES = { before: 5, down: 10, after: 15 } as const;
 const SHUTDOWN_TIMEOUT = '120s';
 
 type Scenario = 'healthy' | 'memory' | 'persistent';
-
-function configYaml(endpoint: string, queue: string): string {
-  return [
-    'operator:',
-    '  otel-profiles:',
-    '    exporters:',
-    '      bench:',
-    '        exporter: otlp-http',
-    `        endpoint: ${endpoint}`,
-    '        insecure: true',
-    '        compression: gzip',
-    `        queue: ${queue}`,
-    '',
-  ].join('\n');
-}
 
 interface ScenarioResult {
   readonly run: ProcessRun;
@@ -172,7 +157,7 @@ async function run(options: BenchOptions): Promise<BenchResult> {
       const result = await runExporterProcess({
         workDir,
         label: scenario,
-        configYaml: configYaml(sink.url, queueOf[scenario]),
+        configYaml: benchExporterConfig(sink.url, queueOf[scenario]),
         exporterName: 'bench',
         shutdownTimeout: SHUTDOWN_TIMEOUT,
         lines,

@@ -1,5 +1,5 @@
 import type { DictionaryBuilder } from './dictionary-builder.js';
-import type { AnyValue, KeyValueAndUnit, ProfilesDictionary } from './otlp-model.js';
+import type { AnyValue, KeyValueAndUnit, Profile, ProfilesDictionary, ValueType } from './otlp-model.js';
 
 /**
  * Copies entries of one dictionary into a fresh DictionaryBuilder on demand, so a piece of a
@@ -40,6 +40,18 @@ export class DictionaryRemapper {
     const mapped = this._to.string(this._from.stringTable[index] ?? '');
     this._strings[index] = mapped;
     return mapped;
+  }
+
+  valueType(t: ValueType): ValueType {
+    return { typeStrindex: this.string(t.typeStrindex), unitStrindex: this.string(t.unitStrindex) };
+  }
+
+  /** A profile's sample and period types with their strings copied (absent ones stay absent). */
+  valueTypes(p: Profile): Pick<Profile, 'sampleType' | 'periodType'> {
+    return {
+      ...(p.sampleType ? { sampleType: this.valueType(p.sampleType) } : {}),
+      ...(p.periodType ? { periodType: this.valueType(p.periodType) } : {}),
+    };
   }
 
   attribute(index: number): number {

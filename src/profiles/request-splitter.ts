@@ -94,22 +94,7 @@ function assemble(units: readonly Unit[], from: ExportProfilesServiceRequest): E
     const p = unit.profile;
     scope.profiles.push({
       ...p,
-      ...(p.sampleType
-        ? {
-            sampleType: {
-              typeStrindex: remap.string(p.sampleType.typeStrindex),
-              unitStrindex: remap.string(p.sampleType.unitStrindex),
-            },
-          }
-        : {}),
-      ...(p.periodType
-        ? {
-            periodType: {
-              typeStrindex: remap.string(p.periodType.typeStrindex),
-              unitStrindex: remap.string(p.periodType.unitStrindex),
-            },
-          }
-        : {}),
+      ...remap.valueTypes(p),
       attributeIndices: remap.attributes(p.attributeIndices),
       samples: p.samples.map((s) => ({
         stackIndex: remap.stack(s.stackIndex),
