@@ -20,6 +20,8 @@ Accepts \`ig run … -o json\` and \`-o jsonpretty\`, \`kubectl gadget run … -
 Input options:
       --input FILE          read FILE instead of stdin (a file is replayed on a timeline ending now)
       --follow              follow FILE as it grows, across rotation (the logs operator's file channel)
+      --checkpoint PATH     with --follow: remember in PATH how far FILE was exported; a restart resumes
+                            there (also in a file rotated away meanwhile) instead of exporting FILE again
       --gadget NAME         gadget that produced the input when it cannot be recognised (profile_cpu, profile_cuda)
       --fetch-interval D    the gadget's map-fetch-interval (default 1s; 0 = one fetch at stop)
   -- COMMAND [ARGS…]         run COMMAND and read its stdout; its stderr goes to our log
@@ -30,7 +32,8 @@ Examples:
   ig run profile_cpu --collect-ustack -o json | ig-otel-profiles export --endpoint http://localhost:4317 --protocol grpc
   ig-otel-profiles export --config ig.yaml --otel-profiles-exporter samples:pyroscope -- ig run profile_cpu -o json
   kubectl gadget run profile_cpu -A -o json | ig-otel-profiles export --otel-profiles-exporter files -c config.yaml
-  ig-otel-profiles export --follow --input /var/log/ig/gadget-data.log -c config.yaml
+  ig-otel-profiles export --follow --input /var/log/ig/gadget-data.log -c config.yaml \
+      --checkpoint /var/lib/ig-otel-profiles/gadget-data.checkpoint
 
 Exit status: 0 everything delivered; 1 fatal error; 2 usage or configuration error;
 3 finished, but some data was dropped or is still pending in a persistent queue (see the report).`;
@@ -41,6 +44,7 @@ export async function exportCommand(argv: readonly string[], ctx: CommandContext
     {
       input: { type: 'string', short: 'i' },
       follow: { type: 'boolean' },
+      checkpoint: { type: 'string' },
       gadget: { type: 'string' },
       'fetch-interval': { type: 'string' },
     },
@@ -56,6 +60,9 @@ export async function exportCommand(argv: readonly string[], ctx: CommandContext
   if (inputPath !== undefined && rest.length)
     throw new UsageError('use either --input FILE or -- COMMAND, not both');
   if (values.follow && inputPath === undefined) throw new UsageError('--follow needs --input FILE');
+  const checkpoint = values.checkpoint as string | undefined;
+  if (checkpoint !== undefined && !values.follow)
+    throw new UsageError('--checkpoint needs --follow --input FILE (only a followed file is resumed)');
   if (inputPath !== undefined && inputPath !== '-' && !existsSync(inputPath) && !values.follow) {
     throw new UsageError(`--input ${inputPath}: no such file`);
   }
@@ -85,6 +92,7 @@ export async function exportCommand(argv: readonly string[], ctx: CommandContext
       logger: session.logger.child('input'),
       counters: session.counters,
       ...(ctx.stdin ? { stdin: ctx.stdin } : {}),
+      ...(checkpoint !== undefined ? { checkpoint: resolve(checkpoint) } : {}),
     }),
   );
 }

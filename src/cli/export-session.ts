@@ -12,6 +12,8 @@ import type { DeliveryReport, Exporter } from '../exporter/delivery/exporter.js'
 import { createExporter } from '../exporter/delivery/exporter.js';
 import type { ExportBatch } from '../exporter/export-batch.js';
 import { ProfilesPipeline } from '../exporter/profiles-pipeline.js';
+import { AcknowledgementTracker } from './acknowledgement-tracker.js';
+import type { PipelineWait } from './acknowledgement-tracker.js';
 
 /**
  * One run of the exporter from a row source to every selected exporter: builds the per-exporter
@@ -46,7 +48,7 @@ interface Lane {
   readonly exporter: Exporter;
 }
 
-async function openLanes(options: ExportSessionOptions): Promise<Map<string, Lane>> {
+async function openLanes(options: ExportSessionOptions, onFlushed: () => void): Promise<Map<string, Lane>> {
   const { config, logger, counters } = options;
   const lanes = new Map<string, Lane>();
   for (const [name, exporterConfig] of config.exporters) {
@@ -76,6 +78,7 @@ async function openLanes(options: ExportSessionOptions): Promise<Map<string, Lan
       consumer: exporter,
       counters,
       logger: log,
+      onFlushed,
     });
     pipeline.start();
     lanes.set(name, { pipeline, exporter });
@@ -86,7 +89,8 @@ async function openLanes(options: ExportSessionOptions): Promise<Map<string, Lan
 
 export async function runExportSession(options: ExportSessionOptions): Promise<SessionResult> {
   const { config, source, logger, counters } = options;
-  const lanes = await openLanes(options);
+  const acks = new AcknowledgementTracker();
+  const lanes = await openLanes(options, () => acks.update());
   const unrouted = new Set<string>();
   let stopping = false;
   let forced = false;
@@ -119,9 +123,17 @@ export async function runExportSession(options: ExportSessionOptions): Promise<S
               `Select one with --otel-profiles-exporter ${batch.spec.datasource}:<name>`,
           );
         }
+        if (batch.acknowledge) acks.track(batch.acknowledge, []);
         continue;
       }
-      for (const name of names) lanes.get(name)?.pipeline.add(batch);
+      const waits: PipelineWait[] = [];
+      for (const name of names) {
+        const pipeline = lanes.get(name)?.pipeline;
+        if (!pipeline) continue;
+        pipeline.add(batch);
+        waits.push({ pipeline, count: pipeline.added });
+      }
+      if (batch.acknowledge) acks.track(batch.acknowledge, waits);
     }
   } catch (err) {
     sourceError = err instanceof Error ? err : new Error(String(err));

@@ -29,6 +29,8 @@ export interface ProfilesPipelineOptions {
   readonly logger: Logger;
   /** For tests: deterministic jitter. */
   readonly random?: () => number;
+  /** After every flush: `flushedThrough` may have moved. */
+  readonly onFlushed?: () => void;
 }
 
 export interface FlushResult {
@@ -47,6 +49,8 @@ export class ProfilesPipeline {
   private _stopped = false;
   /** An early flush is queued and has not drained the aggregator yet. */
   private _earlyFlushPending = false;
+  private _added = 0;
+  private _flushedThrough = 0;
 
   constructor(options: ProfilesPipelineOptions) {
     this._options = options;
@@ -64,12 +68,23 @@ export class ProfilesPipeline {
     return this._config.name;
   }
 
+  /** How many row batches have been added. */
+  get added(): number {
+    return this._added;
+  }
+
+  /** The first this many batches added are in the exporter's queue (or were counted as dropped). */
+  get flushedThrough(): number {
+    return this._flushedThrough;
+  }
+
   /** Starts the periodic flush. */
   start(): void {
     this._schedule();
   }
 
   add(batch: RowBatch): void {
+    this._added++;
     this._aggregator.add(batch);
     this._options.counters.add('rows_aggregated', batch.rows.length, this._labels);
     const { maxPendingSamples, maxRequestBytes } = this._config.batch;
@@ -84,7 +99,13 @@ export class ProfilesPipeline {
 
   /** Flushes what is pending; concurrent calls are serialised. */
   flush(): Promise<FlushResult> {
-    this._flushing = this._flushing.then(() => this._flushNow());
+    this._flushing = this._flushing.then(async () => {
+      const through = this._added; // drained synchronously at the start of _flushNow
+      const result = await this._flushNow();
+      this._flushedThrough = through;
+      this._options.onFlushed?.();
+      return result;
+    });
     return this._flushing;
   }
 

@@ -14,6 +14,12 @@ export interface RowBatch {
   readonly windowEndUnixNano: bigint;
   /** Where the batch came from, for messages: `stdin line 12`, `node-a/samples seq 40`. */
   readonly origin: string;
+  /**
+   * Called once this batch and every earlier batch of its source are in the queues of all the
+   * exporters they were routed to (or were dropped and counted): the source may record its progress
+   * (a followed file's checkpoint). Must not throw.
+   */
+  readonly acknowledge?: () => void;
 }
 
 /** A producer of row batches: JSON readers, the IG gRPC client, the Kubernetes fan-in. */

@@ -115,4 +115,34 @@ describe('ProfilesPipeline (the run loop of one exporter)', () => {
     assert.equal(result.requests, sent.length);
     assert.equal(totalSampleValue(sent.map((b) => b.request())), inputTotal);
   });
+
+  it('flushedThrough counts the batches whose requests the queue has accepted, not merely drained', async () => {
+    let accept: (() => void) | undefined;
+    const counters = new Counters();
+    let flushedCalls = 0;
+    const pipeline = new ProfilesPipeline({
+      config: { ...testExporterConfig(), batch: { ...DEFAULT_BATCH, intervalMs: 60_000 } },
+      resources: new ResourceResolver({ config: DEFAULT_RESOURCE_CONFIG }),
+      consumer: { enqueue: () => new Promise<void>((r) => (accept = r)) },
+      counters,
+      logger: silentLogger,
+      onFlushed: () => flushedCalls++,
+    });
+    feed(pipeline);
+    assert.equal(pipeline.added, emissions.length);
+    const flushing = pipeline.flush();
+    await tick(0);
+    pipeline.add(batchOf(PROFILE_CPU_SPEC, emissions[0] ?? [], T0, T0 + 1_000_000_000n)); // after the drain
+    assert.equal(pipeline.flushedThrough, 0, 'the queue has not accepted the request yet');
+    for (let i = 0; i < 100 && !accept; i++) await tick(1);
+    while (accept) {
+      const a = accept;
+      accept = undefined;
+      a();
+      await tick(1);
+    }
+    await flushing;
+    assert.equal(pipeline.flushedThrough, emissions.length, 'the batch added after the drain is not counted');
+    assert.equal(flushedCalls, 1);
+  });
 });

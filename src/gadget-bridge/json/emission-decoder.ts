@@ -15,6 +15,8 @@ export interface Emission {
   /** Where the emission starts in the input. */
   readonly line: number;
   readonly byte: number;
+  /** Byte offset just past its last line: everything before it has been read. */
+  readonly end: number;
   /** Set for `logs` envelopes (without `data`). */
   readonly envelope?: Omit<LogsEnvelope, 'data'>;
 }
@@ -49,6 +51,7 @@ interface ElementGroup {
   readonly rows: GadgetRow[];
   readonly line: number;
   readonly byte: number;
+  end: number;
   envelope: Omit<LogsEnvelope, 'data'>;
 }
 
@@ -94,7 +97,7 @@ export function createEmissionDecoder(hooks: EmissionDecoderHooks): EmissionDeco
     }
     hooks.valueRead();
     const out = takeGroup();
-    out.push({ rows: rowsOf(values.values, frame.line), line: frame.line, byte: frame.byte });
+    out.push({ rows: rowsOf(values.values, frame.line), line: frame.line, byte: frame.byte, end: frame.end });
     return out;
   };
 
@@ -102,7 +105,7 @@ export function createEmissionDecoder(hooks: EmissionDecoderHooks): EmissionDeco
     if (!group) return [];
     const g = group;
     group = undefined;
-    return [{ rows: g.rows, line: g.line, byte: g.byte, envelope: g.envelope }];
+    return [{ rows: g.rows, line: g.line, byte: g.byte, end: g.end, envelope: g.envelope }];
   };
   const rowsOf = (values: readonly JsonValue[], line: number): GadgetRow[] => {
     let bad = 0;
@@ -140,7 +143,7 @@ export function createEmissionDecoder(hooks: EmissionDecoderHooks): EmissionDeco
       if (Array.isArray(value)) {
         hooks.valueRead();
         const out = takeGroup();
-        out.push({ rows: rowsOf(value, frame.line), line: frame.line, byte: frame.byte });
+        out.push({ rows: rowsOf(value, frame.line), line: frame.line, byte: frame.byte, end: frame.end });
         return out;
       }
       if (!isEnvelopeLike(value)) {
@@ -157,7 +160,7 @@ export function createEmissionDecoder(hooks: EmissionDecoderHooks): EmissionDeco
       if (envelope.type === ENVELOPE_TYPE_EMPTY) {
         hooks.valueRead();
         const out = takeGroup();
-        out.push({ rows: [], line: frame.line, byte: frame.byte, envelope });
+        out.push({ rows: [], line: frame.line, byte: frame.byte, end: frame.end, envelope });
         return out;
       }
       if (envelope.type !== ENVELOPE_TYPE_DATA) {
@@ -168,7 +171,13 @@ export function createEmissionDecoder(hooks: EmissionDecoderHooks): EmissionDeco
       if (Array.isArray(data)) {
         hooks.valueRead();
         const out = takeGroup();
-        out.push({ rows: rowsOf(data, frame.line), line: frame.line, byte: frame.byte, envelope });
+        out.push({
+          rows: rowsOf(data, frame.line),
+          line: frame.line,
+          byte: frame.byte,
+          end: frame.end,
+          envelope,
+        });
         return out;
       }
       if (data === undefined) {
@@ -179,8 +188,9 @@ export function createEmissionDecoder(hooks: EmissionDecoderHooks): EmissionDeco
       hooks.valueRead();
       const key = `${String(envelope.seq)}\u0000${envelope.datasource ?? ''}\u0000${envelope.instanceId ?? ''}\u0000${envelope.gadget ?? ''}`;
       const out = group && group.key === key ? [] : takeGroup();
-      if (!group) group = { key, rows: [], line: frame.line, byte: frame.byte, envelope };
-      else if (
+      if (!group) group = { key, rows: [], line: frame.line, byte: frame.byte, end: frame.end, envelope };
+      else group.end = frame.end;
+      if (
         envelope.timestampNano !== undefined &&
         (group.envelope.timestampNano === undefined || envelope.timestampNano > group.envelope.timestampNano)
       ) {

@@ -23,6 +23,8 @@ export interface FramedText {
   readonly byte: number;
   /** True when the value is the last line and had no newline after it (it may be truncated). */
   readonly atEnd: boolean;
+  /** Byte offset just past the value's last line (its newline included): where reading may resume. */
+  readonly end: number;
 }
 
 /** Input that cannot be a value: reported by the source, then skipped. */
@@ -52,6 +54,8 @@ export interface FramedArrayEnd {
   readonly kind: 'array-end';
   readonly line: number;
   readonly byte: number;
+  /** Byte offset just past the array's line (its newline included). */
+  readonly end: number;
 }
 
 export type Frame = FramedText | FramingError | FramedElement | FramedArrayEnd;
@@ -67,11 +71,15 @@ const NEWLINE = 10;
 const CARRIAGE_RETURN = 13;
 const OPEN_BRACKET = 91;
 
-/** Creates a framer; line and byte counting start at line 1, byte 0. */
-export function createJsonFramer(): JsonFramer {
+/**
+ * Creates a framer; line counting starts at 1 and byte counting at `startByte` (the offset where
+ * reading began: 0, or a followed file's resume point).
+ */
+export function createJsonFramer(startByte = 0): JsonFramer {
   let line = 1; // number of the line being read
-  let lineStart = 0; // offset of its first byte
-  let base = 0; // bytes before the current chunk
+  let lineStart = startByte; // offset of its first byte
+  let lineEnd = startByte; // offset just past the line being completed (newline included)
+  let base = startByte; // bytes before the current chunk
   let partial: Buffer[] = []; // bytes of the current line seen so far
   let pretty: { lines: string[]; line: number; byte: number } | undefined;
   let skipping = false; // after a broken pretty array: until the next `[` or `{` at column 0
@@ -90,6 +98,7 @@ export function createJsonFramer(): JsonFramer {
           line: pretty.line,
           byte: pretty.byte,
           atEnd: false,
+          end: lineEnd,
         });
         pretty = undefined;
         return;
@@ -137,7 +146,7 @@ export function createJsonFramer(): JsonFramer {
       return;
     }
     if (c === 91 || c === 123) {
-      out.push({ kind: 'text', text, line: lineNo, byte: lineByte, atEnd });
+      out.push({ kind: 'text', text, line: lineNo, byte: lineByte, atEnd, end: lineEnd });
       return;
     }
     const shown = trimmed.length > 60 ? `${trimmed.slice(0, 60)}…` : trimmed;
@@ -181,7 +190,7 @@ export function createJsonFramer(): JsonFramer {
   const endArrayLine = (splitter: ArrayLineSplitter, out: Frame[], atEnd: boolean): void => {
     arrayLine = undefined;
     const result = splitter.end(atEnd);
-    if (result.kind === 'array') out.push({ kind: 'array-end', line, byte: lineStart });
+    if (result.kind === 'array') out.push({ kind: 'array-end', line, byte: lineStart, end: lineEnd });
     else if (result.kind === 'pretty-open') handleLine('[', line, lineStart, out, atEnd);
     else out.push({ kind: 'error', reason: result.reason, line, byte: lineStart, arrayLike: true });
   };
@@ -201,6 +210,7 @@ export function createJsonFramer(): JsonFramer {
         }
         const nl = buf.indexOf(NEWLINE, start);
         const stop = nl === -1 ? buf.length : nl;
+        if (nl !== -1) lineEnd = base + nl + 1;
         if (arrayLine) {
           arrayLine.push(buf, start, stop);
         } else if (nl === -1) {
@@ -228,6 +238,7 @@ export function createJsonFramer(): JsonFramer {
     end() {
       const out: Frame[] = [];
       arrayOut = out;
+      lineEnd = base;
       if (arrayLine) endArrayLine(arrayLine, out, true);
       if (partial.length) {
         const whole = Buffer.concat(partial);

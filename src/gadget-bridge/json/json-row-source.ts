@@ -26,10 +26,17 @@ import type { Emission } from './emission-decoder.js';
 import { createEmissionTimeline } from './emission-timeline.js';
 import type { CollectionWindow, EmissionTimeline } from './emission-timeline.js';
 import { createFollowReader } from './follow-file-input.js';
+import type { FollowedFile, FollowReader } from './follow-file-input.js';
+import {
+  FINGERPRINT_BYTES,
+  fingerprint,
+  readFollowCheckpoint,
+  writeFollowCheckpoint,
+} from './follow-checkpoint.js';
 import { createStreamReader, INPUT_RESTART } from './input-reader.js';
 import type { InputChunk, InputReader } from './input-reader.js';
 import { createJsonFramer } from './json-framer.js';
-import type { Frame } from './json-framer.js';
+import type { Frame, JsonFramer } from './json-framer.js';
 import { countArrayEmissions } from './replay-count.js';
 
 /** Element lines of one envelope `seq` are emitted when the input has been quiet this long. */
@@ -71,6 +78,11 @@ export interface JsonRowSourceOptions {
   readonly stdin?: NodeJS.ReadableStream;
   /** Overrides the follow poll interval (ms); for tests. */
   readonly pollIntervalMs?: number;
+  /**
+   * For a followed file: where to keep the checkpoint. A restart resumes after the last emission
+   * whose rows reached every exporter's queue, instead of exporting the file again from byte 0.
+   */
+  readonly checkpoint?: string;
   /** Overrides the child's SIGINT → SIGTERM grace (ms); for tests. */
   readonly stopGraceMs?: number;
 }
@@ -106,8 +118,14 @@ export function createJsonRowSource(options: JsonRowSourceOptions): RowSource {
   let reader: InputReader | undefined;
   let started = false;
   let stopRequested = false;
+  if (options.checkpoint !== undefined && !(input.kind === 'file' && input.follow))
+    throw new Error('a checkpoint is kept only for a followed file (--follow --input FILE)');
 
-  const openReader = async (): Promise<{ reader: InputReader; replay: boolean }> => {
+  const openReader = async (): Promise<{
+    reader: InputReader;
+    replay: boolean;
+    follow?: FollowReader;
+  }> => {
     switch (input.kind) {
       case 'stdin':
         return {
@@ -129,13 +147,14 @@ export function createJsonRowSource(options: JsonRowSourceOptions): RowSource {
       case 'file': {
         if (input.follow) {
           const pollIntervalMs = options.pollIntervalMs;
-          return {
-            reader: createFollowReader(input.path, {
-              logger,
-              ...(pollIntervalMs !== undefined ? { pollIntervalMs } : {}),
-            }),
-            replay: false,
-          };
+          const resume =
+            options.checkpoint !== undefined ? readFollowCheckpoint(options.checkpoint) : undefined;
+          const follow = createFollowReader(input.path, {
+            logger,
+            ...(pollIntervalMs !== undefined ? { pollIntervalMs } : {}),
+            ...(resume ? { resume } : {}),
+          });
+          return { reader: follow, replay: false, follow };
         }
         let regular: boolean;
         try {
@@ -211,6 +230,44 @@ export function createJsonRowSource(options: JsonRowSourceOptions): RowSource {
         ),
     });
 
+    let checkpointWarned = false;
+    let saved: FollowedFile | undefined;
+    let savedOffset = -1;
+    /** The acknowledgement that records `end` in the current file as the checkpoint. */
+    const checkpointAt = (end: number): (() => void) | undefined => {
+      const file = framedFile;
+      const checkpointPath = options.checkpoint;
+      if (!file || checkpointPath === undefined || input.kind !== 'file') return undefined;
+      const path = input.path;
+      return () => {
+        if (end === savedOffset && file === saved) return;
+        const head = file.head();
+        const headLength = Math.min(FINGERPRINT_BYTES, end, head.length);
+        try {
+          writeFollowCheckpoint(checkpointPath, {
+            path,
+            dev: file.dev,
+            ino: file.ino,
+            offset: end,
+            headLength,
+            headSha256: fingerprint(head.subarray(0, headLength)),
+          });
+          savedOffset = end;
+          saved = file;
+          checkpointWarned = false;
+        } catch (err) {
+          counters.add('checkpoint_write_failures');
+          if (!checkpointWarned) {
+            checkpointWarned = true;
+            logger.warn(
+              `--checkpoint ${checkpointPath}: cannot write: ${err instanceof Error ? err.message : String(err)} — ` +
+                'a restart would read the followed file again from the last checkpoint written; check the directory and its permissions',
+            );
+          }
+        }
+      };
+    };
+
     const toBatch = (em: Emission): RowBatch | undefined => {
       const env = em.envelope;
       const stream = env ? `${env.instanceId ?? ''}\u0000${env.datasource ?? ''}` : '';
@@ -250,12 +307,14 @@ export function createJsonRowSource(options: JsonRowSourceOptions): RowSource {
         );
         return undefined;
       }
+      const acknowledge = checkpointAt(em.end);
       return {
         spec,
         rows: em.rows,
         windowStartUnixNano: window.startNano,
         windowEndUnixNano: window.endNano,
         origin: `${names.origin}:${em.line}`,
+        ...(acknowledge ? { acknowledge } : {}),
       };
     };
 
@@ -285,7 +344,14 @@ export function createJsonRowSource(options: JsonRowSourceOptions): RowSource {
       }
     };
 
-    let framer = createJsonFramer();
+    // The framer of the current file, created with its first chunk: a followed file may resume
+    // mid-file, and offsets then count from there.
+    let framer: JsonFramer | undefined;
+    let framedFile: FollowedFile | undefined;
+    const startFramer = (): JsonFramer => {
+      framedFile = opened.follow?.current();
+      return createJsonFramer(framedFile?.startOffset ?? 0);
+    };
     function* fromFrames(frames: Frame[]): Generator<RowBatch> {
       for (const frame of frames) {
         if (frame.kind === 'error') {
@@ -315,14 +381,15 @@ export function createJsonRowSource(options: JsonRowSourceOptions): RowSource {
         }
         if (chunk === undefined) break;
         if (chunk === INPUT_RESTART) {
-          yield* fromFrames(framer.end());
+          if (framer) yield* fromFrames(framer.end());
           yield* flushGroup();
-          framer = createJsonFramer();
+          framer = undefined;
           continue;
         }
+        framer ??= startFramer();
         yield* fromFrames(framer.push(chunk));
       }
-      yield* fromFrames(framer.end());
+      if (framer) yield* fromFrames(framer.end());
       yield* flushGroup();
       await active.finish();
     } finally {
