@@ -18,11 +18,11 @@ import { CLI_ENTRY, ensureDistBuilt, productionNodeOptions } from './shipped-cli
  */
 
 /** How long the CLI may take to print "exporter ready" (loading dist/ takes well under a second). */
-const READY_TIMEOUT_MS = 30_000;
+export const READY_TIMEOUT_MS = 30_000;
 /** After end of input, how long the process may take to flush, drain and exit before SIGKILL. */
-const EXIT_GRACE_MS = 240_000;
+export const EXIT_GRACE_MS = 240_000;
 /** Stderr kept for the report (tail). */
-const STDERR_TAIL_BYTES = 4_000;
+export const STDERR_TAIL_BYTES = 4_000;
 
 /** The `--report-json` file `export` writes (see src/cli/command-context.ts). */
 export interface ExportReportJson {
@@ -69,7 +69,7 @@ export interface ExporterRunOptions extends Omit<FeedOptions, 'onTick'> {
   readonly onTick?: (index: number, sampler: ProcessSampler) => void | Promise<void>;
 }
 
-function waitExit(child: ChildProcess, timeoutMs: number): Promise<number | null> {
+export function waitExit(child: ChildProcess, timeoutMs: number): Promise<number | null> {
   return new Promise((resolveExit) => {
     if (child.exitCode !== null || child.signalCode !== null) {
       resolveExit(child.exitCode);
@@ -85,7 +85,7 @@ function waitExit(child: ChildProcess, timeoutMs: number): Promise<number | null
   });
 }
 
-function collectStderr(child: ChildProcess): {
+export function collectStderr(child: ChildProcess): {
   text: () => string;
   waitFor: (needle: string, ms: number) => Promise<boolean>;
 } {

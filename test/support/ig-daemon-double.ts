@@ -45,7 +45,9 @@ export type DoubleStep =
   | { readonly log: { readonly level: number; readonly message: string } }
   /** Pretend the output buffer dropped this many events (seq jumps). */
   | { readonly skipSeq: number }
-  | { readonly waitMs: number };
+  | { readonly waitMs: number }
+  /** Wait until this many ms after the run started (a drift-free pace, e.g. IG's 1 s fetches). */
+  | { readonly atMs: number };
 
 export interface IgDaemonDoubleOptions {
   /** Unix socket path (default: a fresh temp dir's `ig.socket`). */
@@ -221,6 +223,7 @@ export async function startIgDaemonDouble(options: IgDaemonDoubleOptions = {}): 
       const timeoutMs =
         request.timeout && request.timeout > 0n ? Number(request.timeout / 1_000_000n) : undefined;
       const deadline = timeoutMs !== undefined ? Date.now() + timeoutMs : undefined;
+      const runStart = Date.now();
       for (const step of options.script?.(rec.index) ?? []) {
         if (!alive() || stopped) break;
         if ('rows' in step) {
@@ -237,6 +240,9 @@ export async function startIgDaemonDouble(options: IgDaemonDoubleOptions = {}): 
           });
         } else if ('skipSeq' in step) {
           seq += step.skipSeq;
+        } else if ('atMs' in step) {
+          const wait = runStart + step.atMs - Date.now();
+          if (wait > 0) await sleep(wait);
         } else {
           await sleep(step.waitMs);
         }
