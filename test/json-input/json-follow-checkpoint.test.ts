@@ -1,5 +1,13 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { readFollowCheckpoint } from '../../src/gadget-bridge/json/follow-checkpoint.js';
@@ -71,7 +79,7 @@ describe('JSON row source: followed file with a checkpoint', () => {
 
   it('a restart resumes after the last acknowledged emission: nothing is read twice or lost', async () => {
     const path = join(tmp.dir, 'resume.log');
-    const checkpoint = join(tmp.dir, 'resume.checkpoint');
+    const checkpoint = join(tmp.dir, 'state', 'resume.checkpoint'); // its directory does not exist yet
     writeFileSync(path, lines(1, 3));
     const first = await followOnce(path, checkpoint, 3);
     assert.deepEqual(first.ids, [1, 2, 3]);
@@ -164,5 +172,28 @@ describe('JSON row source: followed file with a checkpoint', () => {
 
   it('is refused for input that is not a followed file', () => {
     assert.throws(() => harness({ checkpoint: join(tmp.dir, 'x.checkpoint') }), /only for a followed file/);
+  });
+});
+
+describe('JSON row source: a checkpoint that cannot be written', () => {
+  const tmp = tempDir();
+  after(tmp.cleanup);
+
+  it('is warned about once and counted; reading goes on', async () => {
+    const path = join(tmp.dir, 'unwritable.log');
+    writeFileSync(path, lines(1, 2));
+    const checkpoint = join(tmp.dir, 'x.checkpoint');
+    mkdirSync(`${checkpoint}.tmp`); // the atomic write's temporary file cannot be created
+    const h = harness({ input: { kind: 'file', path, follow: true }, pollIntervalMs: POLL_MS, checkpoint });
+    const c = consume(h.source);
+    await waitFor(() => c.ids.length >= 2, 5000, '2 rows');
+    appendFileSync(path, line(3));
+    await waitFor(() => c.ids.length >= 3, 5000, 'row 3');
+    await h.source.stop();
+    await c.done;
+    assert.deepEqual(c.ids, [1, 2, 3]);
+    assert.ok(h.counters.get('checkpoint_write_failures') >= 2);
+    const warnings = h.logger.lines.filter((l) => l.message.includes('cannot write'));
+    assert.equal(warnings.length, 1, 'one warning, then only counted');
   });
 });

@@ -7,7 +7,8 @@
  * written atomically (temporary file, fsync, rename), so a crash leaves the old or the new one.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 /** Bytes at the start of a file that fingerprint it (fewer while the file is shorter). */
 export const FINGERPRINT_BYTES = 1024;
@@ -77,8 +78,9 @@ export function readFollowCheckpoint(file: string): FollowCheckpoint | undefined
   };
 }
 
-/** Writes a checkpoint atomically: a crash leaves either the previous or this one. */
+/** Writes a checkpoint atomically (creating its directory): a crash leaves either the previous or this one. */
 export function writeFollowCheckpoint(file: string, checkpoint: FollowCheckpoint): void {
+  mkdirSync(dirname(file), { recursive: true });
   const tmp = `${file}.tmp`;
   const fd = openSync(tmp, 'w');
   try {
