@@ -16,6 +16,10 @@ export function formatReport(counters: Counters, reports: ReadonlyMap<string, De
         : '') +
       (n('grpc_fetches_lost') ? `, ${n('grpc_fetches_lost')} fetch(es) lost upstream (seq gaps)` : ''),
   );
+  if (n('checkpoint_write_failures'))
+    lines.push(
+      `  checkpoint: ${n('checkpoint_write_failures')} write(s) failed; a restart reads again from the last checkpoint written`,
+    );
   const rowDrops = counters.snapshot().filter((s) => s.name === 'rows_dropped');
   for (const d of rowDrops)
     lines.push(
