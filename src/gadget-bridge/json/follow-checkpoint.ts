@@ -9,6 +9,8 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { Counters } from '../../observability/counters.js';
+import type { Logger } from '../../observability/logger.js';
 
 /** Bytes at the start of a file that fingerprint it (fewer while the file is shorter). */
 export const FINGERPRINT_BYTES = 1024;
@@ -90,4 +92,60 @@ export function writeFollowCheckpoint(file: string, checkpoint: FollowCheckpoint
     closeSync(fd);
   }
   renameSync(tmp, file);
+}
+
+/** What the writer needs of a followed file (see follow-file-input.ts). */
+export interface CheckpointedFile {
+  readonly dev: number;
+  readonly ino: number;
+  /** Its first bytes as far as they have been read. */
+  head(): Buffer;
+}
+
+export interface CheckpointWriterOptions {
+  /** The checkpoint file. */
+  readonly file: string;
+  /** The followed path it is about. */
+  readonly path: string;
+  readonly counters: Counters;
+  readonly logger: Logger;
+}
+
+/**
+ * Records progress in a followed file: `acknowledgerFor(file, end)` is a batch's acknowledge().
+ * A write that fails is warned about once (until one succeeds) and counted
+ * (`checkpoint_write_failures`); reading goes on.
+ */
+export function createCheckpointWriter(options: CheckpointWriterOptions): {
+  acknowledgerFor(file: CheckpointedFile, end: number): () => void;
+} {
+  const { counters, logger } = options;
+  let warned = false;
+  let saved: { file: CheckpointedFile; end: number } | undefined;
+  const save = (file: CheckpointedFile, end: number): void => {
+    if (saved && saved.file === file && saved.end === end) return;
+    const head = file.head();
+    const headLength = Math.min(FINGERPRINT_BYTES, end, head.length);
+    try {
+      writeFollowCheckpoint(options.file, {
+        path: options.path,
+        dev: file.dev,
+        ino: file.ino,
+        offset: end,
+        headLength,
+        headSha256: fingerprint(head.subarray(0, headLength)),
+      });
+      saved = { file, end };
+      warned = false;
+    } catch (err) {
+      counters.add('checkpoint_write_failures');
+      if (warned) return;
+      warned = true;
+      logger.warn(
+        `--checkpoint ${options.file}: cannot write: ${err instanceof Error ? err.message : String(err)} — ` +
+          'a restart would read the followed file again from the last checkpoint written; check the directory and its permissions',
+      );
+    }
+  };
+  return { acknowledgerFor: (file, end) => () => save(file, end) };
 }

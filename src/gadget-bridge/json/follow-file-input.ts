@@ -243,11 +243,11 @@ export function createFollowReader(path: string, options: FollowReaderOptions): 
         await closeHandle();
         continue;
       }
-      const size = (await fh.stat()).size;
+      const st = await fh.stat();
+      const size = st.size;
       if (size < pos) {
         logger.info(`${path}: truncated (size ${size} < read position ${pos}); reading again from the start`);
         pos = 0;
-        const st = await fh.stat();
         beginFile(st.dev, st.ino, 0, Buffer.alloc(0));
         return INPUT_RESTART;
       }

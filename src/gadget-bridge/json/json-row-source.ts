@@ -27,12 +27,7 @@ import { createEmissionTimeline } from './emission-timeline.js';
 import type { CollectionWindow, EmissionTimeline } from './emission-timeline.js';
 import { createFollowReader } from './follow-file-input.js';
 import type { FollowedFile, FollowReader } from './follow-file-input.js';
-import {
-  FINGERPRINT_BYTES,
-  fingerprint,
-  readFollowCheckpoint,
-  writeFollowCheckpoint,
-} from './follow-checkpoint.js';
+import { createCheckpointWriter, readFollowCheckpoint } from './follow-checkpoint.js';
 import { createStreamReader, INPUT_RESTART } from './input-reader.js';
 import type { InputChunk, InputReader } from './input-reader.js';
 import { createJsonFramer } from './json-framer.js';
@@ -230,43 +225,10 @@ export function createJsonRowSource(options: JsonRowSourceOptions): RowSource {
         ),
     });
 
-    let checkpointWarned = false;
-    let saved: FollowedFile | undefined;
-    let savedOffset = -1;
-    /** The acknowledgement that records `end` in the current file as the checkpoint. */
-    const checkpointAt = (end: number): (() => void) | undefined => {
-      const file = framedFile;
-      const checkpointPath = options.checkpoint;
-      if (!file || checkpointPath === undefined || input.kind !== 'file') return undefined;
-      const path = input.path;
-      return () => {
-        if (end === savedOffset && file === saved) return;
-        const head = file.head();
-        const headLength = Math.min(FINGERPRINT_BYTES, end, head.length);
-        try {
-          writeFollowCheckpoint(checkpointPath, {
-            path,
-            dev: file.dev,
-            ino: file.ino,
-            offset: end,
-            headLength,
-            headSha256: fingerprint(head.subarray(0, headLength)),
-          });
-          savedOffset = end;
-          saved = file;
-          checkpointWarned = false;
-        } catch (err) {
-          counters.add('checkpoint_write_failures');
-          if (!checkpointWarned) {
-            checkpointWarned = true;
-            logger.warn(
-              `--checkpoint ${checkpointPath}: cannot write: ${err instanceof Error ? err.message : String(err)} — ` +
-                'a restart would read the followed file again from the last checkpoint written; check the directory and its permissions',
-            );
-          }
-        }
-      };
-    };
+    const checkpoints =
+      options.checkpoint !== undefined && input.kind === 'file'
+        ? createCheckpointWriter({ file: options.checkpoint, path: input.path, counters, logger })
+        : undefined;
 
     const toBatch = (em: Emission): RowBatch | undefined => {
       const env = em.envelope;
@@ -307,7 +269,7 @@ export function createJsonRowSource(options: JsonRowSourceOptions): RowSource {
         );
         return undefined;
       }
-      const acknowledge = checkpointAt(em.end);
+      const acknowledge = framedFile && checkpoints?.acknowledgerFor(framedFile, em.end);
       return {
         spec,
         rows: em.rows,
