@@ -23,9 +23,17 @@ import { StringInterner } from './string-interner.js';
 /**
  * Parsed stacks (and their strings and frames) unused for this many flushes are forgotten. Parsing
  * a stack costs ~100 µs, and most stacks recur within a few flushes; memory stays bounded by the
- * distinct stacks of this many consecutive flushes.
+ * distinct stacks of this many consecutive flushes plus STACK_RETENTION_CHARS of older ones.
  */
 export const STACK_CACHE_GENERATIONS = 2;
+/**
+ * Raw stack text (characters of a stack's strings, summed over stacks) of the parsed stacks kept
+ * beyond those generations, oldest flushes given up first. Stacks of a Zipf-like workload's tail
+ * recur every few flushes; with two generations only, the bench capture parsed ~5× as many stacks as
+ * it has. Measured on it, a kept stack costs ~2.4 heap bytes per text character (its strings, frames
+ * and cache entries), so this holds ≤ ~10 MB on top of the last flushes' stacks.
+ */
+export const STACK_RETENTION_CHARS = 4 * 1024 * 1024;
 /** Parsed stacks remembered at most, keyed by the ids of their raw strings; past it new stacks are parsed but not remembered. */
 const STACK_CACHE_LIMIT = 200_000;
 /** Estimated encoded bytes of one per-fetch value with its timestamp. */
@@ -113,6 +121,8 @@ function hexBytes(value: FieldValue | undefined, length: number): Uint8Array | u
 interface CachedStack {
   readonly frames: readonly Frame[];
   readonly cells: readonly InternedFrame[];
+  /** Raw text length of the stack's strings (its retention weight). */
+  readonly chars: number;
 }
 
 export class SampleAggregator {
@@ -125,9 +135,10 @@ export class SampleAggregator {
    * they stay in the FrameTable as long as the stack is cached: equal frames stay one object within
    * a flush (the generator deduplicates locations by frame identity).
    */
-  private readonly _stackCache = new AgingMap<string, CachedStack>(STACK_CACHE_GENERATIONS, (stack) =>
-    this._frames.touch(stack.cells),
-  );
+  private readonly _stackCache = new AgingMap<string, CachedStack>(STACK_CACHE_GENERATIONS, {
+    onRevive: (stack) => this._frames.touch(stack.cells),
+    retention: { budget: STACK_RETENTION_CHARS, weigh: (stack) => stack.chars },
+  });
   /**
    * Stack strings (often kilobytes) → small ids, so sample keys stay short: a lookup never copies
    * the string, where concatenating them into a key would copy every row. Ids are never reused, so
@@ -258,11 +269,13 @@ export class SampleAggregator {
       totalValue: BigInt(this._totalValue),
     };
     this._resources = new Map();
-    // The caches keep a few flushes: memory stays bounded by what those flushes held, and stacks that
-    // recur (most of them) are parsed once instead of once per flush.
-    this._frames.advance();
-    this._stackCache.advance();
-    this._stackStrings.advance();
+    // The caches keep a few flushes (and older stacks within the retention budget): memory stays
+    // bounded, and stacks that recur (most of them) are parsed once instead of once per flush.
+    // Frames and strings of every stack kept stay too: a kept stack's frames must remain the ones
+    // interning returns (identity dedup), and its key must keep meaning the same string ids.
+    const keepFrom = this._stackCache.advance();
+    this._frames.advance(keepFrom);
+    this._stackStrings.advance(keepFrom);
     this._flushStacks = new Set();
     this._rows = 0;
     this._samples = 0;
@@ -315,7 +328,8 @@ export class SampleAggregator {
       }
     }
     // Past the limit new stacks are parsed but not remembered until drains age the cache.
-    if (this._stackCache.size < STACK_CACHE_LIMIT) this._stackCache.set(cacheKey, { frames, cells });
+    if (this._stackCache.size < STACK_CACHE_LIMIT)
+      this._stackCache.set(cacheKey, { frames, cells, chars: this._rowStackChars });
     return frames;
   }
 
