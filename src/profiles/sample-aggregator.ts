@@ -1,5 +1,5 @@
 import type { FieldValue, GadgetRow } from '../gadget-bridge/gadget-row.js';
-import { getField } from '../gadget-bridge/gadget-row.js';
+import { fieldAccessor, getField } from '../gadget-bridge/gadget-row.js';
 import type { ProfileSpec } from '../gadget-bridge/profile-spec.js';
 import type { RowBatch } from '../gadget-bridge/row-batch.js';
 import type { Counters } from '../observability/counters.js';
@@ -36,6 +36,8 @@ export const STACK_CACHE_GENERATIONS = 2;
 export const STACK_RETENTION_CHARS = 4 * 1024 * 1024;
 /** Parsed stacks remembered at most, keyed by the ids of their raw strings; past it new stacks are parsed but not remembered. */
 const STACK_CACHE_LIMIT = 200_000;
+/** Reader of the pid a sample is keyed by when resources are not per process. */
+const readPid = fieldAccessor('proc.pid');
 /** Estimated encoded bytes of one per-fetch value with its timestamp. */
 const BYTES_PER_VALUE_ESTIMATE = 16;
 /** Estimated encoded bytes of a Sample's envelope, stack index and attribute indices. */
@@ -186,7 +188,9 @@ export class SampleAggregator {
     const start = batch.windowStartUnixNano;
     // A window must be non-empty so that its start lies inside [time, time + duration).
     const end = batch.windowEndUnixNano > start ? batch.windowEndUnixNano : start + 1n;
-    const attributeFields = spec.sampleAttributeFields;
+    // Compiled readers, looked up once per batch: fields are read per row.
+    const readValue = fieldAccessor(spec.valueField);
+    const readAttributes = spec.sampleAttributeFields.map(fieldAccessor);
     const stackPlan = stackFieldPlan(spec);
     let invalid = 0;
     let zero = 0;
@@ -194,7 +198,7 @@ export class SampleAggregator {
     let withoutFrames = 0;
 
     for (const row of batch.rows) {
-      const raw = getField(row, spec.valueField);
+      const raw = readValue(row);
       const value = typeof raw === 'number' ? raw : typeof raw === 'bigint' ? Number(raw) : NaN;
       if (!Number.isInteger(value) || value < 0) {
         invalid++;
@@ -224,8 +228,8 @@ export class SampleAggregator {
 
       const stackKey = this._stackKey(row, stackPlan);
       let sampleKey = stackKey;
-      for (const field of attributeFields) sampleKey += `\u0002${keyPart(getField(row, field))}`;
-      if (!this._resolver.perProcess) sampleKey += `\u0003${keyPart(getField(row, 'proc.pid'))}`;
+      for (const read of readAttributes) sampleKey += `\u0002${keyPart(read(row))}`;
+      if (!this._resolver.perProcess) sampleKey += `\u0003${keyPart(readPid(row))}`;
       if (spec.traceIdField) {
         sampleKey += `\u0004${keyPart(getField(row, spec.traceIdField))}/${keyPart(getField(row, spec.spanIdField ?? ''))}`;
       }
@@ -294,10 +298,10 @@ export class SampleAggregator {
   private _stackKey(row: GadgetRow, plan: readonly StackFieldPlan[]): string {
     let key = '';
     this._rowStackChars = 0;
-    for (const { field, siblings } of plan) {
-      key += `${this._stringId(getField(row, field))},`;
+    for (const { read, siblings } of plan) {
+      key += `${this._stringId(read(row))},`;
       if (siblings !== undefined) {
-        key += `${this._stringId(getField(row, siblings.addresses))},${this._stringId(getField(row, siblings.buildId))},`;
+        key += `${this._stringId(siblings.addresses(row))},${this._stringId(siblings.buildId(row))},`;
       }
     }
     return key;
@@ -309,14 +313,14 @@ export class SampleAggregator {
     const frames: Frame[] = [];
     const cells: InternedFrame[] = [];
     const interner = this._frames.recording(cells);
-    for (const { field, kernel, siblings } of plan) {
-      const v = getField(row, field);
+    for (const { read, kernel, siblings } of plan) {
+      const v = read(row);
       if (typeof v !== 'string' || v === '') continue;
       if (kernel) {
         frames.push(...parseKernelFrames(v, interner));
       } else {
-        const addresses = siblings ? getField(row, siblings.addresses) : undefined;
-        const buildIds = siblings ? getField(row, siblings.buildId) : undefined;
+        const addresses = siblings ? siblings.addresses(row) : undefined;
+        const buildIds = siblings ? siblings.buildId(row) : undefined;
         frames.push(
           ...parseUserFrames(
             v,
