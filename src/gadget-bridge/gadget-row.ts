@@ -14,7 +14,8 @@ export type FieldAccessor = (row: GadgetRow) => FieldValue | undefined;
 
 /** Compiled accessors, by dotted name: getField runs several times per row on the ingest hot path. */
 const accessors = new Map<string, FieldAccessor>();
-const ACCESSOR_CACHE_LIMIT = 10_000;
+/** Field names are a few dozen (specs, resource fields); past this many the cache starts over (~1 KB each). */
+const ACCESSOR_CACHE_LIMIT = 1_000;
 /** Walk steps: the value so far must be a non-array object to step into. */
 const STEP = 'if (c === null || typeof c !== "object" || Array.isArray(c)) return undefined;';
 
@@ -35,9 +36,28 @@ function compileAccessor(dottedName: string): FieldAccessor {
   // A field literally named with dots (flat rows) wins over the nested path, as it always has;
   // `in` (an inline-cached check) spares the common row, which has no such field, the hasOwn call.
   const source = `'use strict';\nreturn (row) => {\nif (${name} in row && Object.prototype.hasOwnProperty.call(row, ${name})) return row[${name}];\nlet c = row;\n${steps}\nreturn c;\n};`;
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- see above: names are JSON-quoted, nothing else is input
-  const factory = new Function(source) as () => FieldAccessor;
-  return factory();
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- see above: names are JSON-quoted, nothing else is input
+    const factory = new Function(source) as () => FieldAccessor;
+    return factory();
+  } catch {
+    // Code generation disallowed (--disallow-code-generation-from-strings): the same walk, generic.
+    return walkingAccessor(dottedName);
+  }
+}
+
+/** The generic reader: the same checks as the compiled one, over the split name. */
+function walkingAccessor(dottedName: string): FieldAccessor {
+  const parts = dottedName.split('.');
+  return (row) => {
+    if (Object.prototype.hasOwnProperty.call(row, dottedName)) return row[dottedName];
+    let current: FieldValue | undefined = row;
+    for (const part of parts) {
+      if (current === null || typeof current !== 'object' || Array.isArray(current)) return undefined;
+      current = current[part];
+    }
+    return current;
+  };
 }
 
 /** The compiled reader of a dotted field (`user_stack_raw.symbols`), for callers that read it per row. */

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import type { GadgetRow } from '../../src/gadget-bridge/gadget-row.js';
 import { fieldAccessor, getField } from '../../src/gadget-bridge/gadget-row.js';
@@ -50,5 +51,19 @@ describe('getField / fieldAccessor', () => {
   it('hands out one compiled accessor per name', () => {
     assert.equal(fieldAccessor('proc.comm'), fieldAccessor('proc.comm'));
     assert.equal(fieldAccessor('proc.comm')(row), 'app');
+  });
+
+  it('reads the same where code generation is disallowed (generic walk)', () => {
+    const module = new URL('../../src/gadget-bridge/gadget-row.ts', import.meta.url).href;
+    const script = `const { getField } = await import(${JSON.stringify(module)});
+      const row = { proc: { pid: 7 }, 'proc.tid': 8, list: [1] };
+      console.log(JSON.stringify([getField(row, 'proc.pid'), getField(row, 'proc.tid'), getField(row, 'list.0') ?? null]));`;
+    const run = spawnSync(
+      process.execPath,
+      ['--disallow-code-generation-from-strings', '--import', 'tsx', '--input-type=module', '-e', script],
+      { encoding: 'utf8' },
+    );
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout.trim(), '[7,8,null]');
   });
 });
