@@ -1,6 +1,6 @@
 import type { ResourceConfig } from '../config/exporter-config.js';
 import type { FieldValue, GadgetRow } from '../gadget-bridge/gadget-row.js';
-import { getField, getString } from '../gadget-bridge/gadget-row.js';
+import { fieldAccessor, fieldString, getField, getString } from '../gadget-bridge/gadget-row.js';
 import type { AnyValue, KeyValue } from './otlp-model.js';
 
 /**
@@ -101,6 +101,12 @@ export interface ResourceResolverOptions {
   readonly serviceNameFromEnv?: string;
 }
 
+/** Readers of the fields every row is grouped by (compiled once: they run per row). */
+const readNode = fieldAccessor('k8s.node');
+const readContainerId = fieldAccessor('runtime.containerId');
+const readPid = fieldAccessor('proc.pid');
+const readTid = fieldAccessor('proc.tid');
+
 export class ResourceResolver {
   private readonly _config: ResourceConfig;
   private readonly _envServiceName: string | undefined;
@@ -118,18 +124,18 @@ export class ResourceResolver {
 
   /** Grouping key of a row: node + container + (per process mode, or host processes) pid. */
   keyOf(row: GadgetRow): string {
-    const node = getString(row, 'k8s.node');
-    const container = getString(row, 'runtime.containerId');
+    const node = fieldString(readNode(row));
+    const container = fieldString(readContainerId(row));
     if (!this._perProcess && container !== '') return `${node}\u0000${container}`;
     if (!this._perProcess) return `${node}\u0000\u0000host`;
-    return `${node}\u0000${container}\u0000${getString(row, 'proc.pid')}`;
+    return `${node}\u0000${container}\u0000${fieldString(readPid(row))}`;
   }
 
   /** Keeps the main thread's row (tid == pid), whose comm names the executable. */
   observe(observation: ResourceObservation, row: GadgetRow): void {
     if (observation.mainThreadSeen) return;
-    const pid = getField(row, 'proc.pid');
-    if (pid !== undefined && pid === getField(row, 'proc.tid')) {
+    const pid = readPid(row);
+    if (pid !== undefined && pid === readTid(row)) {
       observation.row = row;
       observation.mainThreadSeen = true;
     }

@@ -1,5 +1,5 @@
 import type { FieldValue, GadgetRow } from '../gadget-bridge/gadget-row.js';
-import { getField } from '../gadget-bridge/gadget-row.js';
+import { fieldAccessor, getField } from '../gadget-bridge/gadget-row.js';
 import type { ProfileSpec } from '../gadget-bridge/profile-spec.js';
 import type { RowBatch } from '../gadget-bridge/row-batch.js';
 import type { Counters } from '../observability/counters.js';
@@ -23,11 +23,21 @@ import { StringInterner } from './string-interner.js';
 /**
  * Parsed stacks (and their strings and frames) unused for this many flushes are forgotten. Parsing
  * a stack costs ~100 µs, and most stacks recur within a few flushes; memory stays bounded by the
- * distinct stacks of this many consecutive flushes.
+ * distinct stacks of this many consecutive flushes plus STACK_RETENTION_CHARS of older ones.
  */
 export const STACK_CACHE_GENERATIONS = 2;
+/**
+ * Raw stack text (characters of a stack's strings, summed over stacks) of the parsed stacks kept
+ * beyond those generations, oldest flushes given up first. Stacks of a Zipf-like workload's tail
+ * recur every few flushes; with two generations only, the bench capture parsed ~5× as many stacks as
+ * it has. Measured on it, a kept stack costs ~2.4 heap bytes per text character (its strings, frames
+ * and cache entries), so this holds ≤ ~10 MB on top of the last flushes' stacks.
+ */
+export const STACK_RETENTION_CHARS = 4 * 1024 * 1024;
 /** Parsed stacks remembered at most, keyed by the ids of their raw strings; past it new stacks are parsed but not remembered. */
 const STACK_CACHE_LIMIT = 200_000;
+/** Reader of the pid a sample is keyed by when resources are not per process. */
+const readPid = fieldAccessor('proc.pid');
 /** Estimated encoded bytes of one per-fetch value with its timestamp. */
 const BYTES_PER_VALUE_ESTIMATE = 16;
 /** Estimated encoded bytes of a Sample's envelope, stack index and attribute indices. */
@@ -113,6 +123,8 @@ function hexBytes(value: FieldValue | undefined, length: number): Uint8Array | u
 interface CachedStack {
   readonly frames: readonly Frame[];
   readonly cells: readonly InternedFrame[];
+  /** Raw text length of the stack's strings (its retention weight). */
+  readonly chars: number;
 }
 
 export class SampleAggregator {
@@ -125,9 +137,10 @@ export class SampleAggregator {
    * they stay in the FrameTable as long as the stack is cached: equal frames stay one object within
    * a flush (the generator deduplicates locations by frame identity).
    */
-  private readonly _stackCache = new AgingMap<string, CachedStack>(STACK_CACHE_GENERATIONS, (stack) =>
-    this._frames.touch(stack.cells),
-  );
+  private readonly _stackCache = new AgingMap<string, CachedStack>(STACK_CACHE_GENERATIONS, {
+    onRevive: (stack) => this._frames.touch(stack.cells),
+    retention: { budget: STACK_RETENTION_CHARS, weigh: (stack) => stack.chars },
+  });
   /**
    * Stack strings (often kilobytes) → small ids, so sample keys stay short: a lookup never copies
    * the string, where concatenating them into a key would copy every row. Ids are never reused, so
@@ -175,7 +188,9 @@ export class SampleAggregator {
     const start = batch.windowStartUnixNano;
     // A window must be non-empty so that its start lies inside [time, time + duration).
     const end = batch.windowEndUnixNano > start ? batch.windowEndUnixNano : start + 1n;
-    const attributeFields = spec.sampleAttributeFields;
+    // Compiled readers, looked up once per batch: fields are read per row.
+    const readValue = fieldAccessor(spec.valueField);
+    const readAttributes = spec.sampleAttributeFields.map(fieldAccessor);
     const stackPlan = stackFieldPlan(spec);
     let invalid = 0;
     let zero = 0;
@@ -183,7 +198,7 @@ export class SampleAggregator {
     let withoutFrames = 0;
 
     for (const row of batch.rows) {
-      const raw = getField(row, spec.valueField);
+      const raw = readValue(row);
       const value = typeof raw === 'number' ? raw : typeof raw === 'bigint' ? Number(raw) : NaN;
       if (!Number.isInteger(value) || value < 0) {
         invalid++;
@@ -213,8 +228,8 @@ export class SampleAggregator {
 
       const stackKey = this._stackKey(row, stackPlan);
       let sampleKey = stackKey;
-      for (const field of attributeFields) sampleKey += `\u0002${keyPart(getField(row, field))}`;
-      if (!this._resolver.perProcess) sampleKey += `\u0003${keyPart(getField(row, 'proc.pid'))}`;
+      for (const read of readAttributes) sampleKey += `\u0002${keyPart(read(row))}`;
+      if (!this._resolver.perProcess) sampleKey += `\u0003${keyPart(readPid(row))}`;
       if (spec.traceIdField) {
         sampleKey += `\u0004${keyPart(getField(row, spec.traceIdField))}/${keyPart(getField(row, spec.spanIdField ?? ''))}`;
       }
@@ -258,11 +273,13 @@ export class SampleAggregator {
       totalValue: BigInt(this._totalValue),
     };
     this._resources = new Map();
-    // The caches keep a few flushes: memory stays bounded by what those flushes held, and stacks that
-    // recur (most of them) are parsed once instead of once per flush.
-    this._frames.advance();
-    this._stackCache.advance();
-    this._stackStrings.advance();
+    // The caches keep a few flushes (and older stacks within the retention budget): memory stays
+    // bounded, and stacks that recur (most of them) are parsed once instead of once per flush.
+    // Frames and strings of every stack kept stay too: a kept stack's frames must remain the ones
+    // interning returns (identity dedup), and its key must keep meaning the same string ids.
+    const keepFrom = this._stackCache.advance();
+    this._frames.advance(keepFrom);
+    this._stackStrings.advance(keepFrom);
     this._flushStacks = new Set();
     this._rows = 0;
     this._samples = 0;
@@ -281,10 +298,10 @@ export class SampleAggregator {
   private _stackKey(row: GadgetRow, plan: readonly StackFieldPlan[]): string {
     let key = '';
     this._rowStackChars = 0;
-    for (const { field, siblings } of plan) {
-      key += `${this._stringId(getField(row, field))},`;
+    for (const { read, siblings } of plan) {
+      key += `${this._stringId(read(row))},`;
       if (siblings !== undefined) {
-        key += `${this._stringId(getField(row, siblings.addresses))},${this._stringId(getField(row, siblings.buildId))},`;
+        key += `${this._stringId(siblings.addresses(row))},${this._stringId(siblings.buildId(row))},`;
       }
     }
     return key;
@@ -296,14 +313,14 @@ export class SampleAggregator {
     const frames: Frame[] = [];
     const cells: InternedFrame[] = [];
     const interner = this._frames.recording(cells);
-    for (const { field, kernel, siblings } of plan) {
-      const v = getField(row, field);
+    for (const { read, kernel, siblings } of plan) {
+      const v = read(row);
       if (typeof v !== 'string' || v === '') continue;
       if (kernel) {
         frames.push(...parseKernelFrames(v, interner));
       } else {
-        const addresses = siblings ? getField(row, siblings.addresses) : undefined;
-        const buildIds = siblings ? getField(row, siblings.buildId) : undefined;
+        const addresses = siblings ? siblings.addresses(row) : undefined;
+        const buildIds = siblings ? siblings.buildId(row) : undefined;
         frames.push(
           ...parseUserFrames(
             v,
@@ -315,7 +332,8 @@ export class SampleAggregator {
       }
     }
     // Past the limit new stacks are parsed but not remembered until drains age the cache.
-    if (this._stackCache.size < STACK_CACHE_LIMIT) this._stackCache.set(cacheKey, { frames, cells });
+    if (this._stackCache.size < STACK_CACHE_LIMIT)
+      this._stackCache.set(cacheKey, { frames, cells, chars: this._rowStackChars });
     return frames;
   }
 

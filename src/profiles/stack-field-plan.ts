@@ -1,3 +1,5 @@
+import type { FieldAccessor } from '../gadget-bridge/gadget-row.js';
+import { fieldAccessor } from '../gadget-bridge/gadget-row.js';
 import type { ProfileSpec } from '../gadget-bridge/profile-spec.js';
 import { isKernelStackField } from './stack-frames.js';
 
@@ -8,9 +10,10 @@ import { isKernelStackField } from './stack-frames.js';
  */
 export interface StackFieldPlan {
   readonly field: string;
+  readonly read: FieldAccessor;
   readonly kernel: boolean;
-  /** For a user stack's `….symbols`: its sibling `….addresses` and `….buildid` fields. */
-  readonly siblings: { readonly addresses: string; readonly buildId: string } | undefined;
+  /** For a user stack's `….symbols`: readers of its sibling `….addresses` and `….buildid` fields. */
+  readonly siblings: { readonly addresses: FieldAccessor; readonly buildId: FieldAccessor } | undefined;
 }
 
 /** Specs are long-lived objects (presets, or one per datasource), so their plans are kept with them. */
@@ -25,9 +28,12 @@ export function stackFieldPlan(spec: ProfileSpec): readonly StackFieldPlan[] {
         !kernel && field.endsWith('.symbols') ? field.slice(0, field.lastIndexOf('.') + 1) : undefined;
       return {
         field,
+        read: fieldAccessor(field),
         kernel,
         siblings:
-          parent === undefined ? undefined : { addresses: `${parent}addresses`, buildId: `${parent}buildid` },
+          parent === undefined
+            ? undefined
+            : { addresses: fieldAccessor(`${parent}addresses`), buildId: fieldAccessor(`${parent}buildid`) },
       };
     });
     plans.set(spec, plan);

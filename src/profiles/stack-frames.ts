@@ -128,10 +128,14 @@ export class FrameTable implements FrameInterner {
     return this._cells.size;
   }
 
-  /** Starts the next generation (at each flush) and forgets frames the last ones did not use. */
-  advance(): void {
+  /**
+   * Starts the next generation (at each flush) and forgets frames the last ones did not use, or,
+   * given `keepFrom`, frames last used before that generation when it is older: the owner of a
+   * cache of stacks passes the oldest generation it keeps, so every frame of a kept stack stays.
+   */
+  advance(keepFrom?: number): void {
     this._generation++;
-    const oldest = this._generation - this._generations + 1;
+    const oldest = Math.min(this._generation - this._generations + 1, keepFrom ?? Infinity);
     for (const cell of this._cells.values()) if (cell.used < oldest) this._cells.delete(cell.key);
   }
 

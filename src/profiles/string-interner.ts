@@ -84,10 +84,13 @@ export class StringInterner {
     return this._size;
   }
 
-  /** Starts the next generation (at each flush) and forgets strings the last ones did not use. */
-  advance(): void {
+  /**
+   * Starts the next generation (at each flush) and forgets strings the last ones did not use, or,
+   * given `keepFrom`, strings last used before that generation when it is older (see FrameTable).
+   */
+  advance(keepFrom?: number): void {
     this._generation++;
-    const oldest = this._generation - this._generations + 1;
+    const oldest = Math.min(this._generation - this._generations + 1, keepFrom ?? Infinity);
     // forEach, not for-of: no [key, entry] pair is allocated per entry.
     this._buckets.forEach((bucket, hash) => {
       if (bucket.every((e) => e.used >= oldest)) return;

@@ -7,7 +7,11 @@ import { AgingMap } from '../../src/profiles/aging-map.js';
 import type { ExportProfilesServiceRequest } from '../../src/profiles/otlp-model.js';
 import { generateRequest } from '../../src/profiles/request-generator.js';
 import { ResourceResolver } from '../../src/profiles/resource-attributes.js';
-import { SampleAggregator, STACK_CACHE_GENERATIONS } from '../../src/profiles/sample-aggregator.js';
+import {
+  SampleAggregator,
+  STACK_CACHE_GENERATIONS,
+  STACK_RETENTION_CHARS,
+} from '../../src/profiles/sample-aggregator.js';
 import type { InternedFrame } from '../../src/profiles/stack-frames.js';
 import { FrameTable, parseUserFrames } from '../../src/profiles/stack-frames.js';
 import { batchOf, DEFAULT_RESOURCE_CONFIG } from '../support/profiles-fixtures.js';
@@ -71,7 +75,7 @@ describe('AgingMap', () => {
 
   it('reports an entry revived from an earlier generation once per generation', () => {
     const revived: number[] = [];
-    const map = new AgingMap<string, number>(3, (v) => revived.push(v));
+    const map = new AgingMap<string, number>(3, { onRevive: (v) => revived.push(v) });
     map.set('a', 1);
     map.get('a');
     assert.deepEqual(revived, [], 'used in the generation that set it: no revival');
@@ -84,6 +88,53 @@ describe('AgingMap', () => {
   it('with one generation forgets everything at each advance', () => {
     const map = new AgingMap<string, number>(1);
     map.set('a', 1);
+    map.advance();
+    assert.equal(map.get('a'), undefined);
+  });
+});
+
+describe('AgingMap retention', () => {
+  const weighed = (budget: number): AgingMap<string, number> =>
+    new AgingMap<string, number>(1, { retention: { budget, weigh: (v) => v } });
+
+  it('keeps older generations, newest first, while their weight fits the budget', () => {
+    const map = weighed(5);
+    map.set('a', 3);
+    assert.equal(map.advance(), 0, 'generation 0 (weight 3) fits');
+    map.set('b', 2);
+    assert.equal(map.advance(), 0, 'generations 1 and 0 (weight 5) fit');
+    map.set('c', 1);
+    assert.equal(map.advance(), 1, 'generations 2 and 1 fit (3); with 0 they would not (6): 0 goes');
+    assert.equal(map.get('a'), undefined, 'the oldest generation is given up first');
+    assert.equal(map.get('b'), 2);
+    assert.equal(map.get('c'), 1);
+  });
+
+  it('an entry used again is weighed with its newest generation', () => {
+    const map = weighed(5);
+    map.set('a', 3);
+    map.set('b', 2);
+    assert.equal(map.advance(), 0, 'generation 0 (weight 5) fits');
+    map.get('a');
+    map.set('c', 1);
+    assert.equal(map.advance(), 1, 'generation 1 (a, c: 4) fits, with generation 0 (b: 2) it would not');
+    assert.equal(map.get('b'), undefined);
+    assert.equal(map.get('a'), 3);
+  });
+
+  it('never drops the last `generations`, however heavy, and keeps nothing older past the budget', () => {
+    const map = new AgingMap<string, number>(2, { retention: { budget: 1, weigh: (v) => v } });
+    map.set('heavy', 100);
+    assert.equal(map.advance(), 0, 'the previous generation is always kept');
+    assert.equal(map.size, 1);
+    assert.equal(map.advance(), 1, 'older than that and over the budget: given up');
+    assert.equal(map.size, 0);
+  });
+
+  it('a budget of 0 keeps exactly the last `generations`', () => {
+    const map = new AgingMap<string, number>(2, { retention: { budget: 0, weigh: () => 1 } });
+    map.set('a', 1);
+    map.advance();
     map.advance();
     assert.equal(map.get('a'), undefined);
   });
@@ -138,11 +189,21 @@ describe('stack cache across flushes keeps one object per frame within a flush',
     assert.equal(request.dictionary.locationTable.length, 1 + 3);
   });
 
-  it('a stack not seen for longer than the cache keeps is parsed again and still deduplicated', () => {
+  it('a stack kept past the last flushes by the retention budget still shares frames with fresh stacks', () => {
     const h = new Harness();
     h.flush([row('old; shared; ')]);
     for (let i = 0; i <= STACK_CACHE_GENERATIONS; i++) h.flush([row('other; ')]);
     const request = h.flush([row('old; shared; '), row('new; shared; ')]);
+    assertNoDuplicateEntries(request);
+    assert.equal(request.dictionary.locationTable.length, 1 + 3);
+  });
+
+  it('a stack given up by the retention budget is parsed again and still deduplicated', () => {
+    const h = new Harness();
+    const huge = `${'f'.repeat(STACK_RETENTION_CHARS + 1)}; shared; `;
+    h.flush([row(huge)]);
+    for (let i = 0; i <= STACK_CACHE_GENERATIONS; i++) h.flush([row('other; ')]);
+    const request = h.flush([row(huge), row('new; shared; ')]);
     assertNoDuplicateEntries(request);
     assert.equal(request.dictionary.locationTable.length, 1 + 3);
   });
