@@ -13,7 +13,7 @@ import {
   usageOverFeed,
 } from './exporter-process.js';
 import type { GrpcProcessRun } from './grpc-exporter-process.js';
-import { runBareGrpcReceiver, runGrpcExporterProcess } from './grpc-exporter-process.js';
+import { runGrpcFootprint } from './grpc-exporter-process.js';
 import { startOtlpSinkServer } from './otlp-sink-server.js';
 
 /**
@@ -88,10 +88,9 @@ async function run(options: BenchOptions): Promise<BenchResult> {
       exporterName: 'bench',
     };
     const samplesBeforeGrpc = sink.stats().samples;
-    const [grpcOurs, grpcBare] = await Promise.all([
-      runGrpcExporterProcess(grpcFeed),
-      runBareGrpcReceiver(grpcFeed),
-    ]);
+    const grpc = await runGrpcFootprint(grpcFeed);
+    const grpcOurs = typeof grpc === 'string' ? grpc : grpc.ours;
+    const grpcBare = typeof grpc === 'string' ? grpc : grpc.bare;
     const u = usageOverFeed(ours);
     const b = usageOverFeed(bare);
     const p = usageOverFeed(parsing);
@@ -196,6 +195,7 @@ function grpcDetails(
   const generated = ours.report ? counterTotal(ours.report, 'samples_generated') : NaN;
   return [
     `- gRPC mode: ${fmtInt(ours.feed.rows)} rows in ${fmtInt(ours.eventsSent)} events sent (bare receiver: ${fmtInt(bare.eventsSent)}), ${fmtInt(generated)} samples generated, ${fmtInt(delivered)} delivered, receiver counted ${fmtInt(received)}; exit code ${String(ours.exitCode)}. CPU peak (1 s): ours ${fmt(u.cpuPeakPct)} %, bare receiver ${fmt(b.cpuPeakPct)} %; RSS average: ours ${fmtMiB(u.rssAvg)}, bare receiver ${fmtMiB(b.rssAvg)}. CPU per row: ours ${fmt((u.cpuAvgPct / 100 / ROWS_PER_SECOND) * 1e6)} µs, bare receiver ${fmt((b.cpuAvgPct / 100 / ROWS_PER_SECOND) * 1e6)} µs.`,
+    `- After the window (final flush, drain, exit): ours ${fmt(ours.cpuAfterWindowSeconds)} CPU s, bare receiver ${fmt(bare.cpuAfterWindowSeconds)} CPU s. Much more than one flush's worth would mean the process fell behind the feed and the window missed work.`,
   ];
 }
 

@@ -16,17 +16,18 @@ import { startProcessSampler } from './process-sampler.js';
 import { CLI_ENTRY, ensureDistBuilt, productionNodeOptions } from './shipped-cli.js';
 
 /**
- * Runs the CLI as shipped in the DaemonSet's mode: `run profile_cpu --remote-address unix://…`
- * against the IG daemon test double (test/support/ig-daemon-double.ts: the real gRPC protocol
- * over a unix socket, profile_cpu's GadgetInfo and binary rows laid out as IG lays them out),
- * which sends one GadgetDataArray of `rowsPerLine` capture rows per fetch interval on a drift-free
- * schedule and then ends the stream as a gadget that reached its timeout does. The double runs in
- * the benchmark process; only the exporter process is sampled.
+ * The footprint in the DaemonSet's mode: the CLI as shipped runs `run profile_cpu --remote-address
+ * unix://…` against the IG daemon test double (test/support/ig-daemon-double.ts: the real gRPC
+ * protocol over a unix socket, profile_cpu's GadgetInfo and binary rows laid out as IG lays them
+ * out), next to a bare process that receives the same events with our IG client. Each process has
+ * its own double; both doubles send the same GadgetDataArray payloads, encoded once before the run
+ * (so the benchmark process only writes bytes while it is timed), one per fetch interval on a
+ * drift-free schedule, then end the stream as a gadget that reached its timeout does.
  */
 
 const DAEMON_DOUBLE_MODULE = '../test/support/ig-daemon-double.js';
 
-export interface GrpcExporterRunOptions {
+export interface GrpcFootprintOptions {
   /** `-o json` lines of the capture: each becomes one fetch (round-robin over the pool). */
   readonly lines: readonly string[];
   readonly rowsPerLine: number;
@@ -42,10 +43,13 @@ export interface GrpcExporterRunOptions {
 export type GrpcProcessRun = ProcessRun & {
   /** Data events the double sent. */
   readonly eventsSent: number;
+  /** CPU seconds the process used after the window (draining what it had received, exiting). */
+  readonly cpuAfterWindowSeconds: number;
 };
 
-/** What runs against the double: the argv (after `node`) and NODE_OPTIONS of the sampled process. */
+/** What runs against a double: the argv (after `node`) and NODE_OPTIONS of the sampled process. */
 interface GrpcChild {
+  readonly label: string;
   readonly args: (address: string, reportPath: string) => string[];
   readonly nodeOptions: string;
   readonly launcher: string;
@@ -65,129 +69,144 @@ const BARE_GRPC_RECEIVER_SCRIPT = [
 ].join('\n');
 
 async function runAgainstDouble(
-  options: GrpcExporterRunOptions,
+  daemon: DaemonDouble.IgDaemonDouble,
+  options: GrpcFootprintOptions,
   child: GrpcChild,
+  rows: number,
 ): Promise<GrpcProcessRun | string> {
+  const reportPath = join(options.workDir, `${child.label}-report.json`);
+  const proc = spawn(process.execPath, child.args(daemon.unixAddress, reportPath), {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, NODE_OPTIONS: child.nodeOptions, IGOP_ADDRESS: daemon.unixAddress },
+  });
+  const stderr = collectStderr(proc);
+  const sampler = startProcessSampler(proc.pid as number);
+  const t0 = Date.now();
+  const failed = async (what: string): Promise<string> => {
+    proc.kill('SIGKILL');
+    await waitExit(proc, 5_000);
+    return `${child.label}: ${what}: ${stderr.text().slice(-STDERR_TAIL_BYTES)}`;
+  };
+  try {
+    await daemon.waitFor(() => daemon.runs.length > 0, READY_TIMEOUT_MS, 'the RunGadget request');
+    await daemon.waitFor(
+      () => (daemon.runs[0]?.sent ?? 0) > 0,
+      2 * options.intervalMs + 5_000,
+      'the first fetch',
+    );
+  } catch {
+    return failed('the gadget did not run');
+  }
+  const fromMs = Date.now() - t0;
+  try {
+    await daemon.waitFor(
+      () => daemon.runs[0]?.ended === true || proc.exitCode !== null,
+      (options.count + 30) * options.intervalMs,
+      'the end of the script',
+    );
+  } catch {
+    return failed('the script did not end');
+  }
+  const toMs = Date.now() - t0;
+  sampler.sampleNow();
+  sampler.setPhase('drain');
+  const exitCode = await waitExit(proc, EXIT_GRACE_MS);
+  const samples = sampler.stop();
+  const atWindowEnd = samples.filter((s) => s.atMs <= toMs).at(-1)?.cpuSeconds ?? 0;
+  const atExit = samples.at(-1)?.cpuSeconds ?? atWindowEnd;
+  const report = existsSync(reportPath)
+    ? (JSON.parse(readFileSync(reportPath, 'utf8')) as ExportReportJson)
+    : undefined;
+  return {
+    feed: { lines: options.count, rows, bytes: 0, maxLagMs: 0 },
+    samples,
+    feedWindow: { fromMs, toMs },
+    exitCode,
+    ...(report ? { report } : {}),
+    stderrTail: stderr.text().slice(-STDERR_TAIL_BYTES),
+    launcher: child.launcher,
+    eventsSent: daemon.runs[0]?.sent ?? 0,
+    cpuAfterWindowSeconds: atExit - atWindowEnd,
+  };
+}
+
+/** Runs ours and the bare receiver at the same time, each against its own double. */
+export async function runGrpcFootprint(
+  options: GrpcFootprintOptions,
+): Promise<{ ours: GrpcProcessRun | string; bare: GrpcProcessRun | string } | string> {
   let double: typeof DaemonDouble;
   try {
     double = (await import(DAEMON_DOUBLE_MODULE)) as typeof DaemonDouble;
   } catch (err) {
     return `test/support/ig-daemon-double.ts not loadable (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`;
   }
-  const fetches: GadgetRow[][] = [];
-  for (let i = 0; i < options.count; i++) {
-    const line = options.lines[i % options.lines.length] as string;
-    fetches.push(parseLosslessJson(line) as unknown as GadgetRow[]);
-  }
   const script: DaemonDouble.DoubleStep[] = [];
-  fetches.forEach((rows, i) => script.push({ atMs: (i + 1) * options.intervalMs }, { rows }));
-  script.push({ atMs: (fetches.length + 1) * options.intervalMs }); // the last fetch covers one interval
-  const daemon = await double.startIgDaemonDouble({ script: () => script, endAfterScript: true });
-
-  const configPath = join(options.workDir, `${options.label}.yaml`);
-  const reportPath = join(options.workDir, `${options.label}-report.json`);
-  writeFileSync(configPath, options.configYaml);
+  const doubles = [
+    await double.startIgDaemonDouble({ script: () => script, endAfterScript: true }),
+    await double.startIgDaemonDouble({ script: () => script, endAfterScript: true }),
+  ] as const;
   try {
-    const proc = spawn(process.execPath, child.args(daemon.unixAddress, reportPath), {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, NODE_OPTIONS: child.nodeOptions, IGOP_ADDRESS: daemon.unixAddress },
-    });
-    const stderr = collectStderr(proc);
-    const sampler = startProcessSampler(proc.pid as number);
-    const t0 = Date.now();
-    const failed = async (what: string): Promise<string> => {
-      proc.kill('SIGKILL');
-      await waitExit(proc, 5_000);
-      return `${options.label}: ${what}: ${stderr.text().slice(-STDERR_TAIL_BYTES)}`;
-    };
-    try {
-      await daemon.waitFor(() => daemon.runs.length > 0, READY_TIMEOUT_MS, 'the RunGadget request');
-      await daemon.waitFor(
-        () => (daemon.runs[0]?.sent ?? 0) > 0,
-        2 * options.intervalMs + 5_000,
-        'the first fetch',
-      );
-    } catch {
-      return failed('the gadget did not run');
+    // Encoded once, before anything is timed; the row objects are dropped as soon as they are laid out.
+    let rows = 0;
+    for (let i = 0; i < options.count; i++) {
+      const fetch = parseLosslessJson(
+        options.lines[i % options.lines.length] as string,
+      ) as unknown as GadgetRow[];
+      rows += fetch.length;
+      script.push({ atMs: (i + 1) * options.intervalMs }, { encoded: doubles[0].encode(fetch) });
     }
-    const fromMs = Date.now() - t0;
-    try {
-      await daemon.waitFor(
-        () => daemon.runs[0]?.ended === true || proc.exitCode !== null,
-        (options.count + 30) * options.intervalMs,
-        'the end of the script',
-      );
-    } catch {
-      return failed('the script did not end');
-    }
-    const toMs = Date.now() - t0;
-    sampler.sampleNow();
-    sampler.setPhase('drain');
-    const exitCode = await waitExit(proc, EXIT_GRACE_MS);
-    const samples = sampler.stop();
-    const report = existsSync(reportPath)
-      ? (JSON.parse(readFileSync(reportPath, 'utf8')) as ExportReportJson)
-      : undefined;
-    const rows = fetches.reduce((a, f) => a + f.length, 0);
-    return {
-      feed: { lines: fetches.length, rows, bytes: 0, maxLagMs: 0 },
-      samples,
-      feedWindow: { fromMs, toMs },
-      exitCode,
-      ...(report ? { report } : {}),
-      stderrTail: stderr.text().slice(-STDERR_TAIL_BYTES),
-      launcher: child.launcher,
-      eventsSent: daemon.runs[0]?.sent ?? 0,
-    };
+    script.push({ atMs: (options.count + 1) * options.intervalMs }); // the last fetch covers one interval
+
+    const buildNote = await ensureDistBuilt();
+    const nodeOptions = productionNodeOptions();
+    writeFileSync(join(options.workDir, `${options.label}.yaml`), options.configYaml);
+    const clientModule = new URL('../dist/gadget-bridge/grpc/ig-grpc-client.js', import.meta.url).pathname;
+    const [ours, bare] = await Promise.all([
+      runAgainstDouble(
+        doubles[0],
+        options,
+        {
+          label: options.label,
+          args: (address, reportPath) => [
+            CLI_ENTRY,
+            'run',
+            'profile_cpu',
+            '--remote-address',
+            address,
+            '--map-fetch-interval',
+            `${options.intervalMs}ms`,
+            '--config',
+            join(options.workDir, `${options.label}.yaml`),
+            '--otel-profiles-exporter',
+            options.exporterName,
+            '--shutdown-timeout',
+            '30s',
+            '--report-json',
+            reportPath,
+          ],
+          nodeOptions,
+          launcher: `NODE_OPTIONS="${nodeOptions}" node bin/ig-otel-profiles.js run profile_cpu --remote-address unix://…`,
+        },
+        rows,
+      ),
+      runAgainstDouble(
+        doubles[1],
+        options,
+        {
+          label: `${options.label}-bare`,
+          args: () => [
+            '--input-type=module',
+            '-e',
+            BARE_GRPC_RECEIVER_SCRIPT.replace('process.env.IGOP_CLIENT_MODULE', JSON.stringify(clientModule)),
+          ],
+          nodeOptions: '',
+          launcher: 'node -e (our IG gRPC client, events received and discarded undecoded)',
+        },
+        rows,
+      ),
+    ]);
+    return { ours: typeof ours === 'string' ? ours : { ...ours, ...(buildNote ? { buildNote } : {}) }, bare };
   } finally {
-    await daemon.close();
+    await Promise.all(doubles.map((d) => d.close()));
   }
-}
-
-/** The CLI as shipped: `run profile_cpu` over gRPC, exporting with `configYaml`. */
-export async function runGrpcExporterProcess(
-  options: GrpcExporterRunOptions,
-): Promise<GrpcProcessRun | string> {
-  const buildNote = await ensureDistBuilt();
-  const nodeOptions = productionNodeOptions();
-  const run = await runAgainstDouble(options, {
-    args: (address, reportPath) => [
-      CLI_ENTRY,
-      'run',
-      'profile_cpu',
-      '--remote-address',
-      address,
-      '--map-fetch-interval',
-      `${options.intervalMs}ms`,
-      '--config',
-      join(options.workDir, `${options.label}.yaml`),
-      '--otel-profiles-exporter',
-      options.exporterName,
-      '--shutdown-timeout',
-      '30s',
-      '--report-json',
-      reportPath,
-    ],
-    nodeOptions,
-    launcher: `NODE_OPTIONS="${nodeOptions}" node bin/ig-otel-profiles.js run profile_cpu --remote-address unix://…`,
-  });
-  return typeof run === 'string' ? run : { ...run, ...(buildNote ? { buildNote } : {}) };
-}
-
-/** The gRPC baseline: a bare `node` receiving the same events with our IG client, undecoded. */
-export async function runBareGrpcReceiver(options: GrpcExporterRunOptions): Promise<GrpcProcessRun | string> {
-  await ensureDistBuilt();
-  const clientModule = new URL('../dist/gadget-bridge/grpc/ig-grpc-client.js', import.meta.url).pathname;
-  return runAgainstDouble(
-    { ...options, label: `${options.label}-bare` },
-    {
-      args: () => [
-        '--input-type=module',
-        '-e',
-        BARE_GRPC_RECEIVER_SCRIPT.replace('process.env.IGOP_CLIENT_MODULE', JSON.stringify(clientModule)),
-      ],
-      nodeOptions: '',
-      launcher: 'node -e (our IG gRPC client, events received and discarded undecoded)',
-    },
-  );
 }

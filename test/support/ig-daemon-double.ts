@@ -47,7 +47,15 @@ export type DoubleStep =
   | { readonly skipSeq: number }
   | { readonly waitMs: number }
   /** Wait until this many ms after the run started (a drift-free pace, e.g. IG's 1 s fetches). */
-  | { readonly atMs: number };
+  | { readonly atMs: number }
+  /** Data events encoded beforehand with `encode()` (benchmarks: no encoding while the run is timed). */
+  | { readonly encoded: readonly EncodedEmission[] };
+
+/** One data event's datasource and GadgetData/GadgetDataArray bytes. */
+export interface EncodedEmission {
+  readonly dataSourceID: number;
+  readonly payload: Uint8Array;
+}
 
 export interface IgDaemonDoubleOptions {
   /** Unix socket path (default: a fresh temp dir's `ig.socket`). */
@@ -94,6 +102,8 @@ export interface IgDaemonDouble {
   readonly attaches: readonly string[];
   /** GetGadgetInfo requests received. */
   readonly infoRequests: readonly Required<GetGadgetInfoRequest>[];
+  /** Rows laid out and serialised as the double sends them (one array event, or one per row). */
+  encode(rows: readonly GadgetRow[], datasource?: string): EncodedEmission[];
   /** Creates a headless instance (id = 32 hex, or a name → sha256-derived id); returns its id. */
   createInstance(idOrName: string): string;
   /** The instance emits: appended to its ring buffer and sent to every attached client. */
@@ -108,10 +118,7 @@ export interface IgDaemonDouble {
   close(): Promise<void>;
 }
 
-interface Encoded {
-  readonly dataSourceID: number;
-  readonly payload: Uint8Array;
-}
+type Encoded = EncodedEmission;
 
 interface Instance {
   readonly id: string;
@@ -226,8 +233,8 @@ export async function startIgDaemonDouble(options: IgDaemonDoubleOptions = {}): 
       const runStart = Date.now();
       for (const step of options.script?.(rec.index) ?? []) {
         if (!alive() || stopped) break;
-        if ('rows' in step) {
-          for (const e of encode(step.rows, step.datasource)) {
+        if ('rows' in step || 'encoded' in step) {
+          for (const e of 'rows' in step ? encode(step.rows, step.datasource) : step.encoded) {
             sendData(e);
             rec.sent++;
           }
@@ -333,6 +340,7 @@ export async function startIgDaemonDouble(options: IgDaemonDoubleOptions = {}): 
     runs,
     attaches,
     infoRequests,
+    encode,
     createInstance: (idOrName) => {
       const id = instanceIdFromName(idOrName);
       if (!instances.has(id)) instances.set(id, { id, ring: [], clients: new Set() });
