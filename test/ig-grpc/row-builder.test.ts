@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { SlotCursor } from '../../src/gadget-bridge/grpc/field-readers.js';
 import type { RowNode } from '../../src/gadget-bridge/grpc/row-builder.js';
@@ -60,5 +61,19 @@ describe('row builder', () => {
   it('falls back to the generic builder past the generated-size limit', () => {
     const nodes = Array.from({ length: 2500 }, (_, i) => leaf(`f${i}`, i));
     assert.deepStrictEqual(compileRowBuilder(nodes)(cursor), buildGenerically(nodes, cursor));
+  });
+
+  it('builds the same rows where code generation is disallowed (generic builder)', () => {
+    const module = new URL('../../src/gadget-bridge/grpc/row-builder.ts', import.meta.url).href;
+    const script = `const { compileRowBuilder } = await import(${JSON.stringify(module)});
+      const build = compileRowBuilder([{ key: 'a', read: () => 1 }, { key: 'k8s', children: [{ key: 'node', read: () => 'n' }] }]);
+      console.log(JSON.stringify(build(undefined)));`;
+    const run = spawnSync(
+      process.execPath,
+      ['--disallow-code-generation-from-strings', '--import', 'tsx', '--input-type=module', '-e', script],
+      { encoding: 'utf8' },
+    );
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout.trim(), '{"a":1,"k8s":{"node":"n"}}');
   });
 });

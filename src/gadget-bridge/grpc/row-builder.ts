@@ -14,7 +14,8 @@ import type { FieldReader, SlotCursor } from './field-readers.js';
  * JSON.stringify (a JSON string is a valid JS string literal, so no name can break out of it).
  * A `"__proto__": v` literal entry goes through the prototype setter exactly as the generic
  * `row["__proto__"] = v` does, so both builders give the same rows for every name. A tree too
- * large for one expression uses the generic builder.
+ * large for one expression, or a process where code generation from strings is disallowed, uses
+ * the generic builder.
  */
 
 export interface RowNode {
@@ -58,9 +59,16 @@ export function compileRowBuilder(nodes: readonly RowNode[]): RowBuilder {
   const literal = literalSource(nodes, readers);
   if (literal === undefined) return (cursor) => buildGenerically(nodes, cursor);
   const bindings = readers.map((_, i) => `const r${i} = readers[${i}];`).join('\n');
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- see the module comment: names are JSON-quoted, nothing else is input
-  const factory = new Function('readers', `'use strict';\n${bindings}\nreturn (c) => (${literal});`) as (
-    readers: readonly FieldReader[],
-  ) => RowBuilder;
+  let factory: (readers: readonly FieldReader[]) => RowBuilder;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- see the module comment: names are JSON-quoted, nothing else is input
+    factory = new Function(
+      'readers',
+      `'use strict';\n${bindings}\nreturn (c) => (${literal});`,
+    ) as typeof factory;
+  } catch {
+    // Code generation disallowed (--disallow-code-generation-from-strings): the same rows, generically.
+    return (cursor) => buildGenerically(nodes, cursor);
+  }
   return factory(readers);
 }
