@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { SlotCursor } from '../../src/gadget-bridge/grpc/field-readers.js';
 import type { RowNode } from '../../src/gadget-bridge/grpc/row-builder.js';
 import { buildGenerically, compileRowBuilder } from '../../src/gadget-bridge/grpc/row-builder.js';
+import { runWithoutCodeGeneration } from '../support/without-code-generation.js';
 
 const cursor = new SlotCursor(0);
 const leaf = (key: string, value: unknown): RowNode => ({ key, read: () => value as never });
@@ -68,12 +68,8 @@ describe('row builder', () => {
     const script = `const { compileRowBuilder } = await import(${JSON.stringify(module)});
       const build = compileRowBuilder([{ key: 'a', read: () => 1 }, { key: 'k8s', children: [{ key: 'node', read: () => 'n' }] }]);
       console.log(JSON.stringify(build(undefined)));`;
-    const run = spawnSync(
-      process.execPath,
-      ['--disallow-code-generation-from-strings', '--import', 'tsx', '--input-type=module', '-e', script],
-      { encoding: 'utf8' },
-    );
+    const run = runWithoutCodeGeneration(script);
     assert.equal(run.status, 0, run.stderr);
-    assert.equal(run.stdout.trim(), '{"a":1,"k8s":{"node":"n"}}');
+    assert.equal(run.stdout, '{"a":1,"k8s":{"node":"n"}}');
   });
 });

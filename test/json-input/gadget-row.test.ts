@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import type { GadgetRow } from '../../src/gadget-bridge/gadget-row.js';
 import { fieldAccessor, getField } from '../../src/gadget-bridge/gadget-row.js';
+import { runWithoutCodeGeneration } from '../support/without-code-generation.js';
 
 /** getField is compiled per dotted name; these pin down that it reads exactly as the generic walk did. */
 
@@ -58,12 +58,8 @@ describe('getField / fieldAccessor', () => {
     const script = `const { getField } = await import(${JSON.stringify(module)});
       const row = { proc: { pid: 7 }, 'proc.tid': 8, list: [1] };
       console.log(JSON.stringify([getField(row, 'proc.pid'), getField(row, 'proc.tid'), getField(row, 'list.0') ?? null]));`;
-    const run = spawnSync(
-      process.execPath,
-      ['--disallow-code-generation-from-strings', '--import', 'tsx', '--input-type=module', '-e', script],
-      { encoding: 'utf8' },
-    );
+    const run = runWithoutCodeGeneration(script);
     assert.equal(run.status, 0, run.stderr);
-    assert.equal(run.stdout.trim(), '[7,8,null]');
+    assert.equal(run.stdout, '[7,8,null]');
   });
 });
