@@ -276,7 +276,8 @@ export class SampleAggregator {
     // The caches keep a few flushes (and older stacks within the retention budget): memory stays
     // bounded, and stacks that recur (most of them) are parsed once instead of once per flush.
     // Frames and strings of every stack kept stay too: a kept stack's frames must remain the ones
-    // interning returns (identity dedup), and its key must keep meaning the same string ids.
+    // interning returns (identity dedup), and its key must keep meaning the same string ids. The
+    // three advance only here, together, so their generation numbers agree and `keepFrom` applies.
     const keepFrom = this._stackCache.advance();
     this._frames.advance(keepFrom);
     this._stackStrings.advance(keepFrom);

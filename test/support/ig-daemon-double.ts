@@ -118,12 +118,10 @@ export interface IgDaemonDouble {
   close(): Promise<void>;
 }
 
-type Encoded = EncodedEmission;
-
 interface Instance {
   readonly id: string;
-  ring: Encoded[];
-  readonly clients: Set<(e: Encoded) => void>;
+  ring: EncodedEmission[];
+  readonly clients: Set<(e: EncodedEmission) => void>;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -149,7 +147,7 @@ export async function startIgDaemonDouble(options: IgDaemonDoubleOptions = {}): 
     if (!ds) throw new Error(`ig double: no datasource ${name}`);
     return ds;
   };
-  const encode = (rows: readonly GadgetRow[], datasource = 'samples'): Encoded[] => {
+  const encode = (rows: readonly GadgetRow[], datasource = 'samples'): EncodedEmission[] => {
     const ds = dsByName(datasource);
     // user_stack_id is json.skip'ed; IG's value equals user_stack_raw.stack_id.
     const extra = (row: GadgetRow) => (name: string) =>
@@ -176,7 +174,7 @@ export async function startIgDaemonDouble(options: IgDaemonDoubleOptions = {}): 
     const send = (e: GadgetEvent): void => {
       if (alive()) call.write(e);
     };
-    const sendData = (e: Encoded): void =>
+    const sendData = (e: EncodedEmission): void =>
       send({ type: EVENT_TYPE_PAYLOAD, seq: ++seq, payload: e.payload, dataSourceID: e.dataSourceID });
     const end = (): void => {
       if (!alive()) return;
