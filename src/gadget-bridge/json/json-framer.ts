@@ -12,6 +12,7 @@
  */
 import { createArrayLineSplitter } from './array-line-splitter.js';
 import type { ArrayLineSplitter } from './array-line-splitter.js';
+import { decodeUtf8 } from './utf8-slices.js';
 
 /** A complete top-level JSON text, not yet parsed. */
 export interface FramedText {
@@ -164,7 +165,7 @@ export function createJsonFramer(startByte = 0): JsonFramer {
     const lineByte = lineStart;
     let stop = end;
     if (stop > start && bytes[stop - 1] === CARRIAGE_RETURN) stop--;
-    handleLine(bytes.toString('utf8', start, stop), lineNo, lineByte, out, atEnd);
+    handleLine(decodeUtf8(bytes, start, stop), lineNo, lineByte, out, atEnd);
   };
 
   /** A line starts with `[`: the pretty array it interrupts is broken, skipping ends. */
