@@ -5,7 +5,7 @@ import type { Benchmark, BenchOptions, BenchResult, Measurement } from './bench-
 import { fmt, fmtInt, fmtMiB, verdict } from './bench-harness.js';
 import type { Capture } from './capture-fixture.js';
 import { batchOfFetch, createCorePipeline, loadCapture, regroupLines } from './capture-fixture.js';
-import { parseLosslessJson } from '../src/gadget-bridge/json/lossless-json.js';
+import { parseJsonDeferringExactness } from '../src/gadget-bridge/json/lossless-json.js';
 import type { GadgetRow } from '../src/gadget-bridge/gadget-row.js';
 import type { ExportReportJson, ProcessRun } from './exporter-process.js';
 import { benchExporterConfig, counterTotal, runExporterProcess } from './exporter-process.js';
@@ -77,7 +77,9 @@ function modelFootprint(capture: Capture): { modelBytes: number; encodedBytes: n
   let pipeline: ReturnType<typeof createCorePipeline> | undefined = createCorePipeline();
   const fetches = Math.min(capture.lines.length, (ROWS_PER_SECOND * 5) / capture.shape.rowsPerFetch);
   for (let i = 0; i < fetches; i++) {
-    pipeline.add(batchOfFetch(parseLosslessJson(capture.lines[i] as string) as unknown as GadgetRow[], i));
+    pipeline.add(
+      batchOfFetch(parseJsonDeferringExactness(capture.lines[i] as string) as unknown as GadgetRow[], i),
+    );
   }
   let flushed = pipeline.flush();
   pipeline = undefined; // only the flush result stays reachable

@@ -1,5 +1,5 @@
 import type { GadgetRow } from '../src/gadget-bridge/gadget-row.js';
-import { parseLosslessJson } from '../src/gadget-bridge/json/lossless-json.js';
+import { parseJsonDeferringExactness } from '../src/gadget-bridge/json/lossless-json.js';
 import { encodeExportRequest } from '../src/profiles/encoding/encode-request.js';
 import type { ExportProfilesServiceRequest } from '../src/profiles/otlp-model.js';
 import { generateRequest } from '../src/profiles/request-generator.js';
@@ -39,7 +39,7 @@ function measure(options: BenchOptions): BenchResult {
   const resources = new ResourceResolver({ config: BENCH_RESOURCE });
   const aggregator = new SampleAggregator({ resources, counters: new Counters(), exporter: 'bench' });
   capture.lines.forEach((line, i) =>
-    aggregator.add(batchOfFetch(parseLosslessJson(line) as unknown as GadgetRow[], i)),
+    aggregator.add(batchOfFetch(parseJsonDeferringExactness(line) as unknown as GadgetRow[], i)),
   );
   const request = generateRequest(aggregator.drain(), {
     resources,

@@ -1,8 +1,12 @@
 /**
  * A gadget row as IG's JSON formatter shows it: dotted field names become nested objects
  * (`proc.comm` → `{proc: {comm}}`). Integers beyond 2^53 are bigint, all others number, so
- * rows decoded from `-o json` and from IG's binary gRPC payloads are identical values.
+ * rows decoded from `-o json` and from IG's binary gRPC payloads are identical values. Rows from
+ * the JSON input may hold such integers rounded until read: read fields through `fieldAccessor`
+ * (or `getField`), which makes them exact first (`rounded-integers.ts`).
  */
+import { makeExact, mayBeRounded } from './rounded-integers.js';
+
 export type FieldValue = string | number | bigint | boolean | null | FieldValue[] | GadgetRow;
 
 export interface GadgetRow {
@@ -18,6 +22,8 @@ const accessors = new Map<string, FieldAccessor>();
 const ACCESSOR_CACHE_LIMIT = 1_000;
 /** Walk steps: the value so far must be a non-array object to step into. */
 const STEP = 'if (c === null || typeof c !== "object" || Array.isArray(c)) return undefined;';
+/** Beyond ±this a number read from a JSON.parse'd row may be rounded (see rounded-integers.ts). */
+const MAX_EXACT = Number.MAX_SAFE_INTEGER;
 
 /**
  * Compiles the reader of a dotted name into the plain property loads it amounts to
@@ -35,21 +41,37 @@ function compileAccessor(dottedName: string): FieldAccessor {
     .join('\n');
   // A field literally named with dots (flat rows) wins over the nested path, as it always has;
   // `in` (an inline-cached check) spares the common row, which has no such field, the hasOwn call.
-  const source = `'use strict';\nreturn (row) => {\nif (${name} in row && Object.prototype.hasOwnProperty.call(row, ${name})) return row[${name}];\nlet c = row;\n${steps}\nreturn c;\n};`;
+  // The last line is `mayNeedExactness` inlined: a rounded integer, or an object that may hold one.
+  const source = `'use strict';
+const read = (row) => {
+let c;
+if (${name} in row && Object.prototype.hasOwnProperty.call(row, ${name})) c = row[${name}];
+else {
+c = row;
+${steps}
+}
+return (typeof c === "number" ? c > ${MAX_EXACT} || c < -${MAX_EXACT} : typeof c === "object" && c !== null) && makeExact(row) ? read(row) : c;
+};
+return read;`;
   try {
     // eslint-disable-next-line @typescript-eslint/no-implied-eval -- see above: names are JSON-quoted, nothing else is input
-    const factory = new Function(source) as () => FieldAccessor;
-    return factory();
+    const factory = new Function('makeExact', source) as (exact: typeof makeExact) => FieldAccessor;
+    return factory(makeExact);
   } catch {
     // Code generation disallowed (--disallow-code-generation-from-strings): the same walk, generic.
     return walkingAccessor(dottedName);
   }
 }
 
+/** True for a value a JSON.parse'd row may hold rounded: a big number, or an object holding one. */
+function mayNeedExactness(v: FieldValue | undefined): boolean {
+  return typeof v === 'object' ? v !== null : mayBeRounded(v);
+}
+
 /** The generic reader: the same checks as the compiled one, over the split name. */
 function walkingAccessor(dottedName: string): FieldAccessor {
   const parts = dottedName.split('.');
-  return (row) => {
+  const walk = (row: GadgetRow): FieldValue | undefined => {
     if (Object.prototype.hasOwnProperty.call(row, dottedName)) return row[dottedName];
     let current: FieldValue | undefined = row;
     for (const part of parts) {
@@ -57,6 +79,10 @@ function walkingAccessor(dottedName: string): FieldAccessor {
       current = current[part];
     }
     return current;
+  };
+  return (row) => {
+    const v = walk(row);
+    return mayNeedExactness(v) && makeExact(row) ? walk(row) : v;
   };
 }
 

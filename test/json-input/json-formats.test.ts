@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { getField } from '../../src/gadget-bridge/gadget-row.js';
 import type { GadgetRow } from '../../src/gadget-bridge/gadget-row.js';
 import { parseLosslessJson } from '../../src/gadget-bridge/json/lossless-json.js';
+import { makeExact } from '../../src/gadget-bridge/rounded-integers.js';
 import type { RowBatch } from '../../src/gadget-bridge/row-batch.js';
 import type { JsonSpecHint } from '../../src/gadget-bridge/json/json-row-source.js';
 import {
@@ -16,6 +17,16 @@ import {
 } from '../support/json-input-fixtures.js';
 
 const lines = exampleLines();
+
+/**
+ * The rows as their readers see them: whole texts (envelopes, pretty arrays) are parsed with
+ * exactness deferred to the first read (rounded-integers.ts), so the comparison with the exact
+ * parse makes them exact first, as `fieldAccessor` does.
+ */
+function exactRows(rows: readonly GadgetRow[]): readonly GadgetRow[] {
+  for (const row of rows) makeExact(row);
+  return rows;
+}
 const exampleRows = lines.map((l) => parseLosslessJson(l) as GadgetRow[]);
 
 function envelope(seq: number, data: unknown, extra: Record<string, unknown> = {}): string {
@@ -66,7 +77,7 @@ describe('JSON row source: formats', () => {
     const { batches, error } = await collect(h.source);
     assert.equal(error, undefined);
     assert.deepEqual(
-      batches.map((b) => b.rows),
+      batches.map((b) => exactRows(b.rows)),
       exampleRows.filter((r) => r.length > 0),
     );
     // Origins name the line of each opening bracket.
@@ -111,8 +122,15 @@ describe('JSON row source: formats', () => {
     feed(h.stdin, text + '\n');
     const { batches, error } = await collect(h.source);
     assert.equal(error, undefined);
+    // Read before anything else touched the rows: the reader itself makes them exact.
+    const kernelIp = /"kernel_ip":(\d+)/.exec(lines[0]!)![1]!;
+    assert.equal(
+      getField(batches[0]!.rows[1]!, 'kernel_ip'),
+      BigInt(/"kernel_ip":(\d+)/g.exec(lines[0]!.slice(lines[0]!.indexOf('},{')))![1]!),
+    );
+    assert.equal(getField(batches[0]!.rows[0]!, 'kernel_ip'), BigInt(kernelIp));
     assert.deepEqual(
-      batches.map((b) => b.rows),
+      batches.map((b) => exactRows(b.rows)),
       [exampleRows[0], exampleRows[2]],
     );
     assert.equal(hints.length, 2);
@@ -135,7 +153,7 @@ describe('JSON row source: formats', () => {
     feed(h.stdin, [...seq7, ...seq8].join('\n') + '\n');
     const { batches } = await collect(h.source);
     assert.deepEqual(
-      batches.map((b) => b.rows),
+      batches.map((b) => exactRows(b.rows)),
       [exampleRows[0], exampleRows[4]],
     );
     assert.deepEqual(
@@ -164,7 +182,7 @@ describe('JSON row source: formats', () => {
     const { batches, error } = await collect(h.source);
     assert.equal(error, undefined);
     assert.deepEqual(
-      batches.map((b) => b.rows),
+      batches.map((b) => exactRows(b.rows)),
       [exampleRows[0], exampleRows[2], exampleRows[3]],
     );
   });

@@ -7,7 +7,7 @@ import type { GadgetRow } from '../gadget-row.js';
 import type { FramedArrayEnd, FramedElement, FramedText } from './json-framer.js';
 import { isEnvelopeLike, readEnvelope, ENVELOPE_TYPE_DATA, ENVELOPE_TYPE_EMPTY } from './logs-envelope.js';
 import type { LogsEnvelope } from './logs-envelope.js';
-import { parseLosslessJson } from './lossless-json.js';
+import { parseJsonDeferringExactness, parseLosslessJson } from './lossless-json.js';
 import type { JsonValue } from './lossless-json.js';
 
 export interface Emission {
@@ -131,7 +131,10 @@ export function createEmissionDecoder(hooks: EmissionDecoderHooks): EmissionDeco
       if (frame.kind === 'array-end') return endArray(frame);
       let value: JsonValue;
       try {
-        value = parseLosslessJson(frame.text);
+        // A whole text (an envelope or pretty array: megabytes) parses fastest deferring exactness;
+        // an element is small and becomes garbage within the fetch, so it is parsed exactly now and
+        // keeps no text alive (deferral would hold every element's text until the fetch ends).
+        value = parseJsonDeferringExactness(frame.text);
       } catch (err) {
         const msg = err instanceof Error ? err.message : String(err);
         const reason = frame.atEnd

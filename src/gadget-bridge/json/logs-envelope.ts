@@ -5,6 +5,7 @@
  * datasource annotation `logs.array-handling: elements` every element is its own line (`data` is
  * one row object) and the lines of one emission share `seq`.
  */
+import { makeExact, mayBeRounded } from '../rounded-integers.js';
 import type { JsonValue } from './lossless-json.js';
 
 export const ENVELOPE_TYPE_DATA = 'gadget-data';
@@ -38,7 +39,8 @@ export function readEnvelope(obj: JsonObject): LogsEnvelope {
     const v = obj[k];
     return typeof v === 'string' ? v : undefined;
   };
-  const seq = obj.seq;
+  let seq = obj.seq;
+  if (mayBeRounded(seq) && makeExact(obj)) seq = obj.seq; // parsed lazily exact
   const timestampText = str('timestamp');
   const timestampNano = timestampText !== undefined ? parseRfc3339Nano(timestampText) : undefined;
   const gadget = str('gadget');
