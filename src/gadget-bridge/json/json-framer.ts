@@ -10,9 +10,10 @@
  * an `-o json` fetch is megabytes on one line, and never holding it whole keeps memory at one
  * element. Other lines (envelopes, pretty arrays) are buffered whole.
  */
+import { StringDecoder } from 'node:string_decoder';
 import { createArrayLineSplitter } from './array-line-splitter.js';
 import type { ArrayLineSplitter } from './array-line-splitter.js';
-import { decodeUtf8 } from './utf8-slices.js';
+import { decodeInSlices, decodeUtf8 } from './utf8-slices.js';
 
 /** A complete top-level JSON text, not yet parsed. */
 export interface FramedText {
@@ -81,7 +82,10 @@ export function createJsonFramer(startByte = 0): JsonFramer {
   let lineStart = startByte; // offset of its first byte
   let lineEnd = startByte; // offset just past the line being completed (newline included)
   let base = startByte; // bytes before the current chunk
-  let partial: Buffer[] = []; // bytes of the current line seen so far
+  // Text of the current line seen so far, decoded as it arrives: pieces joined once at the newline
+  // (concatenating the bytes first, then decoding, copied a megabyte envelope line twice more).
+  let partialDecoder: StringDecoder | undefined;
+  let partial: string[] = [];
   let pretty: { lines: string[]; line: number; byte: number } | undefined;
   let skipping = false; // after a broken pretty array: until the next `[` or `{` at column 0
   let lineFresh = true; // no byte of the current line seen yet
@@ -161,11 +165,28 @@ export function createJsonFramer(startByte = 0): JsonFramer {
   };
 
   const completeLine = (bytes: Buffer, start: number, end: number, out: Frame[], atEnd: boolean): void => {
-    const lineNo = line;
-    const lineByte = lineStart;
     let stop = end;
     if (stop > start && bytes[stop - 1] === CARRIAGE_RETURN) stop--;
-    handleLine(decodeUtf8(bytes, start, stop), lineNo, lineByte, out, atEnd);
+    handleLine(decodeUtf8(bytes, start, stop), line, lineStart, out, atEnd);
+  };
+  const addPartial = (piece: string): void => {
+    partial.push(piece);
+  };
+  /** Completes the line collected in `partial` (plus bytes [start, end) of `bytes`). */
+  const completePartialLine = (
+    bytes: Buffer,
+    start: number,
+    end: number,
+    out: Frame[],
+    atEnd: boolean,
+  ): void => {
+    const decoder = partialDecoder ?? new StringDecoder('utf8');
+    decodeInSlices(decoder, bytes, start, end, addPartial);
+    let text = partial.join('') + decoder.end();
+    partial = [];
+    partialDecoder = undefined;
+    if (text.charCodeAt(text.length - 1) === CARRIAGE_RETURN) text = text.slice(0, -1);
+    handleLine(text, line, lineStart, out, atEnd);
   };
 
   /** A line starts with `[`: the pretty array it interrupts is broken, skipping ends. */
@@ -207,7 +228,7 @@ export function createJsonFramer(startByte = 0): JsonFramer {
       while (start < buf.length) {
         if (lineFresh) {
           lineFresh = false;
-          if (buf[start] === OPEN_BRACKET && partial.length === 0) startArrayLine(out);
+          if (buf[start] === OPEN_BRACKET) startArrayLine(out);
         }
         const nl = buf.indexOf(NEWLINE, start);
         const stop = nl === -1 ? buf.length : nl;
@@ -215,14 +236,10 @@ export function createJsonFramer(startByte = 0): JsonFramer {
         if (arrayLine) {
           arrayLine.push(buf, start, stop);
         } else if (nl === -1) {
-          // Copy a small tail so it never pins a large read buffer; a big one is most of it anyway.
-          const tail = buf.subarray(start);
-          partial.push(tail.length * 2 < buf.length ? Buffer.from(tail) : tail);
-        } else if (partial.length) {
-          partial.push(buf.subarray(start, nl));
-          const whole = Buffer.concat(partial);
-          partial = [];
-          completeLine(whole, 0, whole.length, out, false);
+          partialDecoder ??= new StringDecoder('utf8');
+          decodeInSlices(partialDecoder, buf, start, buf.length, addPartial);
+        } else if (partialDecoder) {
+          completePartialLine(buf, start, nl, out, false);
         } else {
           completeLine(buf, start, nl, out, false);
         }
@@ -241,11 +258,7 @@ export function createJsonFramer(startByte = 0): JsonFramer {
       arrayOut = out;
       lineEnd = base;
       if (arrayLine) endArrayLine(arrayLine, out, true);
-      if (partial.length) {
-        const whole = Buffer.concat(partial);
-        partial = [];
-        completeLine(whole, 0, whole.length, out, true);
-      }
+      if (partialDecoder) completePartialLine(Buffer.alloc(0), 0, 0, out, true);
       if (pretty) {
         out.push({
           kind: 'error',
