@@ -19,6 +19,7 @@ function summary(frames: readonly Frame[]): unknown[] {
     if (f.kind === 'element') return { el: JSON.parse(f.text) as unknown, line: f.line, byte: f.byte };
     if (f.kind === 'array-end') return { end: f.line, byte: f.byte };
     if (f.kind === 'error') return { error: f.line, byte: f.byte };
+    if (f.kind === 'envelope-end') return { envelope: f.members, line: f.line };
     return { text: f.text, line: f.line };
   });
 }

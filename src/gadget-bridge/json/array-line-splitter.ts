@@ -28,7 +28,8 @@ export interface ArrayLineSink {
 
 /** How the line ended. */
 export type ArrayLineEnd =
-  | { readonly kind: 'array' }
+  /** `trailer`: what followed the closing `]` when collected (see `collectTrailer`), else ''. */
+  | { readonly kind: 'array'; readonly trailer: string }
   /** Only `[` and whitespace: the opener of a pretty-printed array. */
   | { readonly kind: 'pretty-open' }
   | { readonly kind: 'error'; readonly reason: string };
@@ -36,11 +37,28 @@ export type ArrayLineEnd =
 export interface ArrayLineSplitter {
   /** Feeds bytes [start, end) of the line (no newline); the first byte ever fed must be `[`. */
   push(bytes: Buffer, start: number, end: number): void;
+  /** Feeds already decoded text instead (never mixed with `push` on one line). */
+  pushText(text: string): void;
   /** The line ended (`atEnd`: end of input without a newline). */
   end(atEnd: boolean): ArrayLineEnd;
 }
 
-export function createArrayLineSplitter(sink: ArrayLineSink): ArrayLineSplitter {
+export interface ArrayLineOptions {
+  /**
+   * Collect the text after the closing `]` instead of allowing only whitespace there: the array
+   * is a member of an enclosing object (a `logs` envelope's `data`) whose rest follows it.
+   */
+  readonly collectTrailer?: boolean;
+}
+
+/** A trailer is the rest of an envelope (`}` or a few members); more than this is not IG output. */
+const MAX_TRAILER_CHARS = 64 * 1024;
+
+export function createArrayLineSplitter(
+  sink: ArrayLineSink,
+  options: ArrayLineOptions = {},
+): ArrayLineSplitter {
+  const collectTrailer = options.collectTrailer === true;
   const decoder = new StringDecoder('utf8');
   let depth = 0; // 0 before `[` and after the matching `]`
   let inString = false;
@@ -50,6 +68,7 @@ export function createArrayLineSplitter(sink: ArrayLineSink): ArrayLineSplitter 
   let closed = false;
   let error: string | undefined;
   let pending = ''; // text of the current element from earlier chunks
+  let trailer = ''; // with collectTrailer: the text after the closing `]`
 
   const fail = (reason: string): void => {
     error ??= reason;
@@ -70,8 +89,14 @@ export function createArrayLineSplitter(sink: ArrayLineSink): ArrayLineSplitter 
   };
 
   /** Scans decoded text; the hot loop keeps its state in locals. */
+  const addTrailer = (text: string): void => {
+    trailer += text;
+    if (trailer.length > MAX_TRAILER_CHARS)
+      fail(`more than ${MAX_TRAILER_CHARS} characters follow the array's closing "]"`);
+  };
   const scan = (text: string): void => {
     if (error !== undefined) return; // a slice after the one that failed
+    if (closed && collectTrailer) return addTrailer(text);
     const n = text.length;
     let d = depth;
     let str = inString;
@@ -124,6 +149,11 @@ export function createArrayLineSplitter(sink: ArrayLineSink): ArrayLineSplitter 
         if (c === CLOSE_ARRAY) {
           d = 0;
           closed = true;
+          if (collectTrailer) {
+            depth = 0;
+            inString = false;
+            return addTrailer(text.slice(i));
+          }
         }
         continue;
       }
@@ -142,11 +172,14 @@ export function createArrayLineSplitter(sink: ArrayLineSink): ArrayLineSplitter 
       if (error !== undefined || start === end) return;
       decodeInSlices(decoder, bytes, start, end, scan);
     },
+    pushText(text) {
+      scan(text);
+    },
     end(atEnd) {
       const rest = decoder.end(); // bytes of an incomplete UTF-8 sequence, as U+FFFD
       if (rest.length > 0 && error === undefined) scan(rest);
       if (error !== undefined) return { kind: 'error', reason: error };
-      if (closed) return { kind: 'array' };
+      if (closed) return { kind: 'array', trailer };
       if (depth === 1 && elements === 0 && !elementChars && !inString) return { kind: 'pretty-open' };
       pending = '';
       return {

@@ -1,10 +1,11 @@
 /**
  * Turns framed JSON texts into emissions (one IG fetch each): a `-o json`/`jsonpretty`/
- * `kubectl gadget` array, a `logs` envelope, or consecutive element lines of one envelope `seq`
+ * `kubectl gadget` array, a `logs` envelope (whole, or its members after its `data` elements
+ * came one by one), or consecutive element lines of one envelope `seq`
  * (`logs.array-handling: elements`) grouped back together. Anything else is reported as malformed.
  */
 import type { GadgetRow } from '../gadget-row.js';
-import type { FramedArrayEnd, FramedElement, FramedText } from './json-framer.js';
+import type { FramedArrayEnd, FramedElement, FramedEnvelopeEnd, FramedText } from './json-framer.js';
 import { isEnvelopeLike, readEnvelope, ENVELOPE_TYPE_DATA, ENVELOPE_TYPE_EMPTY } from './logs-envelope.js';
 import type { LogsEnvelope } from './logs-envelope.js';
 import { parseJsonDeferringExactness, parseLosslessJson } from './lossless-json.js';
@@ -37,7 +38,7 @@ export interface EmissionDecoder {
    * Emissions completed by this frame (a pending element group may complete first). Elements of
    * a single-line array are parsed as they come and emitted with its `array-end`.
    */
-  decode(frame: FramedText | FramedElement | FramedArrayEnd): Emission[];
+  decode(frame: FramedText | FramedElement | FramedArrayEnd | FramedEnvelopeEnd): Emission[];
   /** The framer found the current single-line array broken: forget its elements. */
   abandonArray(): void;
   /** True while element lines of one `seq` are being collected. */
@@ -88,9 +89,14 @@ export function createEmissionDecoder(hooks: EmissionDecoderHooks): EmissionDeco
       open.values.length = 0;
     }
   };
-  const endArray = (frame: FramedArrayEnd): Emission[] => {
+  /** The elements framed on the line of `frame` (none when it had none). */
+  const takeOpen = (frame: { readonly line: number }): Pick<OpenArray, 'values' | 'failure'> => {
     const values = open && open.line === frame.line ? open : { values: [], failure: undefined };
     open = undefined;
+    return values;
+  };
+  const endArray = (frame: FramedArrayEnd): Emission[] => {
+    const values = takeOpen(frame);
     if (values.failure !== undefined) {
       hooks.malformed(frame.line, frame.byte, values.failure, true);
       return [];
@@ -115,6 +121,89 @@ export function createEmissionDecoder(hooks: EmissionDecoderHooks): EmissionDeco
     return values.filter(isRow);
   };
 
+  /** A parsed top-level value: an array of rows or an envelope (`streamed`: its `data` elements). */
+  const fromValue = (
+    value: JsonValue,
+    frame: { readonly line: number; readonly byte: number; readonly end: number },
+    streamed?: JsonValue[],
+  ): Emission[] => {
+    const { line, byte, end } = frame;
+    if (Array.isArray(value)) {
+      hooks.valueRead();
+      const out = takeGroup();
+      out.push({ rows: rowsOf(value, line), line, byte, end });
+      return out;
+    }
+    if (!isEnvelopeLike(value)) {
+      const shape = isRow(value) ? 'an object without a "type" field' : `a ${typeName(value)}`;
+      hooks.malformed(
+        line,
+        byte,
+        `expected a JSON array of rows (ig -o json) or a logs-operator envelope, got ${shape}`,
+        false,
+      );
+      return [];
+    }
+    const { data: written, ...envelope } = readEnvelope(value);
+    // A split line has `"data":[]` in place of its elements (unless a later `data` member won).
+    const data = streamed && Array.isArray(written) && written.length === 0 ? streamed : written;
+    if (envelope.type === ENVELOPE_TYPE_EMPTY) {
+      hooks.valueRead();
+      const out = takeGroup();
+      out.push({ rows: [], line, byte, end, envelope });
+      return out;
+    }
+    if (envelope.type !== ENVELOPE_TYPE_DATA) {
+      hooks.valueRead();
+      hooks.ignoredEnvelope(envelope.type, line);
+      return [];
+    }
+    if (Array.isArray(data)) {
+      hooks.valueRead();
+      const out = takeGroup();
+      out.push({ rows: rowsOf(data, line), line, byte, end, envelope });
+      return out;
+    }
+    if (data === undefined) {
+      hooks.malformed(line, byte, `"${ENVELOPE_TYPE_DATA}" envelope without "data"`, false);
+      return [];
+    }
+    // One element per line (logs.array-handling: elements): group by seq + datasource + instance.
+    hooks.valueRead();
+    const key = `${String(envelope.seq)}\u0000${envelope.datasource ?? ''}\u0000${envelope.instanceId ?? ''}\u0000${envelope.gadget ?? ''}`;
+    const out = group && group.key === key ? [] : takeGroup();
+    if (!group) group = { key, rows: [], line, byte, end, envelope };
+    else group.end = end;
+    if (
+      envelope.timestampNano !== undefined &&
+      (group.envelope.timestampNano === undefined || envelope.timestampNano > group.envelope.timestampNano)
+    ) {
+      group.envelope = envelope; // the window ends with the group's last line
+    }
+    group.rows.push(...rowsOf([data], line));
+    return out;
+  };
+  /** An envelope line whose `data` elements were framed (and parsed) before its members. */
+  const endEnvelope = (frame: FramedEnvelopeEnd): Emission[] => {
+    const values = takeOpen(frame);
+    if (values.failure !== undefined) {
+      hooks.malformed(frame.line, frame.byte, values.failure.replace('of the array', 'of "data"'), false);
+      return [];
+    }
+    let members: JsonValue;
+    try {
+      members = parseLosslessJson(frame.members); // a few short members: exact at once
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      const reason = frame.atEnd
+        ? `input ended in the middle of a value (truncated last line?): ${msg}`
+        : msg;
+      hooks.malformed(frame.line, frame.byte, `the envelope around "data": ${reason}`, false);
+      return [];
+    }
+    return fromValue(members, frame, values.values);
+  };
+
   return {
     get hasPendingGroup() {
       return group !== undefined;
@@ -129,11 +218,13 @@ export function createEmissionDecoder(hooks: EmissionDecoderHooks): EmissionDeco
         return [];
       }
       if (frame.kind === 'array-end') return endArray(frame);
+      if (frame.kind === 'envelope-end') return endEnvelope(frame);
       let value: JsonValue;
       try {
-        // A whole text (an envelope or pretty array: megabytes) parses fastest deferring exactness;
-        // an element is small and becomes garbage within the fetch, so it is parsed exactly now and
-        // keeps no text alive (deferral would hold every element's text until the fetch ends).
+        // A whole text (a pretty array, or an envelope line not split) parses fastest deferring
+        // exactness; an element is small and becomes garbage within the fetch, so it is parsed
+        // exactly now and keeps no text alive (deferral would hold every element's text until the
+        // fetch ends).
         value = parseJsonDeferringExactness(frame.text);
       } catch (err) {
         const msg = err instanceof Error ? err.message : String(err);
@@ -143,64 +234,7 @@ export function createEmissionDecoder(hooks: EmissionDecoderHooks): EmissionDeco
         hooks.malformed(frame.line, frame.byte, reason, frame.text.trimStart().startsWith('['));
         return [];
       }
-      if (Array.isArray(value)) {
-        hooks.valueRead();
-        const out = takeGroup();
-        out.push({ rows: rowsOf(value, frame.line), line: frame.line, byte: frame.byte, end: frame.end });
-        return out;
-      }
-      if (!isEnvelopeLike(value)) {
-        const shape = isRow(value) ? 'an object without a "type" field' : `a ${typeName(value)}`;
-        hooks.malformed(
-          frame.line,
-          frame.byte,
-          `expected a JSON array of rows (ig -o json) or a logs-operator envelope, got ${shape}`,
-          false,
-        );
-        return [];
-      }
-      const { data, ...envelope } = readEnvelope(value);
-      if (envelope.type === ENVELOPE_TYPE_EMPTY) {
-        hooks.valueRead();
-        const out = takeGroup();
-        out.push({ rows: [], line: frame.line, byte: frame.byte, end: frame.end, envelope });
-        return out;
-      }
-      if (envelope.type !== ENVELOPE_TYPE_DATA) {
-        hooks.valueRead();
-        hooks.ignoredEnvelope(envelope.type, frame.line);
-        return [];
-      }
-      if (Array.isArray(data)) {
-        hooks.valueRead();
-        const out = takeGroup();
-        out.push({
-          rows: rowsOf(data, frame.line),
-          line: frame.line,
-          byte: frame.byte,
-          end: frame.end,
-          envelope,
-        });
-        return out;
-      }
-      if (data === undefined) {
-        hooks.malformed(frame.line, frame.byte, `"${ENVELOPE_TYPE_DATA}" envelope without "data"`, false);
-        return [];
-      }
-      // One element per line (logs.array-handling: elements): group by seq + datasource + instance.
-      hooks.valueRead();
-      const key = `${String(envelope.seq)}\u0000${envelope.datasource ?? ''}\u0000${envelope.instanceId ?? ''}\u0000${envelope.gadget ?? ''}`;
-      const out = group && group.key === key ? [] : takeGroup();
-      if (!group) group = { key, rows: [], line: frame.line, byte: frame.byte, end: frame.end, envelope };
-      else group.end = frame.end;
-      if (
-        envelope.timestampNano !== undefined &&
-        (group.envelope.timestampNano === undefined || envelope.timestampNano > group.envelope.timestampNano)
-      ) {
-        group.envelope = envelope; // the window ends with the group's last line
-      }
-      group.rows.push(...rowsOf([data], frame.line));
-      return out;
+      return fromValue(value, frame);
     },
   };
 }

@@ -8,11 +8,14 @@
  * Lines are split on bytes, so offsets are exact and multi-byte UTF-8 never breaks across chunks.
  * A line that starts with `[` is split into its elements as it arrives (array-line-splitter.ts):
  * an `-o json` fetch is megabytes on one line, and never holding it whole keeps memory at one
- * element. Other lines (envelopes, pretty arrays) are buffered whole.
+ * element. So is the `data` array of a line that starts with `{` (envelope-line-splitter.ts).
+ * Other lines (pretty arrays, envelopes without a `data` array) are buffered whole.
  */
 import { StringDecoder } from 'node:string_decoder';
 import { createArrayLineSplitter } from './array-line-splitter.js';
-import type { ArrayLineSplitter } from './array-line-splitter.js';
+import type { ArrayLineSink, ArrayLineSplitter } from './array-line-splitter.js';
+import { createEnvelopeLineSplitter } from './envelope-line-splitter.js';
+import type { EnvelopeLineSplitter } from './envelope-line-splitter.js';
 import { decodeInSlices, decodeUtf8 } from './utf8-slices.js';
 
 /** A complete top-level JSON text, not yet parsed. */
@@ -60,7 +63,22 @@ export interface FramedArrayEnd {
   readonly end: number;
 }
 
-export type Frame = FramedText | FramingError | FramedElement | FramedArrayEnd;
+/**
+ * A `logs` envelope line whose `data` array came as the preceding `element` frames: `members` is
+ * the line with `"data":[]` in its place (envelope-line-splitter.ts).
+ */
+export interface FramedEnvelopeEnd {
+  readonly kind: 'envelope-end';
+  readonly members: string;
+  readonly line: number;
+  readonly byte: number;
+  /** True when the line was the last and had no newline after it. */
+  readonly atEnd: boolean;
+  /** Byte offset just past the line (its newline included). */
+  readonly end: number;
+}
+
+export type Frame = FramedText | FramingError | FramedElement | FramedArrayEnd | FramedEnvelopeEnd;
 
 export interface JsonFramer {
   /** Feeds bytes; returns the frames completed by them, in order. */
@@ -72,6 +90,7 @@ export interface JsonFramer {
 const NEWLINE = 10;
 const CARRIAGE_RETURN = 13;
 const OPEN_BRACKET = 91;
+const OPEN_BRACE = 123;
 
 /**
  * Creates a framer; line counting starts at 1 and byte counting at `startByte` (the offset where
@@ -90,6 +109,7 @@ export function createJsonFramer(startByte = 0): JsonFramer {
   let skipping = false; // after a broken pretty array: until the next `[` or `{` at column 0
   let lineFresh = true; // no byte of the current line seen yet
   let arrayLine: ArrayLineSplitter | undefined; // the current line starts with `[`
+  let envelopeLine: EnvelopeLineSplitter | undefined; // the current line starts with `{`
   let arrayOut: Frame[] = []; // where the splitter's elements go (the current push's frames)
 
   const handleLine = (text: string, lineNo: number, lineByte: number, out: Frame[], atEnd: boolean): void => {
@@ -189,8 +209,8 @@ export function createJsonFramer(startByte = 0): JsonFramer {
     handleLine(text, line, lineStart, out, atEnd);
   };
 
-  /** A line starts with `[`: the pretty array it interrupts is broken, skipping ends. */
-  const startArrayLine = (out: Frame[]): void => {
+  /** A line starts with `[` or `{`: the pretty array it interrupts is broken, skipping ends. */
+  const interruptPretty = (out: Frame[]): void => {
     if (pretty) {
       out.push({
         kind: 'error',
@@ -202,11 +222,31 @@ export function createJsonFramer(startByte = 0): JsonFramer {
       pretty = undefined;
     }
     skipping = false;
+  };
+  /** Where a splitter's elements go: frames of the current push, tagged with the line they are on. */
+  const elementSink = (): ArrayLineSink => {
     const lineNo = line;
     const lineByte = lineStart;
-    arrayLine = createArrayLineSplitter({
-      element: (text) => arrayOut.push({ kind: 'element', text, line: lineNo, byte: lineByte }),
-    });
+    return { element: (text) => arrayOut.push({ kind: 'element', text, line: lineNo, byte: lineByte }) };
+  };
+  const startArrayLine = (out: Frame[]): void => {
+    interruptPretty(out);
+    arrayLine = createArrayLineSplitter(elementSink());
+  };
+  const startEnvelopeLine = (out: Frame[]): void => {
+    interruptPretty(out);
+    envelopeLine = createEnvelopeLineSplitter(elementSink());
+  };
+  const endEnvelopeLine = (splitter: EnvelopeLineSplitter, out: Frame[], atEnd: boolean): void => {
+    envelopeLine = undefined;
+    const result = splitter.end(atEnd);
+    if (result.kind === 'envelope') {
+      out.push({ kind: 'envelope-end', members: result.members, line, byte: lineStart, atEnd, end: lineEnd });
+    } else if (result.kind === 'text') {
+      handleLine(result.text, line, lineStart, out, atEnd);
+    } else {
+      out.push({ kind: 'error', reason: result.reason, line, byte: lineStart, arrayLike: false });
+    }
   };
 
   const endArrayLine = (splitter: ArrayLineSplitter, out: Frame[], atEnd: boolean): void => {
@@ -229,12 +269,15 @@ export function createJsonFramer(startByte = 0): JsonFramer {
         if (lineFresh) {
           lineFresh = false;
           if (buf[start] === OPEN_BRACKET) startArrayLine(out);
+          else if (buf[start] === OPEN_BRACE) startEnvelopeLine(out);
         }
         const nl = buf.indexOf(NEWLINE, start);
         const stop = nl === -1 ? buf.length : nl;
         if (nl !== -1) lineEnd = base + nl + 1;
         if (arrayLine) {
           arrayLine.push(buf, start, stop);
+        } else if (envelopeLine) {
+          envelopeLine.push(buf, start, stop);
         } else if (nl === -1) {
           partialDecoder ??= new StringDecoder('utf8');
           decodeInSlices(partialDecoder, buf, start, buf.length, addPartial);
@@ -245,6 +288,7 @@ export function createJsonFramer(startByte = 0): JsonFramer {
         }
         if (nl === -1) break;
         if (arrayLine) endArrayLine(arrayLine, out, false);
+        else if (envelopeLine) endEnvelopeLine(envelopeLine, out, false);
         line++;
         start = nl + 1;
         lineStart = base + start;
@@ -258,6 +302,7 @@ export function createJsonFramer(startByte = 0): JsonFramer {
       arrayOut = out;
       lineEnd = base;
       if (arrayLine) endArrayLine(arrayLine, out, true);
+      if (envelopeLine) endEnvelopeLine(envelopeLine, out, true);
       if (partialDecoder) completePartialLine(Buffer.alloc(0), 0, 0, out, true);
       if (pretty) {
         out.push({
