@@ -93,6 +93,20 @@ describe('JSON row source: followed file with a checkpoint', () => {
     assert.ok(second.infos.some((m) => m.includes(`resuming at byte ${saved?.offset}`)));
   });
 
+  it('resumes after logs envelope lines (split around their data array) at their exact ends', async () => {
+    const path = join(tmp.dir, 'envelopes.log');
+    const checkpoint = join(tmp.dir, 'envelopes.checkpoint');
+    const envelope = (id: number): string =>
+      `{"type":"gadget-data","seq":${id},"datasource":"samples","timestamp":"2025-08-21T10:00:0${id}Z","data":[{"id":${id},"samples":1,"s":"ü€"}]}\r\n`;
+    writeFileSync(path, envelope(1) + envelope(2));
+    const first = await followOnce(path, checkpoint, 2);
+    assert.deepEqual(first.ids, [1, 2]);
+    assert.equal(readFollowCheckpoint(checkpoint)?.offset, Buffer.byteLength(envelope(1) + envelope(2)));
+    appendFileSync(path, envelope(3));
+    const second = await followOnce(path, checkpoint, 1);
+    assert.deepEqual(second.ids, [3]);
+  });
+
   it('what was never acknowledged is read again (at least once)', async () => {
     const path = join(tmp.dir, 'unacked.log');
     const checkpoint = join(tmp.dir, 'unacked.checkpoint');

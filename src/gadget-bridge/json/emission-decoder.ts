@@ -8,7 +8,11 @@ import type { GadgetRow } from '../gadget-row.js';
 import type { FramedArrayEnd, FramedElement, FramedEnvelopeEnd, FramedText } from './json-framer.js';
 import { isEnvelopeLike, readEnvelope, ENVELOPE_TYPE_DATA, ENVELOPE_TYPE_EMPTY } from './logs-envelope.js';
 import type { LogsEnvelope } from './logs-envelope.js';
-import { parseJsonDeferringExactness, parseLosslessJson } from './lossless-json.js';
+import {
+  parseJsonDeferringExactness,
+  parseJsonWithKnownBigIntegers,
+  parseLosslessJson,
+} from './lossless-json.js';
 import type { JsonValue } from './lossless-json.js';
 
 export interface Emission {
@@ -82,7 +86,7 @@ export function createEmissionDecoder(hooks: EmissionDecoderHooks): EmissionDeco
     if (!open || open.line !== frame.line) open = { line: frame.line, byte: frame.byte, values: [] };
     if (open.failure !== undefined) return;
     try {
-      open.values.push(parseLosslessJson(frame.text));
+      open.values.push(parseJsonWithKnownBigIntegers(frame.text, frame.bigIntegers));
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
       open.failure = `element ${open.values.length + 1} of the array: ${msg}`;

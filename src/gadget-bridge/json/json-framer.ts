@@ -49,6 +49,8 @@ export interface FramedElement {
   /** Line and byte of the array the element belongs to. */
   readonly line: number;
   readonly byte: number;
+  /** Offsets in `text`, pairwise, of integers of 16+ digits (see ArrayLineSink); undefined: none. */
+  readonly bigIntegers: readonly number[] | undefined;
 }
 
 /**
@@ -227,7 +229,10 @@ export function createJsonFramer(startByte = 0): JsonFramer {
   const elementSink = (): ArrayLineSink => {
     const lineNo = line;
     const lineByte = lineStart;
-    return { element: (text) => arrayOut.push({ kind: 'element', text, line: lineNo, byte: lineByte }) };
+    return {
+      element: (text, bigIntegers) =>
+        arrayOut.push({ kind: 'element', text, bigIntegers, line: lineNo, byte: lineByte }),
+    };
   };
   const startArrayLine = (out: Frame[]): void => {
     interruptPretty(out);

@@ -80,6 +80,45 @@ export function parseLosslessJson(text: string): JsonValue {
   return value;
 }
 
+/**
+ * `parseLosslessJson` for a text whose integer tokens of 16+ digits outside strings are known:
+ * `bigIntegers` holds their start and end offsets, pairwise, in order (the array splitter notes
+ * them while it scans). Without any, plain JSON.parse is exact; otherwise only those tokens are
+ * marked, with no search of the text.
+ */
+export function parseJsonWithKnownBigIntegers(
+  text: string,
+  bigIntegers: readonly number[] | undefined,
+): JsonValue {
+  if (bigIntegers === undefined || bigIntegers.length === 0) {
+    try {
+      return JSON.parse(text) as JsonValue;
+    } catch {
+      return parseJsonExact(text); // throws the positioned error
+    }
+  }
+  if (text.includes('\\u0000')) return parseJsonExact(text); // a real \u0000 could pass for a marker
+  let marked = '';
+  let from = 0;
+  for (let k = 0; k < bigIntegers.length; k += 2) {
+    const start = bigIntegers[k] as number;
+    const end = bigIntegers[k + 1] as number;
+    marked += `${text.slice(from, start)}"\\u0000${text.slice(start, end)}"`;
+    from = end;
+  }
+  marked += text.slice(from);
+  let value: JsonValue;
+  try {
+    value = JSON.parse(marked) as JsonValue;
+  } catch {
+    return parseJsonExact(text); // the text itself is invalid: its own positioned error
+  }
+  if (value !== null && typeof value === 'object')
+    restoreMarkers(value, { remaining: bigIntegers.length / 2 });
+  else if (typeof value === 'string' && value.charCodeAt(0) === 0) return markerValue(value);
+  return value;
+}
+
 /** Sixteen digits in a row: the text may hold an integer beyond 2^53 (or a long fraction, harmless). */
 const MAY_HOLD_BIG_INTEGER = /[0-9]{16}/;
 
