@@ -1,5 +1,5 @@
 import type { GadgetRow } from '../src/gadget-bridge/gadget-row.js';
-import { parseJsonDeferringExactness } from '../src/gadget-bridge/json/lossless-json.js';
+import { parseJsonDeferringExactness } from '../src/gadget-bridge/json/deferred-exact-json.js';
 import { encodeExportRequest } from '../src/profiles/encoding/encode-request.js';
 import type { ExportProfilesServiceRequest } from '../src/profiles/otlp-model.js';
 import { generateRequest } from '../src/profiles/request-generator.js';

@@ -3,11 +3,8 @@ import { describe, it } from 'node:test';
 import { fieldAccessor, getField, getString } from '../../src/gadget-bridge/gadget-row.js';
 import type { GadgetRow } from '../../src/gadget-bridge/gadget-row.js';
 import { readEnvelope } from '../../src/gadget-bridge/json/logs-envelope.js';
-import {
-  JsonSyntaxError,
-  parseJsonDeferringExactness,
-  parseLosslessJson,
-} from '../../src/gadget-bridge/json/lossless-json.js';
+import { parseJsonDeferringExactness } from '../../src/gadget-bridge/json/deferred-exact-json.js';
+import { JsonSyntaxError, parseLosslessJson } from '../../src/gadget-bridge/json/lossless-json.js';
 import type { JsonValue } from '../../src/gadget-bridge/json/lossless-json.js';
 import { runWithoutCodeGeneration } from '../support/without-code-generation.js';
 import { exampleLines } from '../support/json-input-fixtures.js';
@@ -115,9 +112,9 @@ describe('parseJsonDeferringExactness: JSON.parse now, exact integers on read', 
 
   it('makes rows exact through the generic walk where code generation is disallowed', () => {
     const gadgetRow = new URL('../../src/gadget-bridge/gadget-row.ts', import.meta.url).href;
-    const lossless = new URL('../../src/gadget-bridge/json/lossless-json.ts', import.meta.url).href;
+    const deferred = new URL('../../src/gadget-bridge/json/deferred-exact-json.ts', import.meta.url).href;
     const script = `const { getField } = await import(${JSON.stringify(gadgetRow)});
-      const { parseJsonDeferringExactness } = await import(${JSON.stringify(lossless)});
+      const { parseJsonDeferringExactness } = await import(${JSON.stringify(deferred)});
       const rows = parseJsonDeferringExactness('[{"a":{"b":${BIG}}},{"a":{"b":${BIG_NEXT}}}]');
       console.log(String(getField(rows[1], 'a.b')), String(getField(rows[0], 'a.b')));`;
     const run = runWithoutCodeGeneration(script);

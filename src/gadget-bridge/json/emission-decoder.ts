@@ -8,11 +8,8 @@ import type { GadgetRow } from '../gadget-row.js';
 import type { FramedArrayEnd, FramedElement, FramedEnvelopeEnd, FramedText } from './json-framer.js';
 import { isEnvelopeLike, readEnvelope, ENVELOPE_TYPE_DATA, ENVELOPE_TYPE_EMPTY } from './logs-envelope.js';
 import type { LogsEnvelope } from './logs-envelope.js';
-import {
-  parseJsonDeferringExactness,
-  parseJsonWithKnownBigIntegers,
-  parseLosslessJson,
-} from './lossless-json.js';
+import { parseJsonDeferringExactness } from './deferred-exact-json.js';
+import { parseJsonWithKnownBigIntegers, parseLosslessJson } from './lossless-json.js';
 import type { JsonValue } from './lossless-json.js';
 
 export interface Emission {
