@@ -7,6 +7,7 @@ import {
 } from '../../src/gadget-bridge/json/lossless-json.js';
 import type { JsonValue } from '../../src/gadget-bridge/json/lossless-json.js';
 import { exampleLines } from '../support/json-input-fixtures.js';
+import { seededRandom } from '../support/seeded-random.js';
 
 interface Split {
   readonly text: string;
@@ -63,13 +64,7 @@ describe('array splitter: integers of 16+ digits outside strings', () => {
   });
 
   it('matches the exact parser on random documents with big integers and number-like strings', () => {
-    let seed = 777;
-    const rnd = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed % n;
-    };
-    const digits = (n: number): string =>
-      String(1 + rnd(9)) + Array.from({ length: n - 1 }, () => String(rnd(10))).join('');
+    const { int: rnd, digits } = seededRandom(777);
     const atom = (): string => {
       switch (rnd(8)) {
         case 0:

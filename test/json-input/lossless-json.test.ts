@@ -7,6 +7,7 @@ import {
 } from '../../src/gadget-bridge/json/lossless-json.js';
 import type { JsonValue } from '../../src/gadget-bridge/json/lossless-json.js';
 import { exampleLines } from '../support/json-input-fixtures.js';
+import { seededRandom } from '../support/seeded-random.js';
 
 type Obj = { [k: string]: JsonValue };
 
@@ -138,13 +139,7 @@ describe('parseLosslessJson', () => {
   });
 
   it('round-trips random documents with big integers and number-like strings exactly', () => {
-    let seed = 12345;
-    const rnd = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed % n;
-    };
-    const digits = (n: number): string =>
-      String(1 + rnd(9)) + Array.from({ length: n - 1 }, () => String(rnd(10))).join('');
+    const { int: rnd, digits } = seededRandom(12345);
     const atoms = (): JsonValue => {
       switch (rnd(9)) {
         case 0:
