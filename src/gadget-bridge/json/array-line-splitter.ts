@@ -115,12 +115,12 @@ export function createArrayLineSplitter(
     return true;
   };
 
-  /** Scans decoded text; the hot loop keeps its state in locals. */
   const addTrailer = (text: string): void => {
     trailer += text;
     if (trailer.length > MAX_TRAILER_CHARS)
       fail(`more than ${MAX_TRAILER_CHARS} characters follow the array's closing "]"`);
   };
+  /** Scans decoded text; the hot loop keeps its structural state in locals. */
   const scan = (text: string): void => {
     if (error !== undefined) return; // a slice after the one that failed
     if (closed && collectTrailer) return addTrailer(text);

@@ -71,9 +71,12 @@ interface OpenArray {
   readonly line: number;
   readonly byte: number;
   readonly values: JsonValue[];
-  /** The first element that did not parse; the whole array is then malformed. */
-  failure?: string;
+  /** The first element that did not parse, and why; the whole array is then malformed. */
+  failure?: { readonly element: number; readonly message: string };
 }
+
+const failureText = (failure: NonNullable<OpenArray['failure']>, container: string): string =>
+  `element ${failure.element} of ${container}: ${failure.message}`;
 
 export function createEmissionDecoder(hooks: EmissionDecoderHooks): EmissionDecoder {
   let group: ElementGroup | undefined;
@@ -86,7 +89,7 @@ export function createEmissionDecoder(hooks: EmissionDecoderHooks): EmissionDeco
       open.values.push(parseJsonWithKnownBigIntegers(frame.text, frame.bigIntegers));
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
-      open.failure = `element ${open.values.length + 1} of the array: ${msg}`;
+      open.failure = { element: open.values.length + 1, message: msg };
       open.values.length = 0;
     }
   };
@@ -99,7 +102,7 @@ export function createEmissionDecoder(hooks: EmissionDecoderHooks): EmissionDeco
   const endArray = (frame: FramedArrayEnd): Emission[] => {
     const values = takeOpen(frame);
     if (values.failure !== undefined) {
-      hooks.malformed(frame.line, frame.byte, values.failure, true);
+      hooks.malformed(frame.line, frame.byte, failureText(values.failure, 'the array'), true);
       return [];
     }
     hooks.valueRead();
@@ -188,7 +191,7 @@ export function createEmissionDecoder(hooks: EmissionDecoderHooks): EmissionDeco
   const endEnvelope = (frame: FramedEnvelopeEnd): Emission[] => {
     const values = takeOpen(frame);
     if (values.failure !== undefined) {
-      hooks.malformed(frame.line, frame.byte, values.failure.replace('of the array', 'of "data"'), false);
+      hooks.malformed(frame.line, frame.byte, failureText(values.failure, '"data"'), false);
       return [];
     }
     let members: JsonValue;
