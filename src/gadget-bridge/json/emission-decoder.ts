@@ -105,10 +105,7 @@ export function createEmissionDecoder(hooks: EmissionDecoderHooks): EmissionDeco
       hooks.malformed(frame.line, frame.byte, failureText(values.failure, 'the array'), true);
       return [];
     }
-    hooks.valueRead();
-    const out = takeGroup();
-    out.push({ rows: rowsOf(values.values, frame.line), line: frame.line, byte: frame.byte, end: frame.end });
-    return out;
+    return fromValue(values.values, frame);
   };
 
   const takeGroup = (): Emission[] => {
