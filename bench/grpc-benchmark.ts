@@ -7,7 +7,6 @@ import type { Benchmark, BenchOptions, BenchResult } from './bench-harness.js';
 import { collectGarbage, fmt, fmtInt, fmtRatio, median, verdict } from './bench-harness.js';
 import { batchOfFetch, createCorePipeline, FETCHES_PER_FLUSH, loadCapture } from './capture-fixture.js';
 import { createLineParser, jsonPipelinePass, lineBytes } from './ingest-benchmark.js';
-import { ROWS_PER_PART } from '../src/gadget-bridge/grpc/grpc-row-source.js';
 import type * as CpuLayout from '../test/support/ig-profile-cpu-layout.js';
 import type * as RowEncoder from '../test/support/ig-row-encoder.js';
 
@@ -73,7 +72,7 @@ async function loadModules(): Promise<GrpcModules | string> {
 
 const METHOD = [
   `Same rows both ways: the first ${FETCHES} fetches of the capture (1,000 rows each; ${QUICK_FETCHES} with --quick). gRPC side: each fetch's rows are laid into IG's binary layout for \`profile_cpu\`'s \`samples\` array datasource (key and value structs as static members, operator fields in their own slots: \`test/support/ig-profile-cpu-layout.ts\`) with the test double's row encoder and serialised as a \`GadgetDataArray\` (what \`GadgetEvent.payload\` carries). Untimed.`,
-  "Timed, gRPC: `decodeGadgetDataArray(payload)` → the compiled field decoder per element (`compileRowDecoder`), 256 rows at a time as the gRPC row source hands a fetch on (`ROWS_PER_PART`) → aggregate → every 5 fetches generate → split/encode, with the ProfileSpec derived from the datasource annotations (`profileSpecFromDataSource`). Timed, JSON: the ingest benchmark's path (the row source's framer + exact element parse of the `-o json` line's bytes → the same). Neither side includes transport (gRPC framing or stdin reads).",
+  "Timed, gRPC: `decodeGadgetDataArray(payload)` → the compiled field decoder per element (`compileRowDecoder`) → aggregate → every 5 fetches generate → split/encode, with the ProfileSpec derived from the datasource annotations (`profileSpecFromDataSource`). Timed, JSON: the ingest benchmark's path (the row source's framer + exact element parse of the `-o json` line's bytes → the same). Neither side includes transport (gRPC framing or stdin reads).",
   `Interleaved passes after a warm-up; best pass of each side.`,
 ];
 
@@ -112,13 +111,8 @@ async function run(options: BenchOptions): Promise<BenchResult> {
     let samples = 0;
     const start = process.hrtime.bigint();
     payloads.forEach((payload, i) => {
-      // As the gRPC row source hands a fetch on: decoded and aggregated ROWS_PER_PART rows at a time.
-      const elements = mods.decodeGadgetDataArray(payload).dataArray;
-      const fetch = {};
-      for (let k = 0; k < elements.length; k += ROWS_PER_PART) {
-        const rows = elements.slice(k, k + ROWS_PER_PART).map(decode);
-        pipeline.add({ ...batchOfFetch(rows, i, spec), fetch });
-      }
+      const decoded = mods.decodeGadgetDataArray(payload).dataArray.map(decode);
+      pipeline.add(batchOfFetch(decoded, i, spec));
       if ((i + 1) % FETCHES_PER_FLUSH === 0 || i === payloads.length - 1) {
         for (const piece of pipeline.flush()?.pieces ?? []) samples += piece.samples;
       }

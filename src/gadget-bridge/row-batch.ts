@@ -15,12 +15,6 @@ export interface RowBatch {
   /** Where the batch came from, for messages: `stdin line 12`, `node-a/samples seq 40`. */
   readonly origin: string;
   /**
-   * Set when a fetch comes in parts (so its rows can be aggregated, and become garbage, a few
-   * hundred at a time): every part carries the same object and the same window, and counts as
-   * one fetch (one value and one timestamp per sample).
-   */
-  readonly fetch?: object;
-  /**
    * Called once this batch and every earlier batch of its source are in the queues of all the
    * exporters they were routed to (or were dropped and counted): the source may record its progress
    * (a followed file's checkpoint). Must not throw.

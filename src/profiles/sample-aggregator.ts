@@ -52,10 +52,8 @@ export interface SampleEntry {
   /** Per fetch: summed value and the fetch window start. */
   readonly values: number[];
   readonly timestamps: bigint[];
-  /** Sequence number of the fetch of the last value (merges rows within one fetch). */
+  /** Sequence number of the batch that last added to values (merges rows within one fetch). */
   lastBatch: number;
-  /** The fetch of each value (parts of fetches from different sources may interleave). */
-  readonly fetches: number[];
   /** Rows that had no frame and carry the placeholder. */
   readonly placeholder: boolean;
 }
@@ -155,8 +153,6 @@ export class SampleAggregator {
   private _flushStacks = new Set<string>();
   private _resources = new Map<string, ResourceEntry>();
   private _batchSeq = 0;
-  /** Sequence numbers of fetches delivered in parts (`RowBatch.fetch`), by their shared object. */
-  private _fetchSeqs = new WeakMap<object, number>();
   private _rows = 0;
   private _samples = 0;
   private _totalValue = 0;
@@ -187,7 +183,7 @@ export class SampleAggregator {
 
   add(batch: RowBatch): void {
     const spec = batch.spec;
-    const seq = this._fetchSeq(batch);
+    const seq = ++this._batchSeq;
     const pKey = specKey(spec);
     const start = batch.windowStartUnixNano;
     // A window must be non-empty so that its start lies inside [time, time + duration).
@@ -249,15 +245,12 @@ export class SampleAggregator {
           this._pendingBytes += this._rowStackChars;
         }
       }
-      // The value of this fetch: the last one, or (parts of fetches from different sources may
-      // interleave) an earlier one; none yet: a new one.
-      const slot = sample.lastBatch === seq ? sample.values.length - 1 : sample.fetches.lastIndexOf(seq);
-      if (slot >= 0) {
-        sample.values[slot] = (sample.values[slot] ?? 0) + value;
+      if (sample.lastBatch === seq) {
+        const last = sample.values.length - 1;
+        sample.values[last] = (sample.values[last] ?? 0) + value;
       } else {
         sample.values.push(value);
         sample.timestamps.push(start);
-        sample.fetches.push(seq);
         sample.lastBatch = seq;
         this._samples++;
         this._pendingBytes += BYTES_PER_VALUE_ESTIMATE;
@@ -269,17 +262,6 @@ export class SampleAggregator {
     if (invalid) this._counters.add('rows_dropped', invalid, { ...this._labels, reason: 'invalid_value' });
     if (zero) this._counters.add('rows_zero_value', zero, this._labels);
     if (withoutFrames) this._counters.add('rows_without_frames', withoutFrames, this._labels);
-  }
-
-  /** One number per fetch: a batch alone, or every part that shares its `fetch` object. */
-  private _fetchSeq(batch: RowBatch): number {
-    if (batch.fetch === undefined) return ++this._batchSeq;
-    let seq = this._fetchSeqs.get(batch.fetch);
-    if (seq === undefined) {
-      seq = ++this._batchSeq;
-      this._fetchSeqs.set(batch.fetch, seq);
-    }
-    return seq;
   }
 
   /** Hands over everything aggregated since the last drain and starts afresh. */
@@ -398,7 +380,6 @@ export class SampleAggregator {
       ...(traceId && spanId ? { traceId, spanId } : {}),
       values: [],
       timestamps: [],
-      fetches: [],
       lastBatch: 0,
       placeholder,
     };

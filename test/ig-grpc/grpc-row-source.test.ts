@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { GadgetRow } from '../../src/gadget-bridge/gadget-row.js';
-import { createGrpcRowSource, ROWS_PER_PART } from '../../src/gadget-bridge/grpc/grpc-row-source.js';
+import { createGrpcRowSource } from '../../src/gadget-bridge/grpc/grpc-row-source.js';
 import type { GrpcRowSourceOptions } from '../../src/gadget-bridge/grpc/grpc-row-source.js';
 import type { RowBatch, RowSource } from '../../src/gadget-bridge/row-batch.js';
 import { Counters } from '../../src/observability/counters.js';
@@ -104,31 +104,6 @@ describe('gRPC row source: run', () => {
     assert.ok(lines.some((l) => / DEBUG .*gadget: debug detail/.test(l)));
     assert.equal(lines.filter((l) => / INFO .*datasource "stats".*ignoring/.test(l)).length, 1);
     assert.ok(lines.some((l) => /ended its stream/.test(l)));
-  });
-
-  it('hands a large fetch on in parts of ROWS_PER_PART rows: one fetch object, one window, rows in order', async () => {
-    const big: GadgetRow[] = [];
-    for (let i = 0; big.length < 2 * ROWS_PER_PART + 7; i++) big.push(...tagged(i));
-    big.length = 2 * ROWS_PER_PART + 7;
-    const next = tagged(999);
-    const d = await double({ endAfterScript: true, script: () => [{ rows: big }, { rows: next }] });
-    const { source, counters } = harness({ address: d.unixAddress, run: { imageName: 'profile_cpu' } });
-    const batches = await drain(source);
-    assert.deepEqual(
-      batches.map((b) => b.rows.length),
-      [ROWS_PER_PART, ROWS_PER_PART, 7, next.length],
-    );
-    const parts = batches.slice(0, 3);
-    assert.ok(parts[0]!.fetch !== undefined && parts.every((b) => b.fetch === parts[0]!.fetch));
-    assert.notEqual(batches[3]!.fetch, parts[0]!.fetch);
-    assert.ok(parts.every((b) => b.windowStartUnixNano === parts[0]!.windowStartUnixNano));
-    assert.ok(parts.every((b) => b.windowEndUnixNano === parts[0]!.windowEndUnixNano));
-    assert.deepEqual(
-      parts.flatMap((b) => b.rows.map((r) => r.samples)),
-      big.map((r) => r.samples),
-    );
-    assert.equal(counters.get('rows_read'), big.length + next.length);
-    assert.equal(counters.get('grpc_events'), 2);
   });
 
   it('stop() asks for the final flush, which is still yielded; then the iterable ends', async () => {

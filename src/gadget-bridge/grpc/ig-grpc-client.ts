@@ -3,7 +3,7 @@ import type { GadgetRow } from '../gadget-row.js';
 import type { Logger, LogLevel } from '../../observability/logger.js';
 import { compileRowDecoder } from './field-decoder.js';
 import type { RowDecoder } from './field-decoder.js';
-import type { DataElement, DataSource, GadgetControlRequest, GadgetEvent, GadgetInfo } from './gadget-api.js';
+import type { DataSource, GadgetControlRequest, GadgetEvent, GadgetInfo } from './gadget-api.js';
 import {
   DATASOURCE_TYPE_SINGLE,
   decodeGadgetData,
@@ -42,11 +42,6 @@ export type GadgetStreamEvent =
       readonly seq: number;
       /** Decoded rows (empty when the datasource was not selected for decoding). */
       readonly rows: readonly GadgetRow[];
-      /**
-       * The same rows decoded `size` at a time as the consumer asks for them, so that each part can
-       * be aggregated and dropped before the next is built (a fetch is thousands of rows).
-       */
-      rowParts(size: number): Generator<GadgetRow[]>;
       readonly decoded: boolean;
       /** The raw GadgetData/GadgetDataArray bytes (replay detection compares them). */
       readonly payload: Uint8Array;
@@ -61,34 +56,6 @@ export interface GadgetStream extends AsyncIterable<GadgetStreamEvent> {
   cancel(): void;
   /** Number of events received so far. */
   readonly received: number;
-}
-
-/** A data event whose rows are decoded on demand, whole (`rows`) or part by part (`rowParts`). */
-function dataEvent(
-  datasource: DataSource,
-  seq: number,
-  decoded: boolean,
-  payload: Uint8Array,
-  elements: readonly DataElement[],
-  decoder: RowDecoder,
-): GadgetStreamEvent & { kind: 'data' } {
-  let rows: readonly GadgetRow[] | undefined;
-  return {
-    kind: 'data',
-    datasource,
-    seq,
-    decoded,
-    payload,
-    get rows() {
-      return (rows ??= elements.map(decoder));
-    },
-    *rowParts(size) {
-      for (let i = 0; i < elements.length; i += size) {
-        const end = Math.min(elements.length, i + size);
-        yield rows ? rows.slice(i, end) : elements.slice(i, end).map(decoder);
-      }
-    },
-  };
 }
 
 /** A stream that ended with a non-OK gRPC status. */
@@ -239,18 +206,23 @@ function openStream(
             (datasources.size ? 'not described by the GadgetInfo' : 'before any GadgetInfo'),
         );
       }
-      let elements: readonly DataElement[] = [];
-      let decoder: RowDecoder = () => ({});
+      let rows: GadgetRow[] = [];
       if (entry.decode) {
-        decoder = entry.decoder ??= compileRowDecoder(entry.ds);
-        // The payload's framing is read now (a malformed payload fails the stream here); each
-        // element's fields are decoded when the consumer takes its rows.
-        elements =
+        entry.decoder ??= compileRowDecoder(entry.ds);
+        const decoder = entry.decoder;
+        rows =
           entry.ds.type === DATASOURCE_TYPE_SINGLE
-            ? [decodeGadgetData(ev.payload).data]
-            : decodeGadgetDataArray(ev.payload).dataArray;
+            ? [decoder(decodeGadgetData(ev.payload).data)]
+            : decodeGadgetDataArray(ev.payload).dataArray.map(decoder);
       }
-      queue.push(dataEvent(entry.ds, ev.seq, entry.decode, ev.payload, elements, decoder));
+      queue.push({
+        kind: 'data',
+        datasource: entry.ds,
+        seq: ev.seq,
+        rows,
+        decoded: entry.decode,
+        payload: ev.payload,
+      });
     } else if (ev.type >>> EVENT_LOG_SHIFT > 0) {
       const igLevel = ev.type >>> EVENT_LOG_SHIFT;
       queue.push({
