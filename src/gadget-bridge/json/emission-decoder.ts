@@ -75,6 +75,12 @@ interface OpenArray {
   failure?: { readonly element: number; readonly message: string };
 }
 
+/** Why a text did not parse; `atEnd`: it was the last line, without a newline (truncated?). */
+function parseFailure(err: unknown, atEnd: boolean): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  return atEnd ? `input ended in the middle of a value (truncated last line?): ${msg}` : msg;
+}
+
 const failureText = (failure: NonNullable<OpenArray['failure']>, container: string): string =>
   `element ${failure.element} of ${container}: ${failure.message}`;
 
@@ -93,19 +99,24 @@ export function createEmissionDecoder(hooks: EmissionDecoderHooks): EmissionDeco
       open.values.length = 0;
     }
   };
-  /** The elements framed on the line of `frame` (none when it had none). */
-  const takeOpen = (frame: { readonly line: number }): Pick<OpenArray, 'values' | 'failure'> => {
-    const values = open && open.line === frame.line ? open : { values: [], failure: undefined };
+  /**
+   * The elements framed on the line of `frame` (none when it had none), or undefined when one did
+   * not parse: then the whole line is reported malformed, naming the element and its `container`.
+   */
+  const takeElements = (
+    frame: { readonly line: number; readonly byte: number },
+    container: string,
+    arrayLike: boolean,
+  ): JsonValue[] | undefined => {
+    const taken = open && open.line === frame.line ? open : undefined;
     open = undefined;
-    return values;
+    if (taken?.failure === undefined) return taken?.values ?? [];
+    hooks.malformed(frame.line, frame.byte, failureText(taken.failure, container), arrayLike);
+    return undefined;
   };
   const endArray = (frame: FramedArrayEnd): Emission[] => {
-    const values = takeOpen(frame);
-    if (values.failure !== undefined) {
-      hooks.malformed(frame.line, frame.byte, failureText(values.failure, 'the array'), true);
-      return [];
-    }
-    return fromValue(values.values, frame);
+    const values = takeElements(frame, 'the array', true);
+    return values ? fromValue(values, frame) : [];
   };
 
   const takeGroup = (): Emission[] => {
@@ -186,23 +197,17 @@ export function createEmissionDecoder(hooks: EmissionDecoderHooks): EmissionDeco
   };
   /** An envelope line whose `data` elements were framed (and parsed) before its members. */
   const endEnvelope = (frame: FramedEnvelopeEnd): Emission[] => {
-    const values = takeOpen(frame);
-    if (values.failure !== undefined) {
-      hooks.malformed(frame.line, frame.byte, failureText(values.failure, '"data"'), false);
-      return [];
-    }
+    const values = takeElements(frame, '"data"', false);
+    if (!values) return [];
     let members: JsonValue;
     try {
       members = parseLosslessJson(frame.members); // a few short members: exact at once
     } catch (err) {
-      const msg = err instanceof Error ? err.message : String(err);
-      const reason = frame.atEnd
-        ? `input ended in the middle of a value (truncated last line?): ${msg}`
-        : msg;
+      const reason = parseFailure(err, frame.atEnd);
       hooks.malformed(frame.line, frame.byte, `the envelope around "data": ${reason}`, false);
       return [];
     }
-    return fromValue(members, frame, values.values);
+    return fromValue(members, frame, values);
   };
 
   return {
@@ -228,10 +233,7 @@ export function createEmissionDecoder(hooks: EmissionDecoderHooks): EmissionDeco
         // fetch ends).
         value = parseJsonDeferringExactness(frame.text);
       } catch (err) {
-        const msg = err instanceof Error ? err.message : String(err);
-        const reason = frame.atEnd
-          ? `input ended in the middle of a value (truncated last line?): ${msg}`
-          : msg;
+        const reason = parseFailure(err, frame.atEnd);
         hooks.malformed(frame.line, frame.byte, reason, frame.text.trimStart().startsWith('['));
         return [];
       }
