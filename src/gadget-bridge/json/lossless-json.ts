@@ -67,15 +67,23 @@ export function parseLosslessJson(text: string): JsonValue {
     // A bare top-level integer has no separator before it, so the replace cannot mark it.
     return typeof plain === 'number' && !Number.isSafeInteger(plain) ? parseJsonExact(text) : plain;
   }
+  // A parse failure: either the text is invalid or a token inside a string looked like a number.
+  return parseMarked(text, marked, (marked.length - text.length) / MARKER_GROWTH);
+}
+
+/**
+ * JSON.parse of `marked` (`text` with `markers` integer tokens wrapped as marker strings), with
+ * the markers turned back into exact numbers; if it does not parse, the exact parser on `text`.
+ */
+function parseMarked(text: string, marked: string, markers: number): JsonValue {
   let value: JsonValue;
   try {
     value = JSON.parse(marked) as JsonValue;
   } catch {
-    // Either the text is invalid or a token inside a string looked like a number.
-    return parseJsonExact(text);
+    return parseJsonExact(text); // the positioned error of the text itself
   }
-  const state = { remaining: (marked.length - text.length) / MARKER_GROWTH };
-  if (value !== null && typeof value === 'object') restoreMarkers(value, state);
+  if (value !== null && typeof value === 'object') restoreMarkers(value, { remaining: markers });
+  else if (typeof value === 'string' && value.charCodeAt(0) === 0) return markerValue(value);
   return value;
 }
 
@@ -106,16 +114,7 @@ export function parseJsonWithKnownBigIntegers(
     from = end;
   }
   marked += text.slice(from);
-  let value: JsonValue;
-  try {
-    value = JSON.parse(marked) as JsonValue;
-  } catch {
-    return parseJsonExact(text); // the text itself is invalid: its own positioned error
-  }
-  if (value !== null && typeof value === 'object')
-    restoreMarkers(value, { remaining: bigIntegers.length / 2 });
-  else if (typeof value === 'string' && value.charCodeAt(0) === 0) return markerValue(value);
-  return value;
+  return parseMarked(text, marked, bigIntegers.length / 2);
 }
 
 function markerValue(marker: string): number | bigint {
