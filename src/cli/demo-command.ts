@@ -23,7 +23,12 @@ summary. Then validates what it wrote and tells you how to look at it.
       --out DIR        where to write (default ${DEFAULT_DEMO_DIR}; its demo outputs are replaced)
       --input FILE     replay FILE instead of the bundled capture
 
-${COMMON_HELP}`;
+${COMMON_HELP}
+
+Examples:
+  ig-otel-profiles demo
+  ig-otel-profiles demo --input capture.jsonl --out /tmp/profiles
+  ig-otel-profiles demo --otel-profiles-exporter pprof     (only the pprof files)`;
 
 export async function demoCommand(argv: readonly string[], ctx: CommandContext): Promise<number> {
   const { values, positionals } = parseCommand(
@@ -46,9 +51,12 @@ export async function demoCommand(argv: readonly string[], ctx: CommandContext):
   rmSync(pprofDir, { recursive: true, force: true });
 
   const prefix = 'operator.otel-profiles.exporters';
+  const selection = (values['otel-profiles-exporter'] as string | undefined) ?? 'otlp-file,pprof,summary';
+  // `ds:NAME` entries name an exporter after the colon, as in IG's syntax.
+  const selected = new Set(selection.split(',').map((entry) => entry.slice(entry.indexOf(':') + 1).trim()));
   const exitCode = await openSession(
     ctx,
-    { ...values, 'otel-profiles-exporter': values['otel-profiles-exporter'] ?? 'otlp-file,pprof,summary' },
+    { ...values, 'otel-profiles-exporter': selection },
     (session) =>
       createJsonRowSource({
         input: { kind: 'file', path: input, follow: false },
@@ -69,6 +77,8 @@ export async function demoCommand(argv: readonly string[], ctx: CommandContext):
   );
 
   // Check what we wrote with the same rules as `validate`, and point at it.
+  const wantOtlp = selected.has('otlp-file');
+  const wantPprof = selected.has('pprof');
   let requests = 0;
   let samples = 0;
   let issues = 0;
@@ -91,18 +101,26 @@ export async function demoCommand(argv: readonly string[], ctx: CommandContext):
     [
       '',
       `Replayed ${rel(input)} through the exporter.`,
-      `  OTLP/JSON requests: ${rel(otlpFile)}  (${requests} request(s), ${samples} sample(s); ` +
-        (issues === 0 ? 'every profcheck rule holds)' : `${issues} conformance issue(s)!)`),
-      `  pprof profiles:     ${rel(pprofDir)}/  (${pprofFiles.length} file(s), one per process)`,
+      ...(wantOtlp
+        ? [
+            `  OTLP/JSON requests: ${rel(otlpFile)}  (${requests} request(s), ${samples} sample(s); ` +
+              (issues === 0 ? 'every profcheck rule holds)' : `${issues} conformance issue(s)!)`),
+          ]
+        : []),
+      ...(wantPprof
+        ? [`  pprof profiles:     ${rel(pprofDir)}/  (${pprofFiles.length} file(s), one per process)`]
+        : []),
       '',
       'Look at them:',
       ...(first ? [`  go tool pprof -top ${first}`, `  go tool pprof -http=127.0.0.1:8081 ${first}`] : []),
-      `  ig-otel-profiles validate ${rel(otlpFile)}`,
+      ...(wantOtlp ? [`  ig-otel-profiles validate ${rel(otlpFile)}`] : []),
       '',
       'Send the same capture to an OpenTelemetry Collector (started with --feature-gates=service.profilesSupport):',
       `  ig-otel-profiles export --input ${rel(input)} --endpoint http://localhost:4317 --protocol grpc`,
       '',
     ].join('\n'),
   );
-  return issues > 0 || requests === 0 ? 1 : exitCode;
+  // Nothing written where something was asked for is a failure, like a conformance issue.
+  const missing = (wantOtlp && requests === 0) || (wantPprof && pprofFiles.length === 0);
+  return issues > 0 || missing ? 1 : exitCode;
 }

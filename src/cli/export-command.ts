@@ -32,7 +32,7 @@ Examples:
   ig run profile_cpu --collect-ustack -o json | ig-otel-profiles export --endpoint http://localhost:4317 --protocol grpc
   ig-otel-profiles export --config ig.yaml --otel-profiles-exporter samples:pyroscope -- ig run profile_cpu -o json
   kubectl gadget run profile_cpu -A -o json | ig-otel-profiles export --otel-profiles-exporter files -c config.yaml
-  ig-otel-profiles export --follow --input /var/log/ig/gadget-data.log -c config.yaml \
+  ig-otel-profiles export --follow --input /var/log/ig/gadget-data.log -c config.yaml \\
       --checkpoint /var/lib/ig-otel-profiles/gadget-data.checkpoint
 
 Exit status: 0 everything delivered; 1 fatal error; 2 usage or configuration error;
@@ -48,14 +48,16 @@ export async function exportCommand(argv: readonly string[], ctx: CommandContext
       gadget: { type: 'string' },
       'fetch-interval': { type: 'string' },
     },
-    false,
+    true,
   );
   if (values.help) {
     ctx.stdout(EXPORT_HELP + '\n');
     return 0;
   }
   if (positionals.length)
-    throw new UsageError(`unexpected argument "${positionals[0]}" (a command to run goes after --)`);
+    throw new UsageError(
+      `unexpected argument "${positionals[0]}": to read a file use --input ${positionals[0]}; a command to run goes after --`,
+    );
   const inputPath = values.input as string | undefined;
   if (inputPath !== undefined && rest.length)
     throw new UsageError('use either --input FILE or -- COMMAND, not both');

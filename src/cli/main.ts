@@ -14,7 +14,7 @@ Commands:
   run         run a gadget on IG's daemon over gRPC (or on every node with --k8s) and export it
   attach      attach to a headless gadget instance and export it
   validate    check OTLP profile files against every profcheck conformance rule
-  help        show this help (or: <command> --help)
+  help        show this help (help <command>: that command's help)
   version     print the version
 
 As a kubectl plugin (kubectl-otel_profiles on PATH): kubectl otel-profiles <command> …
@@ -52,7 +52,11 @@ export async function main(
     invokedAs: basename(process.argv[1] ?? EXPORTER_NAME),
     ...overrides,
   };
-  const [name, ...rest] = argv;
+  const [first, ...afterFirst] = argv;
+  // `help export` is `export --help`.
+  const helpFor = first === 'help' && afterFirst[0] !== undefined ? afterFirst[0] : undefined;
+  const name = helpFor ?? first;
+  const rest = helpFor !== undefined ? ['--help'] : afterFirst;
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
     ctx.stdout(MAIN_HELP + '\n');
     return name === undefined ? EXIT_USAGE : 0;

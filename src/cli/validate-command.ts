@@ -17,7 +17,11 @@ the profile window. Exit status 0 when every request conforms, 1 otherwise.
 
 Options:
       --format json|proto   file format (default: by extension, .pb/.proto/.bin = proto, else json)
-  -h, --help                this help`;
+  -h, --help                this help
+
+Examples:
+  ig-otel-profiles validate ig-otel-profiles-out/profiles.otlp.jsonl
+  ig-otel-profiles validate --format proto requests.pb`;
 
 /** Issues printed per file before summarising. */
 const MAX_ISSUES_SHOWN = 20;
