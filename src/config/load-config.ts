@@ -563,8 +563,11 @@ export function loadConfig(input: LoadConfigInput): LoadedConfig {
 
   for (const name of selected) {
     if (configured.includes(name)) continue;
+    const where = file
+      ? file.path
+      : `a config file passed with --config, or with --set ${prefixOf(name)}.exporter=KIND (${EXPORTER_KINDS.join(' | ')})`;
     problems.push(
-      `exporter "${name}" is not configured: define ${prefixOf(name)} in ${file ? file.path : 'a config file passed with --config'}` +
+      `exporter "${name}" is not configured: define ${prefixOf(name)} in ${where}` +
         ` (configured: ${configured.join(', ')})${didYouMean(name, configured)}`,
     );
   }
