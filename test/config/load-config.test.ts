@@ -582,7 +582,7 @@ operator:
     const noFile = problemsOf(() => load({ flags: { exporterSelection: 'x' } }));
     assert.match(
       noFile[0] ?? '',
-      /define operator\.otel-profiles\.exporters\.x in a config file passed with --config \(configured: default\)/,
+      /define operator\.otel-profiles\.exporters\.x in a config file passed with --config, or with --set operator\.otel-profiles\.exporters\.x\.exporter=KIND \(otlp-grpc \| otlp-http \| file \| pprof \| debug\) \(configured: default\)/,
     );
   });
 
