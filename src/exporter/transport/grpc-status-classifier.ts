@@ -1,5 +1,6 @@
 import type { ExportResponse } from '../export-response.js';
 import { decodeRpcStatus } from './rpc-status.js';
+import { tidyGrpcDetails } from '../../grpc-details.js';
 
 /** gRPC status codes by number (the canonical names, as OTLP's retry table uses them). */
 export const GRPC_STATUS_NAMES: readonly string[] = [
@@ -77,11 +78,7 @@ export function classifyGrpcError(
   options: GrpcClassifyOptions,
 ): Exclude<ExportResponse, { status: 'success' }> {
   const { code } = failure;
-  // One line (OpenSSL errors span several); grpc-js appends an empty "Resolution note:".
-  const details = failure.details
-    .replace(/\s+/g, ' ')
-    .replace(/\s*Resolution note:\s*$/, '')
-    .trim();
+  const details = tidyGrpcDetails(failure.details);
   const name = GRPC_STATUS_NAMES[code] ?? 'UNRECOGNISED_STATUS';
   const retryDelayMs = retryDelayOf(failure.statusDetails);
   const describe = (hint?: string): Error =>

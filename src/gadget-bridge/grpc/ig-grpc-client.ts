@@ -18,6 +18,7 @@ import {
 import type { IgTlsOptions } from './ig-address.js';
 import { DEFAULT_IG_ADDRESS, igChannelSetup } from './ig-address.js';
 import { instanceIdFromName } from './instance-id.js';
+import { tidyGrpcDetails } from '../../grpc-details.js';
 
 /**
  * Client for Inspektor Gadget's daemon API (`api.GadgetManager`): GetGadgetInfo, and RunGadget
@@ -142,8 +143,9 @@ function describeStatus(
   details: string,
   received: number,
 ): string {
-  if (code === grpc.status.UNAVAILABLE && received === 0) return daemonUnreachableMessage(address, details);
-  return `${what} at ${address} failed: ${grpc.status[code] ?? code} ${details}`;
+  const tidy = tidyGrpcDetails(details);
+  if (code === grpc.status.UNAVAILABLE && received === 0) return daemonUnreachableMessage(address, tidy);
+  return `${what} at ${address} failed: ${grpc.status[code] ?? code} ${tidy}`;
 }
 
 interface StreamInit {
