@@ -85,8 +85,20 @@ export interface InternedFrame {
   used: number;
 }
 
-interface FrameCell extends InternedFrame {
-  readonly key: string;
+/**
+ * Interned frames of one name (function name, else module, else build id): usually one, more when
+ * frames share a name but differ in address, module, build id or type. Keyed by address.
+ */
+type NameBucket = Map<bigint | undefined, InternedFrame[]>;
+
+function sameFrame(a: Frame, b: Frame): boolean {
+  return (
+    a.functionName === b.functionName &&
+    a.address === b.address &&
+    a.module === b.module &&
+    a.buildId === b.buildId &&
+    a.frameType === b.frameType
+  );
 }
 
 /**
@@ -97,7 +109,14 @@ interface FrameCell extends InternedFrame {
  * shares its frame objects with cached stacks.
  */
 export class FrameTable implements FrameInterner {
-  private readonly _cells = new Map<string, FrameCell>();
+  /**
+   * By name, then address: a lookup hashes the name and the address and compares a few fields,
+   * where one string key per frame (type, name, address, module, build id joined) cost a
+   * concatenation, a BigInt to decimal conversion and a flattened ~100-character string per frame
+   * parsed, most of a stack parse's time.
+   */
+  private readonly _byName = new Map<string, NameBucket>();
+  private _size = 0;
   private _generation = 0;
 
   /** @param _generations flushes (the current one included) an unused frame survives; ≥ 1. */
@@ -125,7 +144,7 @@ export class FrameTable implements FrameInterner {
   }
 
   get size(): number {
-    return this._cells.size;
+    return this._size;
   }
 
   /**
@@ -136,22 +155,46 @@ export class FrameTable implements FrameInterner {
   advance(keepFrom?: number): void {
     this._generation++;
     const oldest = Math.min(this._generation - this._generations + 1, keepFrom ?? Infinity);
-    for (const cell of this._cells.values()) if (cell.used < oldest) this._cells.delete(cell.key);
+    // forEach, not for-of: no [key, value] pair is allocated per entry.
+    this._byName.forEach((bucket, name) => {
+      bucket.forEach((cells, address) => {
+        if (cells.every((cell) => cell.used >= oldest)) return;
+        const kept = cells.filter((cell) => cell.used >= oldest);
+        this._size -= cells.length - kept.length;
+        if (kept.length === 0) bucket.delete(address);
+        else bucket.set(address, kept);
+      });
+      if (bucket.size === 0) this._byName.delete(name);
+    });
   }
 
   clear(): void {
-    this._cells.clear();
+    this._byName.clear();
+    this._size = 0;
   }
 
-  private _cell(frame: Frame): FrameCell {
-    const key = `${frame.frameType}\u0000${frame.functionName ?? ''}\u0000${frame.address ?? ''}\u0000${frame.module ?? ''}\u0000${frame.buildId ?? ''}`;
-    const existing = this._cells.get(key);
-    if (existing) {
-      existing.used = this._generation;
-      return existing;
+  private _cell(frame: Frame): InternedFrame {
+    const name = frame.functionName ?? frame.module ?? frame.buildId ?? '';
+    let bucket = this._byName.get(name);
+    if (bucket === undefined) {
+      bucket = new Map();
+      this._byName.set(name, bucket);
     }
-    const cell: FrameCell = { key, frame, used: this._generation };
-    this._cells.set(key, cell);
+    let cells = bucket.get(frame.address);
+    if (cells === undefined) {
+      cells = [];
+      bucket.set(frame.address, cells);
+    }
+    for (let i = 0; i < cells.length; i++) {
+      const cell = cells[i] as InternedFrame;
+      if (sameFrame(cell.frame, frame)) {
+        cell.used = this._generation;
+        return cell;
+      }
+    }
+    const cell: InternedFrame = { frame, used: this._generation };
+    cells.push(cell);
+    this._size++;
     return cell;
   }
 }

@@ -7,6 +7,7 @@ import {
   parseUserFrames,
   splitStackString,
 } from '../../src/profiles/stack-frames.js';
+import type { Frame } from '../../src/profiles/stack-frames.js';
 
 describe('splitStackString', () => {
   it('drops the trailing empty item IG always appends', () => {
@@ -52,6 +53,53 @@ describe('parseKernelFrames', () => {
       ],
     );
     assert.equal(a[1], b[0], 'equal frames are the same object');
+  });
+});
+
+describe('FrameTable', () => {
+  it('one object per distinct frame: any differing field makes another frame, equal fields the same one', () => {
+    const table = new FrameTable();
+    const variants: Frame[] = [
+      { functionName: 'f', frameType: 'native' },
+      { functionName: 'f', frameType: 'kernel' },
+      { functionName: 'f', frameType: 'native', address: 0x10n },
+      { functionName: 'f', frameType: 'native', address: 0x11n },
+      { functionName: 'f', frameType: 'native', address: 0x10n, buildId: 'ab' },
+      { functionName: 'f', frameType: 'native', address: 0x10n, buildId: 'ac' },
+      { module: 'f', frameType: 'native', address: 0x10n },
+      { buildId: 'f', frameType: 'native', address: 0x10n },
+      { frameType: 'native', address: 0x10n },
+      { frameType: 'native', address: 0x10n, module: 'libc.so.6' },
+      { functionName: '', frameType: 'native' },
+      { frameType: 'native' },
+      // Past 2^53 and equal in value but distinct BigInt objects: the same frame.
+      { frameType: 'native', address: 0xffff_ffff_ffff_fff0n },
+    ];
+    const interned = variants.map((v) => table.intern(v));
+    assert.equal(new Set(interned).size, variants.length, 'every variant is its own frame');
+    assert.equal(table.size, variants.length);
+    for (const [i, v] of variants.entries()) {
+      assert.equal(table.intern({ ...v }), interned[i], `an equal copy of variant ${i} is the same object`);
+    }
+    assert.equal(table.intern({ frameType: 'native', address: BigInt('0xfffffffffffffff0') }), interned[12]);
+    assert.equal(table.size, variants.length, 'equal frames add nothing');
+  });
+
+  it('forgets unused frames bucket by bucket and counts what it keeps', () => {
+    const table = new FrameTable(1);
+    const kept = table.intern({ functionName: 'f', frameType: 'native', address: 1n });
+    table.intern({ functionName: 'f', frameType: 'native', address: 2n });
+    table.intern({ functionName: 'g', frameType: 'native' });
+    table.advance();
+    assert.equal(table.size, 0, 'one generation: nothing used in the new one survives');
+    const again = table.intern({ functionName: 'f', frameType: 'native', address: 1n });
+    assert.notEqual(again, kept, 'a forgotten frame comes back as a new object');
+    table.intern({ functionName: 'f', frameType: 'native', address: 2n });
+    table.advance();
+    table.intern({ functionName: 'f', frameType: 'native', address: 1n });
+    assert.equal(table.size, 1);
+    table.clear();
+    assert.equal(table.size, 0);
   });
 });
 
