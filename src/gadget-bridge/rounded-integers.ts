@@ -1,12 +1,14 @@
 /**
  * Rows whose integers beyond 2^53 may still be rounded, and how they are made exact.
  *
- * Parsing every IG line exactly costs about 4× a plain JSON.parse (every profile_cpu row carries
- * `kernel_ip` and `runtime.containerStartedAt` beyond 2^53), yet the profile mapping rarely reads
- * such a field. So the JSON input parses with JSON.parse and tags each row it hands out with where
- * it came from; the field readers (`fieldAccessor`) call `makeExact` when a value they read could
- * have been rounded (a number beyond ±(2^53 − 1), or an object that may contain one). Nothing
- * rounded ever leaves a reader, and the exact parse runs only for the lines where it matters.
+ * Elements the row source splits out of a line are parsed exactly as they arrive. Texts it parses
+ * whole (pretty arrays, envelope lines it does not split: `deferred-exact-json.ts`) are parsed with
+ * JSON.parse instead, because an exact parse of a whole text costs several JSON.parses while the
+ * profile mapping rarely reads a field beyond 2^53 (`kernel_ip`, `runtime.containerStartedAt`).
+ * Each row handed out from such a text is tagged with where it came from; the field readers
+ * (`fieldAccessor`, `readEnvelope`) call `makeExact` when a value they read could have been rounded
+ * (a number beyond ±(2^53 − 1), or an object that may contain one). Nothing rounded ever leaves a
+ * reader, and the exact parse runs only for the texts where it matters.
  *
  * The tag is a non-enumerable symbol property, not a WeakMap entry: the source behind a tag
  * reaches the other rows of its line, and WeakMap entries whose values reach their keys cost V8's
