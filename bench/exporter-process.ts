@@ -7,7 +7,7 @@ import type { FeedOptions, FeedResult } from './paced-feeder.js';
 import { feedLines } from './paced-feeder.js';
 import type { ProcessSample, ProcessSampler } from './process-sampler.js';
 import { startProcessSampler } from './process-sampler.js';
-import { CLI_ENTRY, ensureDistBuilt, productionNodeOptions } from './shipped-cli.js';
+import { CLI_ENTRY, benchNodeArgs, ensureDistBuilt, productionNodeOptions } from './shipped-cli.js';
 
 /**
  * Runs one exporter process for the delivery benchmarks: the CLI as shipped (`node
@@ -176,6 +176,7 @@ export async function runExporterProcess(options: ExporterRunOptions): Promise<P
   const child = spawn(
     process.execPath,
     [
+      ...benchNodeArgs(),
       CLI_ENTRY,
       'export',
       '--config',

@@ -13,7 +13,7 @@ import {
   waitExit,
 } from './exporter-process.js';
 import { startProcessSampler } from './process-sampler.js';
-import { CLI_ENTRY, ensureDistBuilt, productionNodeOptions } from './shipped-cli.js';
+import { CLI_ENTRY, benchNodeArgs, ensureDistBuilt, productionNodeOptions } from './shipped-cli.js';
 
 /**
  * The footprint in the DaemonSet's mode: the CLI as shipped runs `run profile_cpu --remote-address
@@ -75,7 +75,7 @@ async function runAgainstDouble(
   rows: number,
 ): Promise<GrpcProcessRun | string> {
   const reportPath = join(options.workDir, `${child.label}-report.json`);
-  const proc = spawn(process.execPath, child.args(daemon.unixAddress, reportPath), {
+  const proc = spawn(process.execPath, [...benchNodeArgs(), ...child.args(daemon.unixAddress, reportPath)], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, NODE_OPTIONS: child.nodeOptions, IGOP_ADDRESS: daemon.unixAddress },
   });

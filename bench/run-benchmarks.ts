@@ -1,10 +1,12 @@
 /**
  * `npm run bench`: runs the benchmark suite and writes `docs/benchmarks.md`.
  *
- *   npm run bench                      full run (≈ 8 min on 2 cores), writes docs/benchmarks.md
+ *   npm run bench                      full run (≈ 12 min on 2 cores), writes docs/benchmarks.md
  *   npm run bench -- --quick           smaller sizes, short phases (smoke test)
  *   npm run bench -- --only NAME[,N2]  only these benchmarks
  *   npm run bench -- --out FILE        write the report elsewhere
+ *   BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" npm run bench -- --only footprint
+ *                                      profile the exporter processes (see shipped-cli.ts)
  *
  * A quick or partial run writes `.tmp/benchmarks-quick.md` / `.tmp/benchmarks-partial.md` unless
  * `--out` says otherwise, so docs/benchmarks.md only ever holds a complete, full run.

@@ -76,3 +76,13 @@ export function productionNodeOptions(): string {
   if (!m?.[1]) throw new Error('Dockerfile: no ENV NODE_OPTIONS="…" line to run the benchmark with');
   return m[1];
 }
+
+/**
+ * Extra `node` flags for every process a benchmark samples, from BENCH_NODE_ARGS (space-separated),
+ * e.g. `BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench -- --only footprint`
+ * to see where a shipped process spends its time (node refuses --cpu-prof in NODE_OPTIONS).
+ * Numbers measured with a profiler attached are not comparable to a plain run.
+ */
+export function benchNodeArgs(): string[] {
+  return (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
+}

@@ -11,7 +11,7 @@ const EDGE_CHARS = 16;
 /** Characters hashed in between, evenly spread (the spacing is not a whole number, so fixed-width fields do not alias). */
 const SPREAD_CHARS = 32;
 /** Shorter strings go to a plain Map: hashing them in full is as cheap as sampling. */
-const SAMPLE_MIN_LENGTH = 2 * EDGE_CHARS + SPREAD_CHARS;
+export const SAMPLE_MIN_LENGTH = 2 * EDGE_CHARS + SPREAD_CHARS;
 /**
  * Entries per sampled hash; further strings with that hash go to a plain Map, so strings that differ
  * only where no character is sampled cost at most this many compares more than a Map lookup.
@@ -30,8 +30,11 @@ function mix(hash: number, unit: number): number {
   return Math.imul(hash ^ unit, 0x01000193);
 }
 
-/** Hash of the length, both ends and an even spread of a long string's characters. */
-function sampledHash(s: string): number {
+/**
+ * Hash of the length, both ends and an even spread of a long string's characters (for strings of
+ * SAMPLE_MIN_LENGTH or more: shorter ones are better hashed in full).
+ */
+export function sampledHash(s: string): number {
   const n = s.length;
   let h = mix(0x811c9dc5, n);
   for (let i = 0; i < EDGE_CHARS; i++) h = mix(h, s.charCodeAt(i));

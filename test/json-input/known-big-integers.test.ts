@@ -17,7 +17,9 @@ interface Split {
 /** Elements of one array line fed `size` bytes at a time, with the big-integer offsets noted. */
 function split(line: string, size: number): Split[] {
   const out: Split[] = [];
-  const splitter = createArrayLineSplitter({ element: (text, big) => out.push({ text, big }) });
+  const splitter = createArrayLineSplitter({
+    element: (text, spans) => out.push({ text, big: spans.bigIntegers }),
+  });
   const bytes = Buffer.from(line);
   for (let i = 0; i < bytes.length; i += size) splitter.push(bytes, i, Math.min(bytes.length, i + size));
   assert.equal(splitter.end(false).kind, 'array');

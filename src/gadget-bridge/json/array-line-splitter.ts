@@ -11,7 +11,10 @@
  *
  * The scan visits every character outside strings anyway, so it also notes where each element
  * has an integer of 16 digits or more (one that may exceed 2^53): the element's exact parse then
- * needs no search of its own, and an element without one is exact under plain JSON.parse.
+ * needs no search of its own, and an element without one is exact under plain JSON.parse. It also
+ * notes the long strings that are member values (stacks, container ids): they repeat row after
+ * row, and the parse takes each from a cache by its raw text instead of decoding it again
+ * (json-element-parser.ts).
  */
 import { StringDecoder } from 'node:string_decoder';
 import { decodeInSlices } from './utf8-slices.js';
@@ -29,18 +32,55 @@ const DIGIT_0 = 48;
 const DIGIT_9 = 57;
 const LOWER_E = 101;
 const UPPER_E = 69;
+const COLON = 58;
+const LOWER_U = 117;
+const DIGIT_1 = 49;
 /** The fewest digits of an integer that can exceed 2^53 − 1. */
 const BIG_INTEGER_DIGITS = 16;
+/**
+ * Member-value strings at least this long are noted (their contents' offsets). Shorter ones cost
+ * JSON.parse less than a cache lookup; IG's container ids (64 characters) and stacks are longer.
+ */
+export const LONG_STRING_CHARS = 64;
 
 const isJsonSpace = (c: number): boolean => c === 32 || c === 9 || c === 13 || c === 10;
 
-export interface ArrayLineSink {
+/**
+ * Whether the `\u` escape whose hex digits start at `at` is `\u0000`–`\u001f` (a control
+ * character); digits cut off by the end of `text` count as one.
+ */
+function isControlEscape(text: string, at: number): boolean {
+  if (at + 3 > text.length) return true;
+  const third = text.charCodeAt(at + 2);
+  return (
+    text.charCodeAt(at) === DIGIT_0 &&
+    text.charCodeAt(at + 1) === DIGIT_0 &&
+    (third === DIGIT_0 || third === DIGIT_1)
+  );
+}
+
+/** What the scan noted about one element's text (offsets are into that text). */
+export interface ElementSpans {
   /**
-   * A complete element's text (may carry surrounding whitespace). `bigIntegers`: start and end
-   * offsets in `text`, pairwise, of its integer tokens of 16+ digits outside strings (sign
+   * Start and end offsets, pairwise, of its integer tokens of 16+ digits outside strings (sign
    * included); undefined when it has none.
    */
-  element(text: string, bigIntegers?: readonly number[]): void;
+  readonly bigIntegers: readonly number[] | undefined;
+  /**
+   * Start and end offsets, pairwise, of the contents (between the quotes, escapes as written) of
+   * its strings of LONG_STRING_CHARS or more that are object member values; undefined: none.
+   */
+  readonly longStrings: readonly number[] | undefined;
+  /**
+   * One of its strings has a `\u0000`–`\u001f` escape (or may have one: an escape cut by a chunk
+   * boundary counts). Such a string could pass for a parser's marker (lossless-json.ts).
+   */
+  readonly controlEscape: boolean;
+}
+
+export interface ArrayLineSink {
+  /** A complete element's text (may carry surrounding whitespace) and what the scan noted in it. */
+  element(text: string, spans: ElementSpans): void;
 }
 
 /** How the line ended. */
@@ -93,6 +133,10 @@ export function createArrayLineSplitter(
   let numberDigits = 0;
   let numberIsInteger = true;
   let bigIntegers: number[] | undefined; // of the current element, element-relative
+  let longStrings: number[] | undefined; // of the current element, element-relative
+  let controlEscape = false; // of the current element
+  let stringStart = -1; // line offset of the open string's contents when it is a member value
+  let previous = 0; // the last character outside strings that is not whitespace
   let trailer = ''; // with collectTrailer: the text after the closing `]`
 
   const fail = (reason: string): void => {
@@ -109,9 +153,11 @@ export function createArrayLineSplitter(
     pending = '';
     elements++;
     elementChars = false;
-    const big = bigIntegers;
+    const spans: ElementSpans = { bigIntegers, longStrings, controlEscape };
     bigIntegers = undefined;
-    sink.element(element, big);
+    longStrings = undefined;
+    controlEscape = false;
+    sink.element(element, spans);
     return true;
   };
 
@@ -133,6 +179,8 @@ export function createArrayLineSplitter(
     let elementStart = 0;
     if (escaped && n > 0) {
       escaped = false;
+      // The escape was cut by the chunk boundary: if it is a \u escape, count it as a control one.
+      if (text.charCodeAt(0) === LOWER_U) controlEscape = true;
       i = 1; // the escaped character cannot end the string
     }
     // Next backslash at or after i (-1: none left); inside strings only `"` and `\` matter.
@@ -143,12 +191,17 @@ export function createArrayLineSplitter(
         const stop = quote === -1 ? n : quote;
         if (backslashAt !== -1 && backslashAt < i) backslashAt = text.indexOf('\\', i);
         if (backslashAt !== -1 && backslashAt < stop) {
+          if (text.charCodeAt(backslashAt + 1) === LOWER_U && isControlEscape(text, backslashAt + 2))
+            controlEscape = true;
           i = backslashAt + 2;
           if (i > n) escaped = true;
           continue;
         }
         if (quote === -1) break;
         str = false;
+        if (stringStart !== -1 && base + quote - stringStart >= LONG_STRING_CHARS) {
+          (longStrings ??= []).push(stringStart - elementOffset, base + quote - elementOffset);
+        }
         i = quote + 1;
         continue;
       }
@@ -171,9 +224,13 @@ export function createArrayLineSplitter(
         numberIsInteger = true;
       }
       if (d >= 2) {
-        if (c === QUOTE) str = true;
-        else if (c === OPEN_OBJECT || c === OPEN_ARRAY) d++;
+        if (c === QUOTE) {
+          str = true;
+          // After `:` a string is a member value (never a key); its contents start past the quote.
+          stringStart = previous === COLON ? base + i + 1 : -1;
+        } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) d++;
         else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) d--;
+        if (!isJsonSpace(c)) previous = c;
         i++;
         continue;
       }
@@ -206,9 +263,14 @@ export function createArrayLineSplitter(
         continue;
       }
       if (c === CLOSE_OBJECT) return fail('"}" closes the array');
-      if (!isJsonSpace(c)) elementChars = true;
-      if (c === QUOTE) str = true;
-      else if (c === OPEN_OBJECT || c === OPEN_ARRAY) d++;
+      if (!isJsonSpace(c)) {
+        elementChars = true;
+        previous = c;
+      }
+      if (c === QUOTE) {
+        str = true;
+        stringStart = -1; // a string element, not a member value
+      } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) d++;
     }
     depth = d;
     inString = str;

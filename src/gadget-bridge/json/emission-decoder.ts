@@ -9,7 +9,9 @@ import type { FramedArrayEnd, FramedElement, FramedEnvelopeEnd, FramedText } fro
 import { isEnvelopeLike, readEnvelope, ENVELOPE_TYPE_DATA, ENVELOPE_TYPE_EMPTY } from './logs-envelope.js';
 import type { LogsEnvelope } from './logs-envelope.js';
 import { parseJsonDeferringExactness } from './deferred-exact-json.js';
-import { parseJsonWithKnownBigIntegers, parseLosslessJson } from './lossless-json.js';
+import { parseJsonElement } from './json-element-parser.js';
+import { LongStringCache } from './long-string-cache.js';
+import { parseLosslessJson } from './lossless-json.js';
 import type { JsonValue } from './lossless-json.js';
 
 export interface Emission {
@@ -87,12 +89,14 @@ const failureText = (failure: NonNullable<OpenArray['failure']>, container: stri
 export function createEmissionDecoder(hooks: EmissionDecoderHooks): EmissionDecoder {
   let group: ElementGroup | undefined;
   let open: OpenArray | undefined;
+  // Stacks and container ids recur row after row: one decoded copy of each, shared by every row.
+  const longStrings = new LongStringCache();
 
   const addElement = (frame: FramedElement): void => {
     if (!open || open.line !== frame.line) open = { line: frame.line, byte: frame.byte, values: [] };
     if (open.failure !== undefined) return;
     try {
-      open.values.push(parseJsonWithKnownBigIntegers(frame.text, frame.bigIntegers));
+      open.values.push(parseJsonElement(frame.text, frame.spans, longStrings));
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
       open.failure = { element: open.values.length + 1, message: msg };

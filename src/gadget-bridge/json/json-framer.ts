@@ -13,7 +13,7 @@
  */
 import { StringDecoder } from 'node:string_decoder';
 import { createArrayLineSplitter } from './array-line-splitter.js';
-import type { ArrayLineSink, ArrayLineSplitter } from './array-line-splitter.js';
+import type { ArrayLineSink, ArrayLineSplitter, ElementSpans } from './array-line-splitter.js';
 import { createEnvelopeLineSplitter } from './envelope-line-splitter.js';
 import type { EnvelopeLineSplitter } from './envelope-line-splitter.js';
 import { decodeInSlices, decodeUtf8 } from './utf8-slices.js';
@@ -49,8 +49,8 @@ export interface FramedElement {
   /** Line and byte of the array the element belongs to. */
   readonly line: number;
   readonly byte: number;
-  /** Offsets in `text`, pairwise, of integers of 16+ digits (see ArrayLineSink); undefined: none. */
-  readonly bigIntegers: readonly number[] | undefined;
+  /** What the splitter noted in `text`: big integers, long strings (see ElementSpans). */
+  readonly spans: ElementSpans;
 }
 
 /**
@@ -230,8 +230,7 @@ export function createJsonFramer(startByte = 0): JsonFramer {
     const lineNo = line;
     const lineByte = lineStart;
     return {
-      element: (text, bigIntegers) =>
-        arrayOut.push({ kind: 'element', text, bigIntegers, line: lineNo, byte: lineByte }),
+      element: (text, spans) => arrayOut.push({ kind: 'element', text, spans, line: lineNo, byte: lineByte }),
     };
   };
   const startArrayLine = (out: Frame[]): void => {

@@ -82,8 +82,22 @@ function parseMarked(text: string, marked: string, markers: number): JsonValue {
   } catch {
     return parseJsonExact(text); // the positioned error of the text itself
   }
-  if (value !== null && typeof value === 'object') restoreMarkers(value, { remaining: markers });
-  else if (typeof value === 'string' && value.charCodeAt(0) === 0) return markerValue(value);
+  return restoreTopLevel(value, { remaining: markers, lastMark: BIG_INTEGER_MARK, strings: [] });
+}
+
+/** What a marker walk still has to find, and the strings that long-string markers stand for. */
+export interface MarkerState {
+  remaining: number;
+  /** Strings starting with a character up to this one are markers: BIG_INTEGER_MARK or LONG_STRING_MARK. */
+  readonly lastMark: number;
+  readonly strings: readonly string[];
+}
+
+/** `value` (just parsed from marked text) with its markers replaced, the value itself included. */
+export function restoreTopLevel(value: JsonValue, state: MarkerState): JsonValue {
+  if (typeof value === 'string')
+    return value.charCodeAt(0) <= state.lastMark ? restored(value, state) : value;
+  if (value !== null && typeof value === 'object' && state.remaining > 0) restoreMarkers(value, state);
   return value;
 }
 
@@ -117,23 +131,34 @@ export function parseJsonWithKnownBigIntegers(
   return parseMarked(text, marked, bigIntegers.length / 2);
 }
 
-function markerValue(marker: string): number | bigint {
+/** First character of a big-integer marker (`"\u0000<digits>"`). */
+export const BIG_INTEGER_MARK = 0;
+/**
+ * First character of a long-string marker (`"\u0001<index>"`, json-element-parser.ts): the string
+ * at `index` in MarkerState.strings.
+ */
+export const LONG_STRING_MARK = 1;
+
+/** The value a marker stands for (counted as found). */
+function restored(marker: string, state: MarkerState): JsonValue {
+  state.remaining--;
+  if (marker.charCodeAt(0) === LONG_STRING_MARK) return state.strings[Number(marker.slice(1))] as string;
   const n = BigInt(marker.slice(1));
   return n > MAX_SAFE || n < -MAX_SAFE ? n : Number(n);
 }
 
-/** Replaces marker strings by exact numbers, depth first in document order; stops when all are found. */
-function restoreMarkers(
-  node: JsonValue[] | { [key: string]: JsonValue },
-  state: { remaining: number },
-): void {
+/**
+ * Replaces marker strings by what they stand for, depth first; stops when all are found. Markers
+ * carry their own value or index, so the walk's order (integer-like keys first) does not matter.
+ */
+function restoreMarkers(node: JsonValue[] | { [key: string]: JsonValue }, state: MarkerState): void {
   if (Array.isArray(node)) {
     for (let i = 0; i < node.length; i++) {
       const v = node[i];
       if (typeof v === 'string') {
-        if (v.charCodeAt(0) === 0) {
-          node[i] = markerValue(v);
-          if (--state.remaining === 0) return;
+        if (v.charCodeAt(0) <= state.lastMark) {
+          node[i] = restored(v, state);
+          if (state.remaining === 0) return;
         }
       } else if (v !== null && typeof v === 'object') {
         restoreMarkers(v, state);
@@ -145,9 +170,9 @@ function restoreMarkers(
   for (const key in node) {
     const v = node[key];
     if (typeof v === 'string') {
-      if (v.charCodeAt(0) === 0) {
-        node[key] = markerValue(v);
-        if (--state.remaining === 0) return;
+      if (v.charCodeAt(0) <= state.lastMark) {
+        node[key] = restored(v, state);
+        if (state.remaining === 0) return;
       }
     } else if (v !== null && typeof v === 'object') {
       restoreMarkers(v, state);
