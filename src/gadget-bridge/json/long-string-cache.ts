@@ -59,7 +59,7 @@ export class LongStringCache {
     // Without escapes the decoded string is the raw text, as a fresh flat string. With them, the
     // raw key is copied: `raw` is a slice that would keep the whole chunk it was cut from alive.
     const entry: Entry = { raw: value.length === raw.length ? value : flatCopy(raw), value };
-    const cost = entry.raw.length + (entry.raw === value ? 0 : value.length) + ENTRY_OVERHEAD_CHARS;
+    const cost = costOf(entry);
     if (this._held + cost > this._budgetChars) {
       this._buckets = new Map();
       this._held = 0;
@@ -68,15 +68,18 @@ export class LongStringCache {
       this._buckets.set(hash, [entry]);
     } else {
       if (bucket.length >= BUCKET_LIMIT) {
-        const oldest = bucket.shift() as Entry;
-        this._held -=
-          oldest.raw.length + (oldest.raw === oldest.value ? 0 : oldest.value.length) + ENTRY_OVERHEAD_CHARS;
+        this._held -= costOf(bucket.shift() as Entry);
       }
       bucket.push(entry);
     }
     this._held += cost;
     return value;
   }
+}
+
+/** Characters an entry holds: its raw text, its decoded text when that is another string, overhead. */
+function costOf(entry: Entry): number {
+  return entry.raw.length + (entry.raw === entry.value ? 0 : entry.value.length) + ENTRY_OVERHEAD_CHARS;
 }
 
 /** JSON.parse of one string literal's contents; undefined when they are not valid. */
