@@ -48,6 +48,7 @@ export function renderReport(input: ReportInput): string {
     `- Node: ${machine.node}`,
     `- Load average (1/5/15 min) before: ${load(input.loadBefore)}; after: ${load(input.loadAfter)} (other work on the machine slows the wall-clock measurements; ratios are measured interleaved to cancel most of it)`,
     `- Run: \`${input.command}\`${input.quick ? ' — **quick mode: smaller sizes and short phases, a smoke test, not a measurement**' : ''}${input.complete ? '' : ' — partial run'}; took ${(input.totalSeconds / 60).toFixed(1)} min`,
+    '- Each benchmark runs in a fresh `node` process of its own (`bench/run-benchmarks.ts`), so its numbers do not depend on which benchmarks ran before it.',
     '',
     '## Summary',
     '',

@@ -8,13 +8,17 @@
  *   BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" npm run bench -- --only footprint
  *                                      profile the exporter processes (see shipped-cli.ts)
  *
+ * Each benchmark runs in a process of its own: measured, gRPC passes run after the ingest benchmark
+ * in the same process took 586–674 ms instead of 453–475 ms, because the JIT had specialised the
+ * shared pipeline code for what ran before. A benchmark's numbers must not depend on its neighbours.
+ *
  * A quick or partial run writes `.tmp/benchmarks-quick.md` / `.tmp/benchmarks-partial.md` unless
  * `--out` says otherwise, so docs/benchmarks.md only ever holds a complete, full run.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
-import { dirname, resolve } from 'node:path';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Benchmark, BenchResult } from './bench-harness.js';
 import { describeMachine } from './bench-harness.js';
@@ -40,6 +44,13 @@ const ROOT = resolve(dirname(new URL(import.meta.url).pathname), '..');
 const HEAP_MB = 8192;
 /** Set in the re-executed process. */
 const REEXEC_ENV = 'IGOP_BENCH_REEXEC';
+/** Set in a benchmark's own process: `<name>` runs alone and writes its result as JSON to IGOP_BENCH_RESULT. */
+const ONE_ENV = 'IGOP_BENCH_ONE';
+const RESULT_ENV = 'IGOP_BENCH_RESULT';
+/** The suite's start (ms since the epoch), so a benchmark process's log lines share the suite's clock. */
+const STARTED_ENV = 'IGOP_BENCH_STARTED';
+/** `--quick`, passed to a benchmark's process. */
+const QUICK_ENV = 'IGOP_BENCH_QUICK';
 
 /**
  * Runs the suite in a node with a larger heap and `--expose-gc` (a full collection before each
@@ -104,20 +115,13 @@ async function main(): Promise<void> {
 
   const started = new Date();
   const loadBefore = loadavg();
-  const log = (m: string): void =>
-    void process.stderr.write(`[bench +${((Date.now() - started.getTime()) / 1000).toFixed(0)}s] ${m}\n`);
+  const log = logger(started.getTime());
   const results: { benchmark: Benchmark; result: BenchResult; seconds: number }[] = [];
   for (const benchmark of selected) {
     log(`${benchmark.name}: start`);
     const t0 = Date.now();
-    let result: BenchResult;
-    try {
-      result = await benchmark.run({ quick, log });
-    } catch (err) {
-      const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
-      log(`${benchmark.name}: FAILED: ${message}`);
-      result = { status: 'not-run', reason: `failed: ${message.split('\n')[0]}`, method: [] };
-    }
+    const result = await runInOwnProcess(benchmark, quick, started.getTime());
+    if (result.status === 'not-run') log(`${benchmark.name}: ${result.reason}`);
     const seconds = (Date.now() - t0) / 1000;
     results.push({ benchmark, result, seconds });
     log(`${benchmark.name}: done in ${seconds.toFixed(0)} s`);
@@ -140,5 +144,65 @@ async function main(): Promise<void> {
   process.stdout.write(report);
 }
 
+/** `[bench +12s] message` on stderr, timed from `startedMs`. */
+function logger(startedMs: number): (message: string) => void {
+  return (m) => void process.stderr.write(`[bench +${((Date.now() - startedMs) / 1000).toFixed(0)}s] ${m}\n`);
+}
+
+/** Runs one benchmark in a fresh node (same flags as this one) and reads back its result. */
+async function runInOwnProcess(
+  benchmark: Benchmark,
+  quick: boolean,
+  startedMs: number,
+): Promise<BenchResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'igop-bench-'));
+  const resultPath = join(dir, 'result.json');
+  try {
+    const child = spawn(process.execPath, [...process.execArgv, new URL(import.meta.url).pathname], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: {
+        ...process.env,
+        [ONE_ENV]: benchmark.name,
+        [RESULT_ENV]: resultPath,
+        [STARTED_ENV]: String(startedMs),
+        [QUICK_ENV]: quick ? '1' : '',
+      },
+    });
+    const code = await new Promise<number>((resolveExit) =>
+      child.on('exit', (c, signal) => resolveExit(c ?? (signal ? 1 : 0))),
+    );
+    try {
+      return JSON.parse(readFileSync(resultPath, 'utf8')) as BenchResult;
+    } catch {
+      return {
+        status: 'not-run',
+        reason: `failed: its process exited with code ${code} and no result`,
+        method: [],
+      };
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** In a benchmark's own process: run it, write its result (a failure is a result too). */
+async function runOne(name: string): Promise<void> {
+  const benchmark = BENCHMARKS.find((b) => b.name === name);
+  const log = logger(Number(process.env[STARTED_ENV] ?? Date.now()));
+  let result: BenchResult;
+  try {
+    if (!benchmark) throw new Error(`unknown benchmark "${name}"`);
+    result = await benchmark.run({ quick: process.env[QUICK_ENV] === '1', log });
+  } catch (err) {
+    const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    log(`${name}: FAILED: ${message}`);
+    result = { status: 'not-run', reason: `failed: ${message.split('\n')[0]}`, method: [] };
+  }
+  writeFileSync(process.env[RESULT_ENV] as string, JSON.stringify(result));
+  // The result is written: a handle a benchmark left open must not keep the suite waiting.
+  process.exit(0);
+}
+
 if (process.env[REEXEC_ENV] === undefined) process.exitCode = await reexec();
+else if (process.env[ONE_ENV] !== undefined) await runOne(process.env[ONE_ENV]);
 else await main();
