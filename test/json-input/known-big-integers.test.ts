@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createArrayLineSplitter } from '../../src/gadget-bridge/json/array-line-splitter.js';
 import {
   parseJsonWithKnownBigIntegers,
   parseLosslessJson,
 } from '../../src/gadget-bridge/json/lossless-json.js';
 import type { JsonValue } from '../../src/gadget-bridge/json/lossless-json.js';
-import { exampleLines } from '../support/json-input-fixtures.js';
+import { exampleLines, splitArrayLine } from '../support/json-input-fixtures.js';
 import { seededRandom } from '../support/seeded-random.js';
 
 interface Split {
@@ -15,16 +14,8 @@ interface Split {
 }
 
 /** Elements of one array line fed `size` bytes at a time, with the big-integer offsets noted. */
-function split(line: string, size: number): Split[] {
-  const out: Split[] = [];
-  const splitter = createArrayLineSplitter({
-    element: (text, spans) => out.push({ text, big: spans.bigIntegers }),
-  });
-  const bytes = Buffer.from(line);
-  for (let i = 0; i < bytes.length; i += size) splitter.push(bytes, i, Math.min(bytes.length, i + size));
-  assert.equal(splitter.end(false).kind, 'array');
-  return out;
-}
+const split = (line: string, size: number): Split[] =>
+  splitArrayLine(line, size).map(({ text, spans }) => ({ text, big: spans.bigIntegers }));
 
 /** The tokens the offsets point at. */
 const tokens = (s: Split): string[] => {

@@ -1,34 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  createArrayLineSplitter,
-  LONG_STRING_CHARS,
-} from '../../src/gadget-bridge/json/array-line-splitter.js';
-import type { ElementSpans } from '../../src/gadget-bridge/json/array-line-splitter.js';
+import { LONG_STRING_CHARS } from '../../src/gadget-bridge/json/array-line-splitter.js';
 import { parseJsonElement } from '../../src/gadget-bridge/json/json-element-parser.js';
 import { LongStringCache } from '../../src/gadget-bridge/json/long-string-cache.js';
 import { JsonSyntaxError, parseLosslessJson } from '../../src/gadget-bridge/json/lossless-json.js';
 import type { JsonValue } from '../../src/gadget-bridge/json/lossless-json.js';
-import { exampleLines } from '../support/json-input-fixtures.js';
+import { exampleLines, splitArrayLine } from '../support/json-input-fixtures.js';
+import type { SplitElement } from '../support/json-input-fixtures.js';
 import { seededRandom } from '../support/seeded-random.js';
 
-interface Split {
-  readonly text: string;
-  readonly spans: ElementSpans;
-}
-
-/** Elements of one array line fed `size` bytes at a time, with what the splitter noted. */
-function split(line: string, size: number): Split[] {
-  const out: Split[] = [];
-  const splitter = createArrayLineSplitter({ element: (text, spans) => out.push({ text, spans }) });
-  const bytes = Buffer.from(line);
-  for (let i = 0; i < bytes.length; i += size) splitter.push(bytes, i, Math.min(bytes.length, i + size));
-  assert.equal(splitter.end(false).kind, 'array');
-  return out;
-}
-
 /** The raw contents the long-string offsets point at. */
-const longContents = (s: Split): string[] => {
+const longContents = (s: SplitElement): string[] => {
   const out: string[] = [];
   const spans = s.spans.longStrings ?? [];
   for (let k = 0; k < spans.length; k += 2) out.push(s.text.slice(spans[k], spans[k + 1]));
@@ -44,7 +26,7 @@ describe('array splitter: long member-value strings and control escapes', () => 
       `[{"kern_stack":"${stack}","short":"${long('s').slice(1)}","${long('k')}":1,` +
       `"list":["${long('x')}"],"nested":{"id":"${long('c')}"}},"${long('e')}",{"n":12345678901234567890}]`;
     for (const size of [1, 3, 64, 4096]) {
-      const elements = split(line, size);
+      const elements = splitArrayLine(line, size);
       assert.deepEqual(elements.map(longContents), [[stack, long('c')], [], []], `chunks of ${size} bytes`);
       assert.equal(
         elements[2]!.spans.longStrings,
@@ -71,12 +53,12 @@ describe('array splitter: long member-value strings and control escapes', () => 
     for (const [value, flagged] of cases) {
       const line = `[{"v":${value}}]`;
       for (let size = 1; size <= line.length; size++) {
-        const [element] = split(line, size);
+        const [element] = splitArrayLine(line, size);
         // An escape cut by a chunk boundary may be one: the splitter errs on the safe side.
         if (flagged || size === line.length)
           assert.equal(element!.spans.controlEscape, flagged, `${value} in chunks of ${size} bytes`);
       }
-      const cut = split(line, line.indexOf('\\') + 2)[0]!; // the chunk ends right after `\u`
+      const cut = splitArrayLine(line, line.indexOf('\\') + 2)[0]!; // the chunk ends right after `\u`
       if (value.startsWith('"\\u') || value.includes('a\\u'))
         assert.equal(cut.spans.controlEscape, true, `${value} cut after \\u`);
     }
@@ -89,7 +71,7 @@ describe('parseJsonElement', () => {
     let elements = 0;
     for (const line of exampleLines()) {
       for (const size of [5, 64 * 1024]) {
-        const parsed = split(line, size).map((s) => parseJsonElement(s.text, s.spans, cache));
+        const parsed = splitArrayLine(line, size).map((s) => parseJsonElement(s.text, s.spans, cache));
         assert.deepEqual(parsed, parseLosslessJson(line));
         elements += parsed.length;
       }
@@ -137,7 +119,7 @@ describe('parseJsonElement', () => {
     for (let i = 0; i < 400; i++) {
       const line = `[${Array.from({ length: 1 + rnd(4) }, () => `{"row":${gen(1)},"again":${gen(1)}}`).join(',')}]`;
       const exact = parseLosslessJson(line) as JsonValue[];
-      const parsed = split(line, 1 + rnd(200)).map((s) => parseJsonElement(s.text, s.spans, cache));
+      const parsed = splitArrayLine(line, 1 + rnd(200)).map((s) => parseJsonElement(s.text, s.spans, cache));
       assert.deepEqual(parsed, exact, line);
       assert.ok(cache.heldChars <= 4096, `held ${cache.heldChars}`);
     }
@@ -146,12 +128,12 @@ describe('parseJsonElement', () => {
   it('reports a bad long string or a bad element with the position in the element', () => {
     const cache = new LongStringCache();
     const badEscape = `[{"s":"${long('a')}\\x"}]`;
-    const [element] = split(badEscape, 7);
+    const [element] = splitArrayLine(badEscape, 7);
     assert.throws(
       () => parseJsonElement(element!.text, element!.spans, cache),
       (err: unknown) => err instanceof JsonSyntaxError && err.position === 6 + LONG_STRING_CHARS + 1,
     );
-    const [trailingComma] = split(`[{"s":"${long('a')}","a":12345678901234567890,}]`, 4096);
+    const [trailingComma] = splitArrayLine(`[{"s":"${long('a')}","a":12345678901234567890,}]`, 4096);
     assert.throws(() => parseJsonElement(trailingComma!.text, trailingComma!.spans, cache), /position 97/);
   });
 });

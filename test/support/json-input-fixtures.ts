@@ -1,7 +1,10 @@
+import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { createArrayLineSplitter } from '../../src/gadget-bridge/json/array-line-splitter.js';
+import type { ElementSpans } from '../../src/gadget-bridge/json/array-line-splitter.js';
 import type { ProfileSpec } from '../../src/gadget-bridge/profile-spec.js';
 import type { RowBatch, RowSource } from '../../src/gadget-bridge/row-batch.js';
 import { createJsonRowSource } from '../../src/gadget-bridge/json/json-row-source.js';
@@ -128,4 +131,20 @@ export async function waitFor(predicate: () => boolean, timeoutMs = 5000, what =
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/** One element of an array line as the splitter handed it over. */
+export interface SplitElement {
+  readonly text: string;
+  readonly spans: ElementSpans;
+}
+
+/** The elements of one `-o json` array line fed to the splitter `size` bytes at a time. */
+export function splitArrayLine(line: string, size: number): SplitElement[] {
+  const out: SplitElement[] = [];
+  const splitter = createArrayLineSplitter({ element: (text, spans) => out.push({ text, spans }) });
+  const bytes = Buffer.from(line);
+  for (let i = 0; i < bytes.length; i += size) splitter.push(bytes, i, Math.min(bytes.length, i + size));
+  assert.equal(splitter.end(false).kind, 'array');
+  return out;
 }
