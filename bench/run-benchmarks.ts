@@ -8,9 +8,10 @@
  *   BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" npm run bench -- --only footprint
  *                                      profile the exporter processes (see shipped-cli.ts)
  *
- * Each benchmark runs in a process of its own: measured, gRPC passes run after the ingest benchmark
- * in the same process took 586–674 ms instead of 453–475 ms, because the JIT had specialised the
- * shared pipeline code for what ran before. A benchmark's numbers must not depend on its neighbours.
+ * Each benchmark runs in a process of its own. Measured: the gRPC benchmark's gRPC passes took
+ * 453–475 ms alone, 586–599 ms right after the ingest benchmark in the same process and 744–866 ms
+ * at the end of a full single-process run, because the JIT had specialised the shared pipeline code
+ * for what ran before. A benchmark's numbers must not depend on its neighbours.
  *
  * A quick or partial run writes `.tmp/benchmarks-quick.md` / `.tmp/benchmarks-partial.md` unless
  * `--out` says otherwise, so docs/benchmarks.md only ever holds a complete, full run.
