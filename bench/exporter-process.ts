@@ -36,6 +36,8 @@ export interface ExportReportJson {
         rejectedByBackend: number;
         dropped: Readonly<Record<string, { requests: number; profiles: number; samples: number }>>;
         pendingOnDisk: { requests: number; bytes: number };
+        /** Absent in reports of versions before it existed. */
+        queuePeak?: { requests: number; bytes: number };
       }
     >
   >;

@@ -202,6 +202,7 @@ function analyse(
   const memGenerated = generated(memReport);
   const memDelivered = memReport?.exporters.bench?.delivered.samples ?? NaN;
   const memDropped = droppedSamples(memReport);
+  const memPeak = memReport?.exporters.bench?.queuePeak;
   const memExact = memGenerated === memDelivered + memDropped.total && mem.sink.samples === memDelivered;
 
   const per = by.persistent;
@@ -233,6 +234,14 @@ function analyse(
       ratio: `${fmt(memoryPeak / bound)}× of the bound`,
       target: '≤ 1× (baseline + queue bound)',
       verdict: verdict(memoryPeak <= bound),
+    },
+    {
+      what: "memory queue: the queue's own high-water mark (waiting + in flight, from its delivery report)",
+      baseline: `${fmtMiB(MEMORY_QUEUE_BYTES)} bound (waiting batches; the one a worker retries is in flight on top)`,
+      ours: memPeak ? `${fmtMiB(memPeak.bytes)} in ${fmtInt(memPeak.requests)} requests` : 'not reported',
+      ratio: memPeak ? `${fmt(memPeak.bytes / MEMORY_QUEUE_BYTES)}× of the bound` : 'n/a',
+      target: 'none set (informative: separates a bounded queue from RSS noise)',
+      verdict: 'n/a',
     },
     {
       what: 'memory queue: drops exactly counted (generated = delivered + dropped; received = delivered)',

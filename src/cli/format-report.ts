@@ -35,6 +35,12 @@ export function formatReport(counters: Counters, reports: ReadonlyMap<string, De
         `  dropped (${reason}): ${d.requests} request(s), ${d.profiles} profile(s), ${d.samples} sample(s)`,
       );
     }
+    // Worth a line once batches had to wait: what `queue.max_size` must hold through an outage.
+    if (r.queuePeak.requests > 1) {
+      lines.push(
+        `  queue high-water mark: ${r.queuePeak.requests} request(s), ${r.queuePeak.bytes} bytes (waiting and in flight)`,
+      );
+    }
     if (r.pendingOnDisk.requests > 0) {
       lines.push(
         `  pending in the persistent queue: ${r.pendingOnDisk.requests} request(s), ${r.pendingOnDisk.bytes} bytes (sent on next start)`,

@@ -252,6 +252,8 @@ describe('exporter: retry and delivery', () => {
     assert.deepEqual(transport.delivered, ['q0', 'q3', 'q4', 'q5']);
     const report = await exporter.shutdown(0);
     assert.deepEqual(report.dropped, { queue_full: { requests: 2, profiles: 2, samples: 5 } });
+    // The high-water mark: the bound (3 waiting) plus the one in flight, 100 bytes each.
+    assert.deepEqual(report.queuePeak, { requests: 4, bytes: 400 });
   });
 
   it('treats a send that throws as retryable', async () => {

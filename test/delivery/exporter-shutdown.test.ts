@@ -64,6 +64,8 @@ describe('exporter: shutdown', () => {
       dropped: {},
       pendingOnDisk: { requests: 0, bytes: 0 },
       pendingInMemoryDropped: 0,
+      // s0 in flight (retrying) while s1–s4 were stored: five 100-byte requests at once.
+      queuePeak: { requests: 5, bytes: 500 },
     });
     assert.equal(counters.total('requests_dropped'), 0);
   });

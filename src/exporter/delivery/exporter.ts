@@ -62,6 +62,12 @@ export interface DeliveryReport {
   readonly pendingOnDisk: { readonly requests: number; readonly bytes: number };
   /** Memory queue: requests still queued or in flight at the deadline (also in dropped.shutdown_timeout). */
   readonly pendingInMemoryDropped: number;
+  /**
+   * The most the queue held at once, waiting and in flight (bytes = encoded requests), measured
+   * each time a batch was stored: a memory queue's share of the process's memory, and what to size
+   * `queue.max_size` by.
+   */
+  readonly queuePeak: { readonly requests: number; readonly bytes: number };
 }
 
 export interface ExporterStats {
@@ -153,6 +159,7 @@ class QueuedExporter implements Exporter {
   private readonly _storing = new Set<Promise<void>>();
   private _inFlight = 0;
   private _retries = 0;
+  private _queuePeak: { readonly requests: number; readonly bytes: number } = { requests: 0, bytes: 0 };
   private _outageSince: number | undefined;
   private _outageRetries = 0;
   private _delivered: DeliveryCounts = ZERO;
@@ -221,6 +228,7 @@ class QueuedExporter implements Exporter {
 
   private async _start(): Promise<void> {
     const replayed = await this._queue.open();
+    this._noteQueuePeak();
     if (replayed.requests > 0) {
       this._counters.add('requests_replayed', replayed.requests, this._labels);
       this._log.info(
@@ -239,7 +247,21 @@ class QueuedExporter implements Exporter {
       this._drop('queue_write_failed', countsOf(batch), asError(err).message, { id: batch.id });
       return;
     }
+    this._noteQueuePeak();
     this._wake();
+  }
+
+  /** Keeps the queue's high-water mark (waiting and in flight) up to date. */
+  private _noteQueuePeak(): void {
+    const waiting = this._queue.pending();
+    const inFlight = this._queue.inFlight();
+    const bytes = waiting.bytes + inFlight.bytes;
+    if (bytes > this._queuePeak.bytes || waiting.requests + inFlight.requests > this._queuePeak.requests) {
+      this._queuePeak = {
+        requests: Math.max(this._queuePeak.requests, waiting.requests + inFlight.requests),
+        bytes: Math.max(this._queuePeak.bytes, bytes),
+      };
+    }
   }
 
   private _wake(): void {
@@ -566,6 +588,7 @@ class QueuedExporter implements Exporter {
       dropped,
       pendingOnDisk,
       pendingInMemoryDropped,
+      queuePeak: this._queuePeak,
     };
   }
 
