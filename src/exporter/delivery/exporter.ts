@@ -64,7 +64,8 @@ export interface DeliveryReport {
   readonly pendingInMemoryDropped: number;
   /**
    * The most the queue held at once, waiting and in flight (bytes = encoded requests), measured
-   * each time a batch was stored: a memory queue's share of the process's memory, and what to size
+   * each time a batch was stored; requests and bytes are each the highest seen, not necessarily at
+   * the same moment. A memory queue's share of the process's memory, and what to size
    * `queue.max_size` by.
    */
   readonly queuePeak: { readonly requests: number; readonly bytes: number };
