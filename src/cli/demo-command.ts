@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { createJsonRowSource } from '../gadget-bridge/json/json-row-source.js';
 import { createSpecResolver, DEFAULT_FETCH_INTERVAL_NANO } from '../gadget-bridge/profile-presets.js';
+import { parseExporterSelection, selectedExporterNames } from '../config/exporter-selection.js';
 import { readOtlpFile } from '../exporter/sinks/file-sink.js';
 import { fromOtlpJson } from '../profiles/encoding/otlp-json.js';
 import { countRequest } from '../profiles/otlp-model.js';
@@ -52,8 +53,7 @@ export async function demoCommand(argv: readonly string[], ctx: CommandContext):
 
   const prefix = 'operator.otel-profiles.exporters';
   const selection = (values['otel-profiles-exporter'] as string | undefined) ?? 'otlp-file,pprof,summary';
-  // `ds:NAME` entries name an exporter after the colon, as in IG's syntax.
-  const selected = new Set(selection.split(',').map((entry) => entry.slice(entry.indexOf(':') + 1).trim()));
+  const selected = new Set(selectedExporterNames(parseExporterSelection(selection)));
   const exitCode = await openSession(
     ctx,
     { ...values, 'otel-profiles-exporter': selection },

@@ -160,7 +160,9 @@ class QueuedExporter implements Exporter {
   private readonly _storing = new Set<Promise<void>>();
   private _inFlight = 0;
   private _retries = 0;
-  private _queuePeak: { readonly requests: number; readonly bytes: number } = { requests: 0, bytes: 0 };
+  /** The queue's high-water marks (DeliveryReport.queuePeak). */
+  private _queuePeakRequests = 0;
+  private _queuePeakBytes = 0;
   private _outageSince: number | undefined;
   private _outageRetries = 0;
   private _delivered: DeliveryCounts = ZERO;
@@ -252,17 +254,12 @@ class QueuedExporter implements Exporter {
     this._wake();
   }
 
-  /** Keeps the queue's high-water mark (waiting and in flight) up to date. */
+  /** Keeps the queue's high-water marks (waiting and in flight) up to date. */
   private _noteQueuePeak(): void {
     const waiting = this._queue.pending();
     const inFlight = this._queue.inFlight();
-    const bytes = waiting.bytes + inFlight.bytes;
-    if (bytes > this._queuePeak.bytes || waiting.requests + inFlight.requests > this._queuePeak.requests) {
-      this._queuePeak = {
-        requests: Math.max(this._queuePeak.requests, waiting.requests + inFlight.requests),
-        bytes: Math.max(this._queuePeak.bytes, bytes),
-      };
-    }
+    this._queuePeakRequests = Math.max(this._queuePeakRequests, waiting.requests + inFlight.requests);
+    this._queuePeakBytes = Math.max(this._queuePeakBytes, waiting.bytes + inFlight.bytes);
   }
 
   private _wake(): void {
@@ -589,7 +586,7 @@ class QueuedExporter implements Exporter {
       dropped,
       pendingOnDisk,
       pendingInMemoryDropped,
-      queuePeak: this._queuePeak,
+      queuePeak: { requests: this._queuePeakRequests, bytes: this._queuePeakBytes },
     };
   }
 

@@ -16,54 +16,16 @@
 import type { ElementSpans } from './array-line-splitter.js';
 import type { LongStringCache } from './long-string-cache.js';
 import type { JsonValue } from './lossless-json.js';
-import {
-  BIG_INTEGER_MARK,
-  LONG_STRING_MARK,
-  parseJsonWithKnownBigIntegers,
-  restoreTopLevel,
-} from './lossless-json.js';
+import { parseJsonWithKnownBigIntegers, parseWithMarkers } from './lossless-json.js';
 
 /** Parses one element's text exactly, taking its long strings from `strings`. */
 export function parseJsonElement(text: string, spans: ElementSpans, strings: LongStringCache): JsonValue {
   const { bigIntegers, longStrings } = spans;
   if (spans.controlEscape || (longStrings === undefined && bigIntegers === undefined))
     return parseJsonWithKnownBigIntegers(text, bigIntegers);
-  const bigCount = bigIntegers?.length ?? 0;
-  const longCount = longStrings?.length ?? 0;
-  const resolved: string[] = [];
-  let marked = '';
-  let from = 0;
-  let b = 0;
-  let l = 0;
-  // Both lists are in text order; merge them.
-  while (b < bigCount || l < longCount) {
-    const bigStart = b < bigCount ? (bigIntegers![b] as number) : Infinity;
-    const longStart = l < longCount ? (longStrings![l] as number) : Infinity;
-    if (bigStart < longStart) {
-      const end = bigIntegers![b + 1] as number;
-      marked += `${text.slice(from, bigStart)}"\\u0000${text.slice(bigStart, end)}"`;
-      from = end;
-      b += 2;
-    } else {
-      const end = longStrings![l + 1] as number;
-      const value = strings.decode(text, longStart, end);
-      if (value === undefined) return parseJsonWithKnownBigIntegers(text, bigIntegers); // the positioned error
-      marked += `${text.slice(from, longStart)}\\u0001${resolved.length}`;
-      resolved.push(value);
-      from = end;
-      l += 2;
-    }
-  }
-  marked += text.slice(from);
-  let value: JsonValue;
-  try {
-    value = JSON.parse(marked) as JsonValue;
-  } catch {
-    return parseJsonWithKnownBigIntegers(text, bigIntegers); // the positioned error of the text itself
-  }
-  return restoreTopLevel(value, {
-    remaining: (bigCount + longCount) / 2,
-    lastMark: longCount > 0 ? LONG_STRING_MARK : BIG_INTEGER_MARK,
-    strings: resolved,
-  });
+  // Undefined: a bad long string or bad syntax; the plain path throws the positioned error.
+  return (
+    parseWithMarkers(text, bigIntegers, longStrings, strings) ??
+    parseJsonWithKnownBigIntegers(text, bigIntegers)
+  );
 }

@@ -86,7 +86,7 @@ function parseMarked(text: string, marked: string, markers: number): JsonValue {
 }
 
 /** What a marker walk still has to find, and the strings that long-string markers stand for. */
-export interface MarkerState {
+interface MarkerState {
   remaining: number;
   /** Strings starting with a character up to this one are markers: BIG_INTEGER_MARK or LONG_STRING_MARK. */
   readonly lastMark: number;
@@ -94,7 +94,7 @@ export interface MarkerState {
 }
 
 /** `value` (just parsed from marked text) with its markers replaced, the value itself included. */
-export function restoreTopLevel(value: JsonValue, state: MarkerState): JsonValue {
+function restoreTopLevel(value: JsonValue, state: MarkerState): JsonValue {
   if (typeof value === 'string')
     return value.charCodeAt(0) <= state.lastMark ? restored(value, state) : value;
   if (value !== null && typeof value === 'object' && state.remaining > 0) restoreMarkers(value, state);
@@ -119,25 +119,76 @@ export function parseJsonWithKnownBigIntegers(
     }
   }
   if (text.includes('\\u0000')) return parseJsonExact(text); // a real \u0000 could pass for a marker
+  return parseWithMarkers(text, bigIntegers, undefined, undefined) ?? parseJsonExact(text);
+}
+
+/** Where long strings marked by `parseWithMarkers` come from (json-element-parser.ts). */
+export interface LongStringSource {
+  /** The string whose JSON literal has the contents `text[start, end)`; undefined when not valid. */
+  decode(text: string, start: number, end: number): string | undefined;
+}
+
+/**
+ * JSON.parse of `text` with its noted integer tokens wrapped in big-integer markers and the
+ * contents of its noted long strings replaced by long-string markers (`\u0001<index>`, taken from
+ * `strings`), then the markers put back. Offsets are pairwise [start, end) and in text order in
+ * each list. The caller has ruled out strings that could pass for markers (`\u0000`–`\u0001`).
+ * Undefined when a long string is not valid or the marked text does not parse: the caller then
+ * runs the exact parser for the positioned error.
+ */
+export function parseWithMarkers(
+  text: string,
+  bigIntegers: readonly number[] | undefined,
+  longStrings: readonly number[] | undefined,
+  strings: LongStringSource | undefined,
+): JsonValue | undefined {
+  const bigCount = bigIntegers?.length ?? 0;
+  const longCount = strings === undefined ? 0 : (longStrings?.length ?? 0);
+  const resolved: string[] = [];
   let marked = '';
   let from = 0;
-  for (let k = 0; k < bigIntegers.length; k += 2) {
-    const start = bigIntegers[k] as number;
-    const end = bigIntegers[k + 1] as number;
-    marked += `${text.slice(from, start)}"\\u0000${text.slice(start, end)}"`;
-    from = end;
+  let b = 0;
+  let l = 0;
+  // Both lists are in text order; merge them.
+  while (b < bigCount || l < longCount) {
+    const bigStart = b < bigCount ? (bigIntegers![b] as number) : Infinity;
+    const longStart = l < longCount ? (longStrings![l] as number) : Infinity;
+    if (bigStart < longStart) {
+      const end = bigIntegers![b + 1] as number;
+      marked += `${text.slice(from, bigStart)}"\\u0000${text.slice(bigStart, end)}"`;
+      from = end;
+      b += 2;
+    } else {
+      const end = longStrings![l + 1] as number;
+      const value = strings!.decode(text, longStart, end);
+      if (value === undefined) return undefined;
+      marked += `${text.slice(from, longStart)}\\u0001${resolved.length}`;
+      resolved.push(value);
+      from = end;
+      l += 2;
+    }
   }
   marked += text.slice(from);
-  return parseMarked(text, marked, bigIntegers.length / 2);
+  let value: JsonValue;
+  try {
+    value = JSON.parse(marked) as JsonValue;
+  } catch {
+    return undefined;
+  }
+  return restoreTopLevel(value, {
+    remaining: (bigCount + longCount) / 2,
+    lastMark: longCount > 0 ? LONG_STRING_MARK : BIG_INTEGER_MARK,
+    strings: resolved,
+  });
 }
 
 /** First character of a big-integer marker (`"\u0000<digits>"`). */
-export const BIG_INTEGER_MARK = 0;
+const BIG_INTEGER_MARK = 0;
 /**
  * First character of a long-string marker (`"\u0001<index>"`, json-element-parser.ts): the string
  * at `index` in MarkerState.strings.
  */
-export const LONG_STRING_MARK = 1;
+const LONG_STRING_MARK = 1;
 
 /** The value a marker stands for (counted as found). */
 function restored(marker: string, state: MarkerState): JsonValue {
