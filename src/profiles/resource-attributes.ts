@@ -1,5 +1,5 @@
 import type { ResourceConfig } from '../config/exporter-config.js';
-import type { FieldValue, GadgetRow } from '../gadget-bridge/gadget-row.js';
+import type { FieldAccessor, FieldValue, GadgetRow } from '../gadget-bridge/gadget-row.js';
 import { fieldAccessor, fieldString, getField, getString } from '../gadget-bridge/gadget-row.js';
 import type { AnyValue, KeyValue } from './otlp-model.js';
 
@@ -121,6 +121,9 @@ export class ResourceResolver {
   get perProcess(): boolean {
     return this._perProcess;
   }
+
+  /** The fields `keyOf` reads: rows whose values of these agree have the same key. */
+  readonly keyFields: readonly FieldAccessor[] = [readNode, readContainerId, readPid];
 
   /** Grouping key of a row: node + container + (per process mode, or host processes) pid. */
   keyOf(row: GadgetRow): string {

@@ -1,4 +1,5 @@
 import type { FieldValue, GadgetRow } from '../gadget-bridge/gadget-row.js';
+import type { FieldAccessor } from '../gadget-bridge/gadget-row.js';
 import { fieldAccessor, getField } from '../gadget-bridge/gadget-row.js';
 import type { ProfileSpec } from '../gadget-bridge/profile-spec.js';
 import type { RowBatch } from '../gadget-bridge/row-batch.js';
@@ -10,8 +11,9 @@ import { fieldToAnyValue, sampleAttributeName } from './resource-attributes.js';
 import type { Frame, InternedFrame } from './stack-frames.js';
 import { FrameTable, parseKernelFrames, parseUserFrames, placeholderFrame } from './stack-frames.js';
 import type { StackFieldPlan } from './stack-field-plan.js';
-import { stackFieldPlan } from './stack-field-plan.js';
+import { stackFieldPlan, stackKeyFields } from './stack-field-plan.js';
 import { StringInterner } from './string-interner.js';
+import { TupleTrie } from './tuple-trie.js';
 
 /**
  * The ingest hot path: folds row batches into per-resource, per-profile sample tables until the
@@ -47,8 +49,9 @@ export interface SampleEntry {
   readonly frames: readonly Frame[];
   /** Sample attributes as [semantic-convention key, value]. */
   readonly attributes: readonly (readonly [string, AnyValue])[];
-  readonly traceId?: Uint8Array;
-  readonly spanId?: Uint8Array;
+  /** Both set (a link) or both undefined. Always present, so every entry has one shape. */
+  readonly traceId: Uint8Array | undefined;
+  readonly spanId: Uint8Array | undefined;
   /** Per fetch: summed value and the fetch window start. */
   readonly values: number[];
   readonly timestamps: bigint[];
@@ -85,6 +88,25 @@ export interface SampleAggregatorOptions {
   readonly exporter: string;
 }
 
+/**
+ * Whether a tuple of field values can key a TupleTrie: objects and arrays are fresh on every row,
+ * so they never match by identity and are keyed by content (keyPart) instead.
+ */
+function isPrimitiveTuple(tuple: readonly unknown[], from = 0): boolean {
+  for (let i = from; i < tuple.length; i++) {
+    const v = tuple[i];
+    if (typeof v === 'object' && v !== null) return false;
+  }
+  return true;
+}
+
+/** Fills `tuple` with the values `fields` read from `row`. */
+function readTuple(tuple: unknown[], fields: readonly FieldAccessor[], row: GadgetRow): unknown[] {
+  tuple.length = fields.length;
+  for (let i = 0; i < fields.length; i++) tuple[i] = fields[i]!(row);
+  return tuple;
+}
+
 /** A field value as part of a grouping key; objects and arrays by content. */
 function keyPart(value: FieldValue | undefined): string {
   if (value === null || typeof value !== 'object') return String(value);
@@ -119,6 +141,12 @@ function hexBytes(value: FieldValue | undefined, length: number): Uint8Array | u
   return undefined;
 }
 
+/** A row's stack identity, remembered for the rest of the flush by the values of its stack fields. */
+interface RowStack {
+  readonly key: string;
+  readonly chars: number;
+}
+
 /** A parsed stack and the FrameTable cells of its frames (marked as used whenever the stack is). */
 interface CachedStack {
   readonly frames: readonly Frame[];
@@ -149,6 +177,19 @@ export class SampleAggregator {
   private readonly _stackStrings = new StringInterner(STACK_CACHE_GENERATIONS);
   /** Raw text length of the stack strings of the row _stackKey last keyed. */
   private _rowStackChars = 0;
+  /**
+   * This flush's keys, by the values they are made of (see tuple-trie.ts): rows repeat the same
+   * field values, so most rows find their resource, stack and sample without building a key string.
+   * The string keys stay the identities (they merge values equal by content); these only memoise them.
+   */
+  private _resourceByFields = new TupleTrie<ResourceEntry>();
+  private _stackByFields = new TupleTrie<RowStack>();
+  /** Keyed by [profile entry, stack key, sample attribute values…, pid?, trace id?, span id?]. */
+  private _sampleByFields = new TupleTrie<SampleEntry>();
+  /** Reused lookup tuples: the hot path allocates none. */
+  private readonly _resourceTuple: unknown[] = [];
+  private readonly _stackTuple: unknown[] = [];
+  private readonly _sampleTuple: unknown[] = [];
   /** Stack keys already counted in this flush's size estimate. */
   private _flushStacks = new Set<string>();
   private _resources = new Map<string, ResourceEntry>();
@@ -191,7 +232,11 @@ export class SampleAggregator {
     // Compiled readers, looked up once per batch: fields are read per row.
     const readValue = fieldAccessor(spec.valueField);
     const readAttributes = spec.sampleAttributeFields.map(fieldAccessor);
+    const readTraceId = spec.traceIdField ? fieldAccessor(spec.traceIdField) : undefined;
+    const readSpanId = fieldAccessor(spec.spanIdField ?? '');
     const stackPlan = stackFieldPlan(spec);
+    const stackFields = stackKeyFields(stackPlan);
+    const perProcess = this._resolver.perProcess;
     let invalid = 0;
     let zero = 0;
     // Counted per row, added once per batch: a counter update builds a labelled key.
@@ -209,14 +254,7 @@ export class SampleAggregator {
         continue;
       }
 
-      const resourceKey = this._resolver.keyOf(row);
-      let resource = this._resources.get(resourceKey);
-      if (!resource) {
-        resource = { observation: this._resolver.newObservation(row), profiles: new Map() };
-        this._resources.set(resourceKey, resource);
-      } else {
-        this._resolver.observe(resource.observation, row);
-      }
+      const resource = this._resourceOf(row);
       let profile = resource.profiles.get(pKey);
       if (!profile) {
         profile = { spec, samples: new Map(), windowStart: start, windowEnd: end };
@@ -226,24 +264,36 @@ export class SampleAggregator {
         if (end > profile.windowEnd) profile.windowEnd = end;
       }
 
-      const stackKey = this._stackKey(row, stackPlan);
-      let sampleKey = stackKey;
-      for (const read of readAttributes) sampleKey += `\u0002${keyPart(read(row))}`;
-      if (!this._resolver.perProcess) sampleKey += `\u0003${keyPart(readPid(row))}`;
-      if (spec.traceIdField) {
-        sampleKey += `\u0004${keyPart(getField(row, spec.traceIdField))}/${keyPart(getField(row, spec.spanIdField ?? ''))}`;
-      }
+      const stackKey = this._stackKey(row, stackFields);
+      // The sample's identity: [profile, stack, attribute values, pid (unless per process), link].
+      const tuple = this._sampleTuple;
+      tuple.length = 0;
+      tuple.push(profile, stackKey);
+      for (const read of readAttributes) tuple.push(read(row));
+      if (!perProcess) tuple.push(readPid(row));
+      if (readTraceId) tuple.push(readTraceId(row), readSpanId(row));
 
-      let sample = profile.samples.get(sampleKey);
+      let sample = this._sampleByFields.get(tuple);
       if (!sample) {
-        sample = this._newSample(row, spec, stackPlan, stackKey);
-        profile.samples.set(sampleKey, sample);
-        this._pendingBytes += BYTES_PER_SAMPLE_ESTIMATE;
-        if (!this._flushStacks.has(stackKey)) {
-          // A new stack brings its frames into the dictionary: its raw text bounds their size.
-          this._flushStacks.add(stackKey);
-          this._pendingBytes += this._rowStackChars;
+        let sampleKey = stackKey;
+        let at = 2;
+        for (; at < 2 + readAttributes.length; at++) sampleKey += `\u0002${keyPart(tuple[at] as FieldValue)}`;
+        if (!perProcess) sampleKey += `\u0003${keyPart(tuple[at++] as FieldValue)}`;
+        if (readTraceId)
+          sampleKey += `\u0004${keyPart(tuple[at] as FieldValue)}/${keyPart(tuple[at + 1] as FieldValue)}`;
+        sample = profile.samples.get(sampleKey);
+        if (!sample) {
+          sample = this._newSample(row, spec, stackPlan, stackKey);
+          profile.samples.set(sampleKey, sample);
+          this._pendingBytes += BYTES_PER_SAMPLE_ESTIMATE;
+          if (!this._flushStacks.has(stackKey)) {
+            // A new stack brings its frames into the dictionary: its raw text bounds their size.
+            this._flushStacks.add(stackKey);
+            this._pendingBytes += this._rowStackChars;
+          }
         }
+        // The profile entry (first) is the one object that does recur by identity.
+        if (isPrimitiveTuple(tuple, 1)) this._sampleByFields.set(tuple, sample);
       }
       if (sample.lastBatch === seq) {
         const last = sample.values.length - 1;
@@ -273,6 +323,9 @@ export class SampleAggregator {
       totalValue: BigInt(this._totalValue),
     };
     this._resources = new Map();
+    this._resourceByFields = new TupleTrie();
+    this._stackByFields = new TupleTrie();
+    this._sampleByFields = new TupleTrie();
     // The caches keep a few flushes (and older stacks within the retention budget): memory stays
     // bounded, and stacks that recur (most of them) are parsed once instead of once per flush.
     // Frames and strings of every stack kept stay too: a kept stack's frames must remain the ones
@@ -295,16 +348,41 @@ export class SampleAggregator {
     return this._stackStrings.idOf(value);
   }
 
-  /** The stack identity of a row: ids of its stack strings (and of the user stack's sibling fields). */
-  private _stackKey(row: GadgetRow, plan: readonly StackFieldPlan[]): string {
+  /** The resource a row belongs to (the resolver's key decides; created on first sight). */
+  private _resourceOf(row: GadgetRow): ResourceEntry {
+    const tuple = readTuple(this._resourceTuple, this._resolver.keyFields, row);
+    let resource = this._resourceByFields.get(tuple);
+    if (resource === undefined) {
+      const key = this._resolver.keyOf(row);
+      resource = this._resources.get(key);
+      if (resource === undefined) {
+        resource = { observation: this._resolver.newObservation(row), profiles: new Map() };
+        this._resources.set(key, resource);
+      } else {
+        this._resolver.observe(resource.observation, row);
+      }
+      if (isPrimitiveTuple(tuple)) this._resourceByFields.set(tuple, resource);
+    } else {
+      this._resolver.observe(resource.observation, row);
+    }
+    return resource;
+  }
+
+  /**
+   * The stack identity of a row: ids of its stack strings (and of the user stack's sibling fields),
+   * in the order of `stackKeyFields`. Sets `_rowStackChars`.
+   */
+  private _stackKey(row: GadgetRow, fields: readonly FieldAccessor[]): string {
+    const tuple = readTuple(this._stackTuple, fields, row);
+    const known = this._stackByFields.get(tuple);
+    if (known !== undefined) {
+      this._rowStackChars = known.chars;
+      return known.key;
+    }
     let key = '';
     this._rowStackChars = 0;
-    for (const { read, siblings } of plan) {
-      key += `${this._stringId(read(row))},`;
-      if (siblings !== undefined) {
-        key += `${this._stringId(siblings.addresses(row))},${this._stringId(siblings.buildId(row))},`;
-      }
-    }
+    for (let i = 0; i < tuple.length; i++) key += `${this._stringId(tuple[i] as FieldValue)},`;
+    if (isPrimitiveTuple(tuple)) this._stackByFields.set(tuple, { key, chars: this._rowStackChars });
     return key;
   }
 
@@ -348,16 +426,14 @@ export class SampleAggregator {
     const placeholder = frames.length === 0;
     if (placeholder) frames = [placeholderFrame(this._frames)];
     const attributes: [string, AnyValue][] = [];
-    const seen = new Set<string>();
     const push = (key: string, value: AnyValue | undefined): void => {
-      if (value === undefined || seen.has(key)) return;
-      seen.add(key);
-      attributes.push([key, value]);
+      // First one wins; a linear scan: a sample has a handful of attributes.
+      if (value !== undefined && !attributes.some(([k]) => k === key)) attributes.push([key, value]);
     };
     for (const field of spec.sampleAttributeFields)
       push(sampleAttributeName(field), fieldToAnyValue(getField(row, field)));
     if (!this._resolver.perProcess) {
-      push('process.pid', fieldToAnyValue(getField(row, 'proc.pid')));
+      push('process.pid', fieldToAnyValue(readPid(row)));
     }
     const traceId = spec.traceIdField ? hexBytes(getField(row, spec.traceIdField), 16) : undefined;
     const spanId = spec.spanIdField ? hexBytes(getField(row, spec.spanIdField), 8) : undefined;
@@ -374,10 +450,12 @@ export class SampleAggregator {
         this._counters.add('links_invalid', 1, this._labels);
       }
     }
+    const linked = traceId !== undefined && spanId !== undefined;
     return {
       frames,
       attributes,
-      ...(traceId && spanId ? { traceId, spanId } : {}),
+      traceId: linked ? traceId : undefined,
+      spanId: linked ? spanId : undefined,
       values: [],
       timestamps: [],
       lastBatch: 0,

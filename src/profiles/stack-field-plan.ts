@@ -40,3 +40,20 @@ export function stackFieldPlan(spec: ProfileSpec): readonly StackFieldPlan[] {
   }
   return plan;
 }
+
+const keyFields = new WeakMap<readonly StackFieldPlan[], readonly FieldAccessor[]>();
+
+/**
+ * Every field a plan reads, in plan order (each stack field, then a user stack's addresses and
+ * build id): the fields that identify a row's stack.
+ */
+export function stackKeyFields(plan: readonly StackFieldPlan[]): readonly FieldAccessor[] {
+  let fields = keyFields.get(plan);
+  if (fields === undefined) {
+    fields = plan.flatMap(({ read, siblings }) =>
+      siblings === undefined ? [read] : [read, siblings.addresses, siblings.buildId],
+    );
+    keyFields.set(plan, fields);
+  }
+  return fields;
+}

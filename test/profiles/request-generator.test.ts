@@ -194,6 +194,46 @@ describe('aggregate + generate over the example capture', () => {
     assert.deepEqual(samples.map((s) => s.linkIndex).sort(), [0, 1, 2]);
   });
 
+  it('groups by field values whatever carries them: fresh copies, arrays by content, 5 and "5" alike, across batches', () => {
+    const spec = { ...PROFILE_CPU_SPEC, sampleAttributeFields: ['tags', 'slot'] };
+    const base = emissions[0]?.[0] ?? {};
+    const copy = (s: unknown): string => [...String(s)].join('');
+    const userStack = base.user_stack_raw as Record<string, string>;
+    const rows = (slot: number | string, tags: number[]): GadgetRow[] => [
+      { ...base, slot, tags },
+      // Fresh string objects with the same text, as JSON.parse hands them over.
+      {
+        ...base,
+        slot,
+        tags: [...tags],
+        kern_stack: copy(base.kern_stack),
+        user_stack_raw: { ...userStack, symbols: copy(userStack.symbols) },
+        k8s: {
+          ...(base.k8s as Record<string, string>),
+          node: copy((base.k8s as Record<string, string>).node),
+        },
+      },
+    ];
+    const { request } = aggregate(
+      [
+        [...rows(5, [1, 2]), ...rows('5', [1, 2])],
+        [...rows(5, [1, 2]), ...rows(5, [1, 3])],
+      ],
+      'identity',
+      spec,
+    );
+    assertConforms(request);
+    const samples = profiles(request).flatMap((p) => p.samples);
+    assert.equal(request.resourceProfiles.length, 1, 'one resource for all rows');
+    // [1,2] (both batches) and [1,3] (second batch only): two samples, with per-fetch values.
+    assert.equal(samples.length, 2);
+    const perRow = Number(base.samples);
+    assert.deepEqual(
+      samples.map((s) => s.values.map(Number)).sort(),
+      [[4 * perRow, 2 * perRow], [2 * perRow]].sort(),
+    );
+  });
+
   it('profile_cuda: bytes allocated per user stack become a malloc/bytes profile named like IG names it', () => {
     const base = emissions[2]?.[0] ?? {};
     const alloc = (symbols: string, count: number) => ({
