@@ -27,7 +27,7 @@ export interface KeyValue {
 }
 
 export interface Resource {
-  attributes: KeyValue[];
+  attributes: readonly KeyValue[];
   droppedAttributesCount?: number;
 }
 

@@ -2,7 +2,7 @@ import type { SampleConfig } from '../config/exporter-config.js';
 import { randomFillSync } from 'node:crypto';
 import { EXPORTER_NAME, EXPORTER_VERSION } from '../version.js';
 import { anyValueKey, DictionaryBuilder } from './dictionary-builder.js';
-import type { ExportProfilesServiceRequest, Profile, ResourceProfiles, Sample } from './otlp-model.js';
+import type { ExportProfilesServiceRequest, KeyValue, Profile, ResourceProfiles, Sample } from './otlp-model.js';
 import type { ResourceResolver } from './resource-attributes.js';
 import type { AggregateSnapshot, ProfileEntry, SampleEntry } from './sample-aggregator.js';
 import type { Frame } from './stack-frames.js';
@@ -120,6 +120,18 @@ class FrameLocations {
   }
 }
 
+/** `key=value` of each attribute of a resource's list (lists are shared: see attributesOf). */
+const attributeKeySets = new WeakMap<readonly KeyValue[], ReadonlySet<string>>();
+
+function attributeKeysOf(attributes: readonly KeyValue[]): ReadonlySet<string> {
+  let keys = attributeKeySets.get(attributes);
+  if (keys === undefined) {
+    keys = new Set(attributes.map((kv) => `${kv.key}=${anyValueKey(kv.value)}`));
+    attributeKeySets.set(attributes, keys);
+  }
+  return keys;
+}
+
 function samplesOf(
   entry: SampleEntry,
   stackIndex: number,
@@ -214,7 +226,7 @@ export function generateRequest(
   const resourceProfiles: ResourceProfiles[] = [];
   for (const resource of snapshot.resources.values()) {
     const attributes = options.resources.attributesOf(resource.observation);
-    const resourceAttributeKeys = new Set(attributes.map((kv) => `${kv.key}=${anyValueKey(kv.value)}`));
+    const resourceAttributeKeys = attributeKeysOf(attributes);
     const profiles: Profile[] = [];
     for (const profile of resource.profiles.values()) {
       profiles.push(buildProfile(profile, dict, frames, resourceAttributeKeys, options));

@@ -2,6 +2,7 @@ import type { ResourceConfig } from '../config/exporter-config.js';
 import type { FieldAccessor, FieldValue, GadgetRow } from '../gadget-bridge/gadget-row.js';
 import { fieldAccessor, fieldString, getField, getString } from '../gadget-bridge/gadget-row.js';
 import type { AnyValue, KeyValue } from './otlp-model.js';
+import { TupleTrie } from './tuple-trie.js';
 
 /**
  * Maps IG's enrichment fields (k8s.*, runtime.*, proc.*) onto OpenTelemetry semantic-convention
@@ -101,6 +102,37 @@ export interface ResourceResolverOptions {
   readonly serviceNameFromEnv?: string;
 }
 
+/**
+ * The row fields resource attributes are made of (the config's `field:` service-name sources come
+ * on top). Attributes are built from these values only, so equal values give equal attributes.
+ */
+const ATTRIBUTE_FIELDS = [
+  'k8s.node',
+  'k8s.namespace',
+  'k8s.podName',
+  'k8s.containerName',
+  'k8s.owner.kind',
+  'k8s.owner.name',
+  'k8s.podLabels',
+  'runtime.containerId',
+  'runtime.containerName',
+  'runtime.containerImageName',
+  'runtime.containerImageDigest',
+  'runtime.runtimeName',
+  'proc.pid',
+  'proc.parent.pid',
+  'proc.comm',
+  'proc.creds.user',
+] as const;
+/**
+ * Attribute lists remembered (by the values above); past it the cache starts over. A flush builds
+ * one list per resource (hundreds per node), mostly the same as the flush before.
+ */
+const ATTRIBUTE_CACHE_LIMIT = 4096;
+
+/** Reads one field of the row attributes are being built from. */
+type FieldReader = (dottedName: string) => FieldValue | undefined;
+
 /** Readers of the fields every row is grouped by (compiled once: they run per row). */
 const readNode = fieldAccessor('k8s.node');
 const readContainerId = fieldAccessor('runtime.containerId');
@@ -112,10 +144,24 @@ export class ResourceResolver {
   private readonly _envServiceName: string | undefined;
   private readonly _perProcess: boolean;
 
+  /** Fields attributes are built from, with their compiled readers and their index in the tuple. */
+  private readonly _attributeFields: readonly FieldAccessor[];
+  private readonly _attributeFieldIndex = new Map<string, number>();
+  /** Built attribute lists, by the values of the attribute fields (see attributesOf). */
+  private readonly _attributeCache = new TupleTrie<readonly KeyValue[]>();
+  private readonly _attributeTuple: unknown[] = [];
+
   constructor(options: ResourceResolverOptions) {
     this._config = options.config;
     this._envServiceName = options.serviceNameFromEnv ?? options.config.attributes['service.name'];
     this._perProcess = options.config.groupBy === 'process';
+    const fieldSources = options.config.serviceName
+      .filter((source) => source.startsWith('field:'))
+      .map((source) => source.slice('field:'.length));
+    for (const name of [...ATTRIBUTE_FIELDS, ...fieldSources])
+      if (!this._attributeFieldIndex.has(name))
+        this._attributeFieldIndex.set(name, this._attributeFieldIndex.size);
+    this._attributeFields = [...this._attributeFieldIndex.keys()].map(fieldAccessor);
   }
 
   get perProcess(): boolean {
@@ -150,31 +196,67 @@ export class ResourceResolver {
     return observation;
   }
 
-  /** Resource attributes (semantic conventions) of an observed resource. */
-  attributesOf(observation: ResourceObservation): KeyValue[] {
-    const row = observation.row;
+  /**
+   * Resource attributes (semantic conventions) of an observed resource. The list is shared by
+   * every resource whose rows agree on the attribute fields (and frozen): flush after flush the
+   * same resources come back, and building a list costs far more than reading the fields.
+   */
+  attributesOf(observation: ResourceObservation): readonly KeyValue[] {
+    const tuple = this._attributeTuple;
+    const fields = this._attributeFields;
+    tuple.length = fields.length;
+    let cacheable = true;
+    for (let i = 0; i < fields.length; i++) {
+      const value = fields[i]!(observation.row);
+      // Objects are fresh on every row: they never match by identity, so they are not cached.
+      if (typeof value === 'object' && value !== null) cacheable = false;
+      tuple[i] = value;
+    }
+    if (cacheable) {
+      const known = this._attributeCache.get(tuple);
+      if (known !== undefined) return known;
+    }
+    const values = tuple.slice();
+    const attributes = Object.freeze(
+      this._buildAttributes((name) => {
+        const index = this._attributeFieldIndex.get(name);
+        // A field outside the list would make cached lists wrong: fail loudly (a bug, not input).
+        if (index === undefined)
+          throw new Error(`resource attributes read ${name}, which is not in ATTRIBUTE_FIELDS`);
+        return values[index] as FieldValue | undefined;
+      }),
+    );
+    if (cacheable) {
+      if (this._attributeCache.size >= ATTRIBUTE_CACHE_LIMIT) this._attributeCache.clear();
+      this._attributeCache.set(tuple, attributes);
+    }
+    return attributes;
+  }
+
+  private _buildAttributes(field: FieldReader): KeyValue[] {
+    const getText = (name: string): string => fieldString(field(name));
     const out: KeyValue[] = [];
     const add = (key: string, value: string): void => {
       if (value !== '') out.push(str(key, value));
     };
-    const labels = parsePodLabels(getString(row, 'k8s.podLabels'));
+    const labels = parsePodLabels(getText('k8s.podLabels'));
 
-    add('k8s.node.name', getString(row, 'k8s.node'));
-    add('k8s.namespace.name', getString(row, 'k8s.namespace'));
-    add('k8s.pod.name', getString(row, 'k8s.podName'));
-    add('k8s.container.name', getString(row, 'k8s.containerName'));
-    const ownerKind = getString(row, 'k8s.owner.kind');
-    const ownerName = getString(row, 'k8s.owner.name');
+    add('k8s.node.name', getText('k8s.node'));
+    add('k8s.namespace.name', getText('k8s.namespace'));
+    add('k8s.pod.name', getText('k8s.podName'));
+    add('k8s.container.name', getText('k8s.containerName'));
+    const ownerKind = getText('k8s.owner.kind');
+    const ownerName = getText('k8s.owner.name');
     if (ownerKind !== '' && ownerName !== '') {
       add(OWNER_KIND_ATTRIBUTES[ownerKind] ?? `k8s.${ownerKind.toLowerCase()}.name`, ownerName);
     }
     for (const [k, v] of labels) add(`k8s.pod.label.${k}`, v);
 
-    const containerId = getString(row, 'runtime.containerId');
+    const containerId = getText('runtime.containerId');
     if (containerId !== '') {
       add('container.id', containerId);
-      add('container.name', getString(row, 'runtime.containerName'));
-      const image = getString(row, 'runtime.containerImageName');
+      add('container.name', getText('runtime.containerName'));
+      const image = getText('runtime.containerImageName');
       if (image !== '') {
         const { name, tag } = splitImageReference(image);
         add('container.image.name', name);
@@ -184,25 +266,25 @@ export class ResourceResolver {
             value: { arrayValue: { values: [{ stringValue: tag }] } },
           });
       }
-      add('container.image.id', getString(row, 'runtime.containerImageDigest'));
-      add('container.runtime.name', getString(row, 'runtime.runtimeName'));
+      add('container.image.id', getText('runtime.containerImageDigest'));
+      add('container.runtime.name', getText('runtime.runtimeName'));
     }
 
-    const executable = this._executableName(observation);
+    const executable = getText('proc.comm');
     if (this._perProcess || containerId === '') {
       if (this._perProcess) {
-        const pid = getField(row, 'proc.pid');
+        const pid = field('proc.pid');
         if (typeof pid === 'number' || typeof pid === 'bigint') out.push(int('process.pid', BigInt(pid)));
-        const ppid = getField(row, 'proc.parent.pid');
+        const ppid = field('proc.parent.pid');
         if ((typeof ppid === 'number' || typeof ppid === 'bigint') && ppid !== 0)
           out.push(int('process.parent_pid', BigInt(ppid)));
         add('process.executable.name', executable);
-        const user = getString(row, 'proc.creds.user');
+        const user = getText('proc.creds.user');
         if (user !== '' && !user.startsWith('uid:')) add('process.owner', user);
       }
     }
 
-    out.push(str('service.name', this.serviceNameOf(observation, labels, executable)));
+    out.push(str('service.name', this._serviceName(getText, labels, executable)));
     const present = new Set(out.map((kv) => kv.key));
     for (const [k, v] of Object.entries(this._config.attributes)) {
       if (!present.has(k)) out.push(str(k, v));
@@ -211,31 +293,29 @@ export class ResourceResolver {
   }
 
   /** The first source of the configured chain that yields a non-empty name. */
-  serviceNameOf(
-    observation: ResourceObservation,
-    labels?: ReadonlyMap<string, string>,
-    executable?: string,
+  serviceNameOf(observation: ResourceObservation): string {
+    const getText = (name: string): string => getString(observation.row, name);
+    return this._serviceName(getText, parsePodLabels(getText('k8s.podLabels')), getText('proc.comm'));
+  }
+
+  private _serviceName(
+    getText: (dottedName: string) => string,
+    podLabels: ReadonlyMap<string, string>,
+    executable: string,
   ): string {
-    const row = observation.row;
-    const podLabels = labels ?? parsePodLabels(getString(row, 'k8s.podLabels'));
     for (const source of this._config.serviceName) {
       let candidate = '';
       if (source.startsWith('label:')) candidate = podLabels.get(source.slice('label:'.length)) ?? '';
-      else if (source.startsWith('field:')) candidate = getString(row, source.slice('field:'.length));
+      else if (source.startsWith('field:')) candidate = getText(source.slice('field:'.length));
       else if (source === 'owner')
-        candidate = getString(row, 'k8s.owner.kind') !== '' ? getString(row, 'k8s.owner.name') : '';
-      else if (source === 'k8s.container.name') candidate = getString(row, 'k8s.containerName');
-      else if (source === 'container.name') candidate = getString(row, 'runtime.containerName');
+        candidate = getText('k8s.owner.kind') !== '' ? getText('k8s.owner.name') : '';
+      else if (source === 'k8s.container.name') candidate = getText('k8s.containerName');
+      else if (source === 'container.name') candidate = getText('runtime.containerName');
       else if (source === 'env') candidate = this._envServiceName ?? '';
-      else if (source === 'process.executable.name')
-        candidate = executable ?? this._executableName(observation);
+      else if (source === 'process.executable.name') candidate = executable;
       if (candidate !== '') return candidate;
     }
     return UNKNOWN_SERVICE;
-  }
-
-  private _executableName(observation: ResourceObservation): string {
-    return getString(observation.row, 'proc.comm');
   }
 }
 

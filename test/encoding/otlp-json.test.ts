@@ -234,10 +234,12 @@ describe('OTLP/JSON', () => {
 
   it('handles non-finite doubles and rejects malformed input with the field path', () => {
     const request = completeRequest();
-    request.resourceProfiles[0]!.resource!.attributes.push(
+    const resource = request.resourceProfiles[0]!.resource!;
+    resource.attributes = [
+      ...resource.attributes,
       { key: 'nan', value: { doubleValue: NaN } },
       { key: 'inf', value: { doubleValue: -Infinity } },
-    );
+    ];
     const text = toOtlpJson(request);
     assert.match(text, /"doubleValue":"NaN"/);
     assert.match(text, /"doubleValue":"-Infinity"/);

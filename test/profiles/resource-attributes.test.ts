@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { GadgetRow } from '../../src/gadget-bridge/gadget-row.js';
 import type { AnyValue, KeyValue } from '../../src/profiles/otlp-model.js';
 import {
   parsePodLabels,
@@ -8,7 +9,7 @@ import {
 } from '../../src/profiles/resource-attributes.js';
 import { DEFAULT_RESOURCE_CONFIG, exampleEmissions } from '../support/profiles-fixtures.js';
 
-function attrs(list: KeyValue[]): Record<string, string> {
+function attrs(list: readonly KeyValue[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const kv of list) {
     const v = kv.value as AnyValue;
@@ -102,6 +103,74 @@ describe('ResourceResolver', () => {
     const a = attrs(r.attributesOf(r.newObservation(row)));
     assert.equal(a['deployment.environment.name'], 'prod');
     assert.equal(a['container.name'], 'random');
+  });
+
+  it('a list built once serves every row that agrees on the attribute fields, and only those', () => {
+    // Rows drawn from small pools, so the caching resolver sees most combinations many times; a
+    // resolver built afresh for every row (nothing cached) is the reference.
+    const base = k8sRows[0] ?? emissions[0]?.[0];
+    assert.ok(base);
+    const pools = {
+      node: ['node-a', 'node-b'],
+      podName: ['web-1', 'web-2'],
+      podLabels: ['app=web', 'app=web,team=x', ''],
+      ownerKind: ['Deployment', 'StatefulSet', ''],
+      containerId: ['c1', ''],
+      image: ['docker.io/library/nginx:1.25', 'registry:5000/app'],
+      comm: ['nginx', 'worker'],
+      pid: [10, 11],
+      ppid: [1, 0],
+      user: ['root', 'uid:1000'],
+      custom: ['svc-from-field', ''],
+    };
+    let seed = 11;
+    const pick = <T>(pool: readonly T[]): T => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return pool[seed % pool.length]!;
+    };
+    const configs = [
+      DEFAULT_RESOURCE_CONFIG,
+      { ...DEFAULT_RESOURCE_CONFIG, groupBy: 'container' as const },
+      {
+        ...DEFAULT_RESOURCE_CONFIG,
+        serviceName: ['field:custom.name', 'label:team', 'owner', 'process.executable.name'],
+      },
+    ];
+    for (const config of configs) {
+      const cached = new ResourceResolver({ config });
+      const lists = new Set<readonly KeyValue[]>();
+      for (let i = 0; i < 400; i++) {
+        const row: GadgetRow = {
+          ...base,
+          k8s: {
+            ...(base.k8s as object),
+            node: pick(pools.node),
+            podName: pick(pools.podName),
+            podLabels: pick(pools.podLabels),
+            owner: { kind: pick(pools.ownerKind), name: 'web' },
+          },
+          runtime: {
+            ...(base.runtime as object),
+            containerId: pick(pools.containerId),
+            containerImageName: pick(pools.image),
+          },
+          proc: {
+            ...(base.proc as object),
+            comm: pick(pools.comm),
+            pid: pick(pools.pid),
+            parent: { pid: pick(pools.ppid) },
+            creds: { user: pick(pools.user) },
+          },
+          custom: { name: pick(pools.custom) },
+        };
+        const got = cached.attributesOf(cached.newObservation(row));
+        const fresh = new ResourceResolver({ config });
+        assert.deepEqual(got, fresh.attributesOf(fresh.newObservation(row)), `row ${i}`);
+        assert.ok(Object.isFrozen(got), 'shared lists cannot be changed by a consumer');
+        lists.add(got);
+      }
+      assert.ok(lists.size < 400, 'rows with equal fields share one list');
+    }
   });
 
   it('splits image references and parses pod labels', () => {

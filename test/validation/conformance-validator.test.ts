@@ -449,11 +449,11 @@ describe('validateRequest: orphans (profcheck -check-orphans)', () => {
   it('references from resource/scope attributes (key_strindex, string_value_strindex) do not count', () => {
     const r = mutate((x) => {
       x.dictionary.stringTable.push('service.name', 'svc');
-      x.resourceProfiles[0]!.resource!.attributes.push({
-        key: '',
-        keyStrindex: 21,
-        value: { stringValueStrindex: 22 },
-      });
+      const resource = x.resourceProfiles[0]!.resource!;
+      resource.attributes = [
+        ...resource.attributes,
+        { key: '', keyStrindex: 21, value: { stringValueStrindex: 22 } },
+      ];
     });
     expectIssues(r, [
       [`${D}.string_table[21]`, /orphaned/],
