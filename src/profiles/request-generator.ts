@@ -2,7 +2,13 @@ import type { SampleConfig } from '../config/exporter-config.js';
 import { randomFillSync } from 'node:crypto';
 import { EXPORTER_NAME, EXPORTER_VERSION } from '../version.js';
 import { anyValueKey, DictionaryBuilder } from './dictionary-builder.js';
-import type { ExportProfilesServiceRequest, KeyValue, Profile, ResourceProfiles, Sample } from './otlp-model.js';
+import type {
+  ExportProfilesServiceRequest,
+  KeyValue,
+  Profile,
+  ResourceProfiles,
+  Sample,
+} from './otlp-model.js';
 import type { ResourceResolver } from './resource-attributes.js';
 import type { AggregateSnapshot, ProfileEntry, SampleEntry } from './sample-aggregator.js';
 import type { Frame } from './stack-frames.js';

@@ -1,6 +1,6 @@
 import type { ResourceConfig } from '../config/exporter-config.js';
 import type { FieldAccessor, FieldValue, GadgetRow } from '../gadget-bridge/gadget-row.js';
-import { fieldAccessor, fieldString, getField, getString } from '../gadget-bridge/gadget-row.js';
+import { fieldAccessor, fieldString, getString } from '../gadget-bridge/gadget-row.js';
 import type { AnyValue, KeyValue } from './otlp-model.js';
 import { TupleTrie } from './tuple-trie.js';
 
