@@ -10,7 +10,7 @@ import type {
   Sample,
 } from './otlp-model.js';
 import type { ResourceResolver } from './resource-attributes.js';
-import type { AggregateSnapshot, ProfileEntry, SampleEntry } from './sample-aggregator.js';
+import type { AggregateSnapshot, ProfileEntry, SampleAttributes, SampleEntry } from './sample-aggregator.js';
 import type { Frame } from './stack-frames.js';
 
 /**
@@ -189,12 +189,18 @@ function buildProfile(
 ): Profile {
   const spec = profile.spec;
   const samples: Sample[] = [];
+  // Samples with equal attributes share one list (see SampleAttributes): map each list once.
+  const indicesOf = new Map<SampleAttributes, number[]>();
   for (const entry of profile.samples.values()) {
     const stackIndex = frames.stackOf(entry.frames);
-    // A sample attribute that repeats its resource's attribute says nothing new.
-    const attributeIndices: number[] = [];
-    for (const [k, v] of entry.attributes) {
-      if (!resourceAttributeKeys.has(`${k}=${anyValueKey(v)}`)) attributeIndices.push(dict.attribute(k, v));
+    let attributeIndices = indicesOf.get(entry.attributes);
+    if (attributeIndices === undefined) {
+      attributeIndices = [];
+      // A sample attribute that repeats its resource's attribute says nothing new.
+      for (const [k, v] of entry.attributes) {
+        if (!resourceAttributeKeys.has(`${k}=${anyValueKey(v)}`)) attributeIndices.push(dict.attribute(k, v));
+      }
+      indicesOf.set(entry.attributes, attributeIndices);
     }
     const linkIndex = entry.traceId && entry.spanId ? dict.link(entry.traceId, entry.spanId) : 0;
     samplesOf(entry, stackIndex, attributeIndices, linkIndex, options.sampleMerge, samples);

@@ -40,6 +40,11 @@ export const STACK_RETENTION_CHARS = 4 * 1024 * 1024;
 const STACK_CACHE_LIMIT = 200_000;
 /** Reader of the pid a sample is keyed by when resources are not per process. */
 const readPid = fieldAccessor('proc.pid');
+/**
+ * Sample attribute lists remembered (by their values, across flushes); past it the cache starts
+ * over. Samples of one container or process share a list, so there are about as many as resources.
+ */
+const ATTRIBUTE_LIST_CACHE_LIMIT = 65_536;
 /** Estimated encoded bytes of one per-fetch value with its timestamp. */
 const BYTES_PER_VALUE_ESTIMATE = 16;
 /** Estimated encoded bytes of a Sample's envelope, stack index and attribute indices. */
@@ -47,8 +52,8 @@ const BYTES_PER_SAMPLE_ESTIMATE = 24;
 
 export interface SampleEntry {
   readonly frames: readonly Frame[];
-  /** Sample attributes as [semantic-convention key, value]. */
-  readonly attributes: readonly (readonly [string, AnyValue])[];
+  /** Sample attributes as [semantic-convention key, value]; samples with equal ones share the (frozen) list. */
+  readonly attributes: SampleAttributes;
   /** Both set (a link) or both undefined. Always present, so every entry has one shape. */
   readonly traceId: Uint8Array | undefined;
   readonly spanId: Uint8Array | undefined;
@@ -60,6 +65,8 @@ export interface SampleEntry {
   /** Rows that had no frame and carry the placeholder. */
   readonly placeholder: boolean;
 }
+
+export type SampleAttributes = readonly (readonly [string, AnyValue])[];
 
 export interface ProfileEntry {
   readonly spec: ProfileSpec;
@@ -190,6 +197,9 @@ export class SampleAggregator {
   private readonly _resourceTuple: unknown[] = [];
   private readonly _stackTuple: unknown[] = [];
   private readonly _sampleTuple: unknown[] = [];
+  /** Sample attribute lists by [spec, attribute values…, pid (unless per process)], across flushes. */
+  private readonly _attributeLists = new TupleTrie<SampleAttributes>();
+  private readonly _attributeTuple: unknown[] = [];
   /** Stack keys already counted in this flush's size estimate. */
   private _flushStacks = new Set<string>();
   private _resources = new Map<string, ResourceEntry>();
@@ -283,7 +293,7 @@ export class SampleAggregator {
           sampleKey += `\u0004${keyPart(tuple[at] as FieldValue)}/${keyPart(tuple[at + 1] as FieldValue)}`;
         sample = profile.samples.get(sampleKey);
         if (!sample) {
-          sample = this._newSample(row, spec, stackPlan, stackKey);
+          sample = this._newSample(row, spec, stackPlan, stackKey, readAttributes);
           profile.samples.set(sampleKey, sample);
           this._pendingBytes += BYTES_PER_SAMPLE_ESTIMATE;
           if (!this._flushStacks.has(stackKey)) {
@@ -416,25 +426,52 @@ export class SampleAggregator {
     return frames;
   }
 
-  private _newSample(
+  /** A row's sample attributes: one shared list per spec and distinct values (built once). */
+  private _attributesOf(
     row: GadgetRow,
     spec: ProfileSpec,
-    stackPlan: readonly StackFieldPlan[],
-    stackKey: string,
-  ): SampleEntry {
-    let frames = this._framesOf(row, stackPlan, stackKey);
-    const placeholder = frames.length === 0;
-    if (placeholder) frames = [placeholderFrame(this._frames)];
+    readAttributes: readonly FieldAccessor[],
+  ): SampleAttributes {
+    const tuple = this._attributeTuple;
+    tuple.length = 0;
+    tuple.push(spec);
+    for (const read of readAttributes) tuple.push(read(row));
+    if (!this._resolver.perProcess) tuple.push(readPid(row));
+    const cacheable = isPrimitiveTuple(tuple, 1);
+    if (cacheable) {
+      const known = this._attributeLists.get(tuple);
+      if (known !== undefined) return known;
+    }
     const attributes: [string, AnyValue][] = [];
     const push = (key: string, value: AnyValue | undefined): void => {
       // First one wins; a linear scan: a sample has a handful of attributes.
       if (value !== undefined && !attributes.some(([k]) => k === key)) attributes.push([key, value]);
     };
-    for (const field of spec.sampleAttributeFields)
-      push(sampleAttributeName(field), fieldToAnyValue(getField(row, field)));
+    spec.sampleAttributeFields.forEach((field, i) =>
+      push(sampleAttributeName(field), fieldToAnyValue(tuple[1 + i] as FieldValue | undefined)),
+    );
     if (!this._resolver.perProcess) {
-      push('process.pid', fieldToAnyValue(readPid(row)));
+      push('process.pid', fieldToAnyValue(tuple[1 + readAttributes.length] as FieldValue | undefined));
     }
+    const list = Object.freeze(attributes);
+    if (cacheable) {
+      if (this._attributeLists.size >= ATTRIBUTE_LIST_CACHE_LIMIT) this._attributeLists.clear();
+      this._attributeLists.set(tuple, list);
+    }
+    return list;
+  }
+
+  private _newSample(
+    row: GadgetRow,
+    spec: ProfileSpec,
+    stackPlan: readonly StackFieldPlan[],
+    stackKey: string,
+    readAttributes: readonly FieldAccessor[],
+  ): SampleEntry {
+    let frames = this._framesOf(row, stackPlan, stackKey);
+    const placeholder = frames.length === 0;
+    if (placeholder) frames = [placeholderFrame(this._frames)];
+    const attributes = this._attributesOf(row, spec, readAttributes);
     const traceId = spec.traceIdField ? hexBytes(getField(row, spec.traceIdField), 16) : undefined;
     const spanId = spec.spanIdField ? hexBytes(getField(row, spec.spanIdField), 8) : undefined;
     if (spec.traceIdField && (!traceId || !spanId)) {

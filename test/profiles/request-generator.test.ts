@@ -234,6 +234,50 @@ describe('aggregate + generate over the example capture', () => {
     );
   });
 
+  it('an aggregator that has seen earlier flushes builds the same requests as a fresh one', () => {
+    // What the aggregator and resolver remember across flushes (parsed stacks, string ids,
+    // attribute lists) must never show in the output: flush by flush, a long-lived pipeline and a
+    // fresh one per flush agree (profile ids, which are random, aside).
+    const spec = { ...PROFILE_CPU_SPEC, sampleAttributeFields: ['runtime.containerName', 'proc.comm'] };
+    const withoutIds = (request: ExportProfilesServiceRequest): unknown =>
+      request.resourceProfiles.map((r) => ({
+        ...r,
+        scopeProfiles: r.scopeProfiles.map((sp) => ({
+          ...sp,
+          profiles: sp.profiles.map((p) => ({ ...p, profileId: undefined })),
+        })),
+      }));
+    for (const config of [
+      DEFAULT_RESOURCE_CONFIG,
+      { ...DEFAULT_RESOURCE_CONFIG, groupBy: 'container' as const },
+    ]) {
+      const resources = new ResourceResolver({ config });
+      const longLived = new SampleAggregator({ resources, counters: new Counters(), exporter: 't' });
+      // Every emission twice, then again in reverse order: later flushes hit what earlier ones cached.
+      const flushes = [...emissions, ...emissions, ...[...emissions].reverse()];
+      flushes.forEach((rows, i) => {
+        const batch = batchOf(spec, rows, T0 + BigInt(i) * SECOND, T0 + BigInt(i + 1) * SECOND);
+        longLived.add(batch);
+        const fresh = new SampleAggregator({
+          resources: new ResourceResolver({ config }),
+          counters: new Counters(),
+          exporter: 't',
+        });
+        fresh.add(batch);
+        const got = generateRequest(longLived.drain(), { resources, sampleMerge: 'per-fetch' });
+        const want = generateRequest(fresh.drain(), {
+          resources: new ResourceResolver({ config }),
+          sampleMerge: 'per-fetch',
+        });
+        assert.equal(got === undefined, want === undefined, `flush ${i}`);
+        if (got && want) {
+          assert.deepEqual(withoutIds(got), withoutIds(want), `flush ${i} (${config.groupBy})`);
+          assert.deepEqual(got.dictionary, want.dictionary, `flush ${i} dictionary`);
+        }
+      });
+    }
+  });
+
   it('profile_cuda: bytes allocated per user stack become a malloc/bytes profile named like IG names it', () => {
     const base = emissions[2]?.[0] ?? {};
     const alloc = (symbols: string, count: number) => ({
