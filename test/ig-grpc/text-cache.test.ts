@@ -72,8 +72,9 @@ describe('TextCache', () => {
   it('stays correct past its entry limit (starts over)', () => {
     const texts = Array.from({ length: 10_000 }, (_, i) => `container-${i}`);
     const { src, spans } = layout([...texts, ...texts]);
-    const cache = new TextCache();
+    const cache = new TextCache(new TextBudget(100_000));
     spans.forEach(([s, e], i) => assert.equal(cache.decode(src, s, e), texts[i % texts.length]));
+    assert.ok(cache.size < texts.length, 'the budget made it start over');
   });
 
   it('decodes invalid UTF-8 like Buffer does (replacement characters)', () => {
@@ -83,19 +84,39 @@ describe('TextCache', () => {
     for (const [s, e] of spans) assert.equal(cache.decode(src, s, e), Buffer.from(bad).toString('utf8'));
   });
 
-  it('compares every byte: words, tail bytes, lengths, long texts', () => {
-    const entryOf = (t: string): Parameters<typeof sameBytes>[0] => {
-      const bytes = Buffer.from(t);
-      return { bytes, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.length), value: t };
-    };
+  it('compares every byte: words, tail bytes, long texts, at any offset of either side', () => {
     const long = 'L'.repeat(100);
-    const texts = ['abcdefg', 'abcdefh', 'abcdxfg', 'abcdef', 'xbcdefg', long, `${long.slice(1)}M`];
+    const texts = [
+      'abcdefg',
+      'abcdefh',
+      'abcdxfg',
+      'xbcdefg',
+      long,
+      `${long.slice(1)}M`,
+      `M${long.slice(1)}`,
+    ];
     const { src, spans } = layout(texts);
-    texts.forEach((a, i) =>
-      texts.forEach((b, j) =>
-        assert.equal(sameBytes(entryOf(a), src, ...spans[j]!), i === j, `${a} vs ${b}`),
-      ),
-    );
+    texts.forEach((a, i) => {
+      // The remembered side at an odd offset, as texts sit in the arena.
+      const remembered = layout(['?', a]);
+      const at = remembered.spans[1]![0];
+      texts.forEach((b, j) => {
+        if (a.length !== b.length) return; // the cache compares lengths first
+        assert.equal(sameBytes(remembered.src, at, src, ...spans[j]!), i === j, `${a} vs ${b}`);
+      });
+    });
+  });
+
+  it('keeps every text findable as its table grows and probes past collisions', () => {
+    // Thousands of short texts: the table doubles many times, and many share a home slot.
+    const texts = Array.from({ length: 5000 }, (_, i) => `pod-${(i * 7919) % 100_003}`);
+    const { src, spans } = layout([...texts, ...texts.slice().reverse()]);
+    const cache = new TextCache();
+    spans.forEach(([s, e], i) => {
+      const want = i < texts.length ? texts[i] : texts[2 * texts.length - 1 - i];
+      assert.equal(cache.decode(src, s, e), want, `text ${i}`);
+    });
+    assert.equal(cache.size, texts.length, 'the second pass only hit');
   });
 
   it('caches sharing a budget stay within it and start over together', () => {
