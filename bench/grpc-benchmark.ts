@@ -5,7 +5,14 @@ import type * as SpecFromInfo from '../src/gadget-bridge/grpc/profile-spec-from-
 import { parseLosslessJson } from '../src/gadget-bridge/json/lossless-json.js';
 import type { Benchmark, BenchOptions, BenchResult } from './bench-harness.js';
 import { collectGarbage, fmt, fmtInt, fmtRatio, median, verdict } from './bench-harness.js';
-import { batchOfFetch, createCorePipeline, FETCHES_PER_FLUSH, loadCapture } from './capture-fixture.js';
+import { pipelineFieldsRead } from '../src/profiles/fields-read.js';
+import {
+  batchOfFetch,
+  BENCH_RESOURCE,
+  createCorePipeline,
+  FETCHES_PER_FLUSH,
+  loadCapture,
+} from './capture-fixture.js';
 import { createLineParser, jsonPipelinePass, lineBytes } from './ingest-benchmark.js';
 import type * as CpuLayout from '../test/support/ig-profile-cpu-layout.js';
 import type * as RowEncoder from '../test/support/ig-row-encoder.js';
@@ -78,7 +85,7 @@ async function loadModules(): Promise<GrpcModules | string> {
 
 const METHOD = [
   `Same rows both ways: fetches ${WARM_UP_FETCHES + 1}–${WARM_UP_FETCHES + FETCHES} of the capture are timed (1,000 rows each; ${QUICK_FETCHES} with --quick). gRPC side: each fetch's rows are laid into IG's binary layout for \`profile_cpu\`'s \`samples\` array datasource (key and value structs as static members, operator fields in their own slots: \`test/support/ig-profile-cpu-layout.ts\`) with the test double's row encoder and serialised as a \`GadgetDataArray\` (what \`GadgetEvent.payload\` carries). Untimed.`,
-  "Timed, gRPC: `decodeGadgetDataArray(payload)` → the compiled field decoder per element (`compileRowDecoder`) → aggregate → every 5 fetches generate → split/encode, with the ProfileSpec derived from the datasource annotations (`profileSpecFromDataSource`). Timed, JSON: the ingest benchmark's path (the row source's framer + exact element parse of the `-o json` line's bytes → the same). Neither side includes transport (gRPC framing or stdin reads).",
+  "Timed, gRPC: `decodeGadgetDataArray(payload)` → the compiled field decoder per element (`compileRowDecoder`, decoding the fields the pipeline reads, `pipelineFieldsRead`, as `run` and `attach` do) → aggregate → every 5 fetches generate → split/encode, with the ProfileSpec derived from the datasource annotations (`profileSpecFromDataSource`). Timed, JSON: the ingest benchmark's path (the row source's framer + exact element parse of the `-o json` line's bytes → the same). Neither side includes transport (gRPC framing or stdin reads).",
   `Steady state (the target): each pass builds a fresh pipeline (and, for gRPC, a fresh row decoder) and first feeds it, untimed, the ${WARM_UP_FETCHES} fetches before the timed ones through the same path, so stacks, strings and decoded texts are cached as in an exporter that has been running for ${WARM_UP_FETCHES} s of this workload; the timed fetches still bring new stacks (Zipf-like popularity). Cold start (informative): the same timed fetches into a fresh pipeline with nothing cached, which parses every stack for the first time.`,
   `Interleaved passes after a warm-up pass of each kind; best pass of each side.`,
 ];
@@ -103,6 +110,8 @@ async function run(options: BenchOptions): Promise<BenchResult> {
       method: METHOD,
     };
 
+  // What `run`/`attach` decode: the fields the pipelines read (see src/cli/command-context.ts).
+  const fields = pipelineFieldsRead(spec, [BENCH_RESOURCE]);
   options.log(`grpc: encoding ${allLines.length} fetches into GadgetDataArray payloads`);
   const allPayloads = allLines.map((line, i) =>
     mods.encodeGadgetDataArray({
@@ -118,7 +127,7 @@ async function run(options: BenchOptions): Promise<BenchResult> {
   const jsonBytes = lines.reduce((a, l) => a + l.length, 0);
   const grpcPass = (warmUp: readonly Uint8Array[]): { ms: number; samples: number } => {
     const pipeline = createCorePipeline();
-    const decode = mods.compileRowDecoder(ds);
+    const decode = mods.compileRowDecoder(ds, fields);
     const feed = (payload: Uint8Array, i: number): void =>
       pipeline.add(batchOfFetch(mods.decodeGadgetDataArray(payload).dataArray.map(decode), i, spec));
     // Untimed: fetches that came before the timed ones, as in an exporter that has been running.
@@ -173,7 +182,7 @@ async function run(options: BenchOptions): Promise<BenchResult> {
   const ratio = grpcRate / jsonRate;
   const coldJsonRate = (rows / Math.min(...cold.json)) * 1000;
   const coldGrpcRate = (rows / Math.min(...cold.grpc)) * 1000;
-  const decode = mods.compileRowDecoder(ds);
+  const decode = mods.compileRowDecoder(ds, fields);
 
   // Where the binary path's time goes: decode alone. Best of several interleaved passes, each
   // after a full collection, like the pipeline passes: one pass of ~50-150 ms is easily doubled

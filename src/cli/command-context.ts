@@ -1,10 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import type { LoadedConfig } from '../config/load-config.js';
 import { loadConfig } from '../config/load-config.js';
+import type { ProfileSpec } from '../gadget-bridge/profile-spec.js';
 import type { RowSource } from '../gadget-bridge/row-batch.js';
 import { Counters } from '../observability/counters.js';
 import type { Logger, LogLevel } from '../observability/logger.js';
 import { createLogger, parseLogLevel } from '../observability/logger.js';
+import { pipelineFieldsRead } from '../profiles/fields-read.js';
 import { parseDurationMs, UsageError } from './cli-options.js';
 import { runExportSession } from './export-session.js';
 import { formatReport } from './format-report.js';
@@ -28,6 +30,8 @@ export interface SessionParts {
   readonly config: LoadedConfig;
   readonly logger: Logger;
   readonly counters: Counters;
+  /** The row fields the session's pipelines read for rows of a spec (the gRPC sources decode only these). */
+  readonly fieldsRead: (spec: ProfileSpec) => ReadonlySet<string>;
 }
 
 type Values = Record<string, string | boolean | string[] | undefined>;
@@ -77,7 +81,17 @@ export async function openSession(
     values['shutdown-timeout'] !== undefined
       ? parseDurationMs(values['shutdown-timeout'] as string, '--shutdown-timeout')
       : DEFAULT_SHUTDOWN_TIMEOUT_MS;
-  const source = makeSource({ config, logger, counters });
+  const resources = [...config.exporters.values()].map((exporter) => exporter.resource);
+  const fieldsBySpec = new WeakMap<ProfileSpec, ReadonlySet<string>>();
+  const fieldsRead = (spec: ProfileSpec): ReadonlySet<string> => {
+    let fields = fieldsBySpec.get(spec);
+    if (fields === undefined) {
+      fields = pipelineFieldsRead(spec, resources);
+      fieldsBySpec.set(spec, fields);
+    }
+    return fields;
+  };
+  const source = makeSource({ config, logger, counters, fieldsRead });
   const result = await runExportSession({
     config,
     source,

@@ -24,6 +24,8 @@ export interface K8sRowSourceOptions {
   readonly gadgetTokens: readonly string[];
   readonly timeoutNs?: bigint;
   readonly resolveSpec: (info: GadgetInfo, ds: DataSource) => ProfileSpec | undefined;
+  /** See GrpcRowSourceOptions.fieldsRead. */
+  readonly fieldsRead?: (spec: ProfileSpec) => ReadonlySet<string>;
   readonly logger: Logger;
   readonly counters: Counters;
 }
@@ -101,6 +103,7 @@ export function createK8sRowSource(options: K8sRowSourceOptions): RowSource {
           address: target.address,
           attach: options.attach,
           resolveSpec: options.resolveSpec,
+          ...(options.fieldsRead ? { fieldsRead: options.fieldsRead } : {}),
           logger: log,
           counters,
         });
@@ -115,6 +118,7 @@ export function createK8sRowSource(options: K8sRowSourceOptions): RowSource {
               ...(options.timeoutNs !== undefined ? { timeoutNs: options.timeoutNs } : {}),
             },
             resolveSpec: options.resolveSpec,
+            ...(options.fieldsRead ? { fieldsRead: options.fieldsRead } : {}),
             logger: log,
             counters,
           }),

@@ -138,6 +138,16 @@ const readNode = fieldAccessor('k8s.node');
 const readContainerId = fieldAccessor('runtime.containerId');
 const readPid = fieldAccessor('proc.pid');
 const readTid = fieldAccessor('proc.tid');
+/** The fields keyOf and observe read. */
+const GROUPING_FIELDS = ['k8s.node', 'runtime.containerId', 'proc.pid', 'proc.tid'] as const;
+
+/** Every row field a resolver with `config` reads (the gRPC decoder need not decode the others). */
+export function resourceFieldsRead(config: ResourceConfig): string[] {
+  const fieldSources = config.serviceName
+    .filter((source) => source.startsWith('field:'))
+    .map((source) => source.slice('field:'.length));
+  return [...GROUPING_FIELDS, ...ATTRIBUTE_FIELDS, ...fieldSources];
+}
 
 export class ResourceResolver {
   private readonly _config: ResourceConfig;

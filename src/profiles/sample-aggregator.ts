@@ -96,6 +96,21 @@ export interface SampleAggregatorOptions {
 }
 
 /**
+ * Every row field an aggregator reads for rows of `spec` (its resolver's fields aside: see
+ * resourceFieldsRead): the gRPC decoder need not decode the others.
+ */
+export function aggregatorFieldsRead(spec: ProfileSpec): string[] {
+  return [
+    spec.valueField,
+    ...stackFieldPlan(spec).flatMap((plan) => plan.names),
+    ...spec.sampleAttributeFields,
+    'proc.pid',
+    ...(spec.traceIdField !== undefined ? [spec.traceIdField] : []),
+    ...(spec.spanIdField !== undefined ? [spec.spanIdField] : []),
+  ];
+}
+
+/**
  * Whether a tuple of field values can key a TupleTrie: objects and arrays are fresh on every row,
  * so they never match by identity and are keyed by content (keyPart) instead.
  */

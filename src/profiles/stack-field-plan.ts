@@ -14,6 +14,8 @@ export interface StackFieldPlan {
   readonly kernel: boolean;
   /** For a user stack's `….symbols`: readers of its sibling `….addresses` and `….buildid` fields. */
   readonly siblings: { readonly addresses: FieldAccessor; readonly buildId: FieldAccessor } | undefined;
+  /** The dotted names of the fields read: `field`, then the siblings' (`….addresses`, `….buildid`). */
+  readonly names: readonly string[];
 }
 
 /** Specs are long-lived objects (presets, or one per datasource), so their plans are kept with them. */
@@ -26,6 +28,7 @@ export function stackFieldPlan(spec: ProfileSpec): readonly StackFieldPlan[] {
       const kernel = isKernelStackField(field);
       const parent =
         !kernel && field.endsWith('.symbols') ? field.slice(0, field.lastIndexOf('.') + 1) : undefined;
+      const siblingNames = parent === undefined ? [] : [`${parent}addresses`, `${parent}buildid`];
       return {
         field,
         read: fieldAccessor(field),
@@ -33,7 +36,8 @@ export function stackFieldPlan(spec: ProfileSpec): readonly StackFieldPlan[] {
         siblings:
           parent === undefined
             ? undefined
-            : { addresses: fieldAccessor(`${parent}addresses`), buildId: fieldAccessor(`${parent}buildid`) },
+            : { addresses: fieldAccessor(siblingNames[0]!), buildId: fieldAccessor(siblingNames[1]!) },
+        names: [field, ...siblingNames],
       };
     });
     plans.set(spec, plan);

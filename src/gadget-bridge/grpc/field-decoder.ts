@@ -48,8 +48,18 @@ function pathOf(field: Field): string[] {
   return (field.fullName || field.name).split('.');
 }
 
-/** The fields as IG's JSON formatter would print them, as a sorted tree. */
-function buildTree(ds: DataSource): TreeNode {
+/**
+ * Whether a field is among `fields` (dotted names) or lies under one of them (a named struct brings
+ * all of its members). Parents of selected fields still nest them, as in the full row.
+ */
+function isSelected(path: readonly string[], fields: ReadonlySet<string> | undefined): boolean {
+  if (fields === undefined) return true;
+  for (let i = 1; i <= path.length; i++) if (fields.has(path.slice(0, i).join('.'))) return true;
+  return false;
+}
+
+/** The fields as IG's JSON formatter would print them (only `fields`, when given), as a sorted tree. */
+function buildTree(ds: DataSource, fields?: ReadonlySet<string>): TreeNode {
   const skippedPrefixes = new Set(ds.fields.filter(isSkipped).map((f) => f.fullName || f.name));
   const underSkipped = (path: string[]): boolean => {
     for (let i = 1; i <= path.length; i++) if (skippedPrefixes.has(path.slice(0, i).join('.'))) return true;
@@ -58,7 +68,7 @@ function buildTree(ds: DataSource): TreeNode {
   const root: TreeNode = { children: new Map() };
   for (const field of ds.fields) {
     const path = pathOf(field);
-    if (underSkipped(path)) continue;
+    if (underSkipped(path) || !isSelected(path, fields)) continue;
     let node = root;
     for (const part of path) {
       let child = node.children.get(part);
@@ -90,11 +100,15 @@ function compileNodes(tree: TreeNode, bigEndian: boolean, texts: TextBudget): Ro
 /**
  * Compiles a datasource's field layout into a row decoder. Payload indices, offsets and sizes
  * come from the descriptors only (IG's operators place their fields in version-dependent slots).
+ *
+ * With `fields` (dotted names, see isSelected) the decoder is a projection: rows hold only those
+ * fields, each exactly as the full row has it. The exporter reads a fixed set of fields
+ * (`pipelineFieldsRead`), and decoding the rest would cost about as much again.
  */
-export function compileRowDecoder(ds: DataSource): RowDecoder {
+export function compileRowDecoder(ds: DataSource, fields?: ReadonlySet<string>): RowDecoder {
   const bigEndian = (ds.flags & DATASOURCE_FLAG_BIG_ENDIAN) !== 0;
   // One memory budget for the remembered texts of all of this decoder's fields.
-  const build = compileRowBuilder(compileNodes(buildTree(ds), bigEndian, new TextBudget()));
+  const build = compileRowBuilder(compileNodes(buildTree(ds, fields), bigEndian, new TextBudget()));
   let slotCount = 0;
   for (const f of ds.fields) slotCount = Math.max(slotCount, f.payloadIndex + 1);
   // Decoding is synchronous, so one cursor serves every element.

@@ -5,7 +5,13 @@ import type { ProfileSpec } from '../profile-spec.js';
 import type { RowBatch, RowSource } from '../row-batch.js';
 import type { DataSource, GadgetInfo } from './gadget-api.js';
 import type { IgTlsOptions } from './ig-address.js';
-import type { GadgetStream, GadgetStreamEvent, IgGrpcClient, RunGadgetOptions } from './ig-grpc-client.js';
+import type {
+  DecodeSelection,
+  GadgetStream,
+  GadgetStreamEvent,
+  IgGrpcClient,
+  RunGadgetOptions,
+} from './ig-grpc-client.js';
 import { createIgGrpcClient, IgStreamError } from './ig-grpc-client.js';
 import { instanceIdFromName } from './instance-id.js';
 import { profileSpecFromDataSource } from './profile-spec-from-gadget-info.js';
@@ -51,6 +57,11 @@ export interface GrpcRowSourceOptions {
   readonly counters: Counters;
   /** Datasource → ProfileSpec; default profileSpecFromDataSource (the `profiles.*` annotations). */
   readonly resolveSpec?: (info: GadgetInfo, ds: DataSource) => ProfileSpec | undefined;
+  /**
+   * The row fields the consumer reads for rows of a spec (`pipelineFieldsRead`): only these are
+   * decoded. Default: every field, as `-o json` shows them.
+   */
+  readonly fieldsRead?: (spec: ProfileSpec) => ReadonlySet<string>;
   readonly reconnect?: ReconnectOptions;
   /** Passed to the client: how long stop() waits for the final flush. */
   readonly stopTimeoutMs?: number;
@@ -138,10 +149,15 @@ export function createGrpcRowSource(options: GrpcRowSourceOptions): RowSource {
         // A re-run is a new gadget run: its first window starts with it, not with the old run.
         if (options.run !== undefined) windowEnds.clear();
 
+        const decode = (ds: DataSource, i: GadgetInfo): DecodeSelection => {
+          const spec = specFor(i, ds);
+          if (spec === undefined) return false;
+          return options.fieldsRead ? options.fieldsRead(spec) : true;
+        };
         const stream =
           options.run !== undefined
-            ? client.runGadget({ ...options.run, decode: (ds, i) => specFor(i, ds) !== undefined })
-            : client.attach(attachId!, { decode: (ds, i) => specFor(i, ds) !== undefined });
+            ? client.runGadget({ ...options.run, decode })
+            : client.attach(attachId!, { decode });
         current = stream;
         replay?.beginReplay();
         let lastSeq = 0;

@@ -82,9 +82,15 @@ export interface IgGrpcClientOptions {
   readonly stopTimeoutMs?: number;
 }
 
+/**
+ * Which rows of a datasource to decode: all fields (`true`), only these dotted field names and
+ * what lies under them (a projection: see compileRowDecoder), or none (`false`: `rows: []`).
+ */
+export type DecodeSelection = boolean | ReadonlySet<string>;
+
 export interface StreamOptions {
-  /** Which datasources to decode rows for (default all); others arrive with `rows: []`. */
-  readonly decode?: (ds: DataSource, info: GadgetInfo) => boolean;
+  /** What to decode of each datasource (default: every field of every datasource). */
+  readonly decode?: (ds: DataSource, info: GadgetInfo) => DecodeSelection;
 }
 
 export interface RunGadgetOptions extends StreamOptions {
@@ -151,7 +157,7 @@ function describeStatus(
 interface StreamInit {
   readonly request: GadgetControlRequest;
   readonly what: string;
-  readonly decode: (ds: DataSource, info: GadgetInfo) => boolean;
+  readonly decode: (ds: DataSource, info: GadgetInfo) => DecodeSelection;
 }
 
 function openStream(
@@ -172,7 +178,7 @@ function openStream(
   let received = 0;
   let stopRequested = false;
   const endWaiters: (() => void)[] = [];
-  const datasources = new Map<number, { ds: DataSource; decoder?: RowDecoder; decode: boolean }>();
+  const datasources = new Map<number, { ds: DataSource; decoder?: RowDecoder; decode: DecodeSelection }>();
 
   const wake = (): void => {
     const w = waiter;
@@ -209,8 +215,8 @@ function openStream(
         );
       }
       let rows: GadgetRow[] = [];
-      if (entry.decode) {
-        entry.decoder ??= compileRowDecoder(entry.ds);
+      if (entry.decode !== false) {
+        entry.decoder ??= compileRowDecoder(entry.ds, entry.decode === true ? undefined : entry.decode);
         const decoder = entry.decoder;
         rows =
           entry.ds.type === DATASOURCE_TYPE_SINGLE
@@ -222,7 +228,7 @@ function openStream(
         datasource: entry.ds,
         seq: ev.seq,
         rows,
-        decoded: entry.decode,
+        decoded: entry.decode !== false,
         payload: ev.payload,
       });
     } else if (ev.type >>> EVENT_LOG_SHIFT > 0) {

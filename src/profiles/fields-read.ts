@@ -1,0 +1,17 @@
+import type { ResourceConfig } from '../config/exporter-config.js';
+import type { ProfileSpec } from '../gadget-bridge/profile-spec.js';
+import { resourceFieldsRead } from './resource-attributes.js';
+import { aggregatorFieldsRead } from './sample-aggregator.js';
+
+/**
+ * The row fields the profiles pipelines read for rows of `spec`: the aggregator's (value, stacks,
+ * sample attributes, links) and each exporter's resource resolver's. IG's binary rows carry ~50
+ * fields, of which a profile_cpu pipeline reads ~30; decoding only these (`compileRowDecoder`'s
+ * projection) halves the gRPC path's decoding.
+ */
+export function pipelineFieldsRead(
+  spec: ProfileSpec,
+  resources: readonly ResourceConfig[],
+): ReadonlySet<string> {
+  return new Set([...aggregatorFieldsRead(spec), ...resources.flatMap(resourceFieldsRead)]);
+}
