@@ -97,6 +97,13 @@ export function fieldAccessor(dottedName: string): FieldAccessor {
   return accessor;
 }
 
+/** Fills `into` with the values `fields` read from `row` (a reused array: nothing allocated). */
+export function readFields(into: unknown[], fields: readonly FieldAccessor[], row: GadgetRow): unknown[] {
+  into.length = fields.length;
+  for (let i = 0; i < fields.length; i++) into[i] = fields[i]!(row);
+  return into;
+}
+
 /** Reads a dotted field (`user_stack_raw.symbols`) from a nested row; undefined when absent. */
 export function getField(row: GadgetRow, dottedName: string): FieldValue | undefined {
   return fieldAccessor(dottedName)(row);

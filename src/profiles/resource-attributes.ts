@@ -1,8 +1,8 @@
 import type { ResourceConfig } from '../config/exporter-config.js';
 import type { FieldAccessor, FieldValue, GadgetRow } from '../gadget-bridge/gadget-row.js';
-import { fieldAccessor, fieldString, getString } from '../gadget-bridge/gadget-row.js';
+import { fieldAccessor, fieldString, getString, readFields } from '../gadget-bridge/gadget-row.js';
 import type { AnyValue, KeyValue } from './otlp-model.js';
-import { TupleTrie } from './tuple-trie.js';
+import { isPrimitiveTuple, TupleTrie } from './tuple-trie.js';
 
 /**
  * Maps IG's enrichment fields (k8s.*, runtime.*, proc.*) onto OpenTelemetry semantic-convention
@@ -212,16 +212,9 @@ export class ResourceResolver {
    * same resources come back, and building a list costs far more than reading the fields.
    */
   attributesOf(observation: ResourceObservation): readonly KeyValue[] {
-    const tuple = this._attributeTuple;
-    const fields = this._attributeFields;
-    tuple.length = fields.length;
-    let cacheable = true;
-    for (let i = 0; i < fields.length; i++) {
-      const value = fields[i]!(observation.row);
-      // Objects are fresh on every row: they never match by identity, so they are not cached.
-      if (typeof value === 'object' && value !== null) cacheable = false;
-      tuple[i] = value;
-    }
+    const tuple = readFields(this._attributeTuple, this._attributeFields, observation.row);
+    // Objects are fresh on every row: lists built from them are not remembered.
+    const cacheable = isPrimitiveTuple(tuple);
     if (cacheable) {
       const known = this._attributeCache.get(tuple);
       if (known !== undefined) return known;

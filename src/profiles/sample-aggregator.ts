@@ -1,6 +1,6 @@
 import type { FieldValue, GadgetRow } from '../gadget-bridge/gadget-row.js';
 import type { FieldAccessor } from '../gadget-bridge/gadget-row.js';
-import { fieldAccessor, getField } from '../gadget-bridge/gadget-row.js';
+import { fieldAccessor, getField, readFields } from '../gadget-bridge/gadget-row.js';
 import type { ProfileSpec } from '../gadget-bridge/profile-spec.js';
 import type { RowBatch } from '../gadget-bridge/row-batch.js';
 import type { Counters } from '../observability/counters.js';
@@ -13,7 +13,7 @@ import { FrameTable, parseKernelFrames, parseUserFrames, placeholderFrame } from
 import type { StackFieldPlan } from './stack-field-plan.js';
 import { stackFieldPlan, stackKeyFields } from './stack-field-plan.js';
 import { StringInterner } from './string-interner.js';
-import { TupleTrie } from './tuple-trie.js';
+import { isPrimitiveTuple, TupleTrie } from './tuple-trie.js';
 
 /**
  * The ingest hot path: folds row batches into per-resource, per-profile sample tables until the
@@ -108,25 +108,6 @@ export function aggregatorFieldsRead(spec: ProfileSpec): string[] {
     ...(spec.traceIdField !== undefined ? [spec.traceIdField] : []),
     ...(spec.spanIdField !== undefined ? [spec.spanIdField] : []),
   ];
-}
-
-/**
- * Whether a tuple of field values can key a TupleTrie: objects and arrays are fresh on every row,
- * so they never match by identity and are keyed by content (keyPart) instead.
- */
-function isPrimitiveTuple(tuple: readonly unknown[], from = 0): boolean {
-  for (let i = from; i < tuple.length; i++) {
-    const v = tuple[i];
-    if (typeof v === 'object' && v !== null) return false;
-  }
-  return true;
-}
-
-/** Fills `tuple` with the values `fields` read from `row`. */
-function readTuple(tuple: unknown[], fields: readonly FieldAccessor[], row: GadgetRow): unknown[] {
-  tuple.length = fields.length;
-  for (let i = 0; i < fields.length; i++) tuple[i] = fields[i]!(row);
-  return tuple;
 }
 
 /** A field value as part of a grouping key; objects and arrays by content. */
@@ -258,7 +239,7 @@ export class SampleAggregator {
     const readValue = fieldAccessor(spec.valueField);
     const readAttributes = spec.sampleAttributeFields.map(fieldAccessor);
     const readTraceId = spec.traceIdField ? fieldAccessor(spec.traceIdField) : undefined;
-    const readSpanId = fieldAccessor(spec.spanIdField ?? '');
+    const readSpanId = readTraceId ? fieldAccessor(spec.spanIdField ?? '') : undefined;
     const stackPlan = stackFieldPlan(spec);
     const stackFields = stackKeyFields(stackPlan);
     const perProcess = this._resolver.perProcess;
@@ -296,7 +277,7 @@ export class SampleAggregator {
       tuple.push(profile, stackKey);
       for (const read of readAttributes) tuple.push(read(row));
       if (!perProcess) tuple.push(readPid(row));
-      if (readTraceId) tuple.push(readTraceId(row), readSpanId(row));
+      if (readTraceId && readSpanId) tuple.push(readTraceId(row), readSpanId(row));
 
       let sample = this._sampleByFields.get(tuple);
       if (!sample) {
@@ -375,7 +356,7 @@ export class SampleAggregator {
 
   /** The resource a row belongs to (the resolver's key decides; created on first sight). */
   private _resourceOf(row: GadgetRow): ResourceEntry {
-    const tuple = readTuple(this._resourceTuple, this._resolver.keyFields, row);
+    const tuple = readFields(this._resourceTuple, this._resolver.keyFields, row);
     let resource = this._resourceByFields.get(tuple);
     if (resource === undefined) {
       const key = this._resolver.keyOf(row);
@@ -398,7 +379,7 @@ export class SampleAggregator {
    * in the order of `stackKeyFields`. Sets `_rowStackChars`.
    */
   private _stackKey(row: GadgetRow, fields: readonly FieldAccessor[]): string {
-    const tuple = readTuple(this._stackTuple, fields, row);
+    const tuple = readFields(this._stackTuple, fields, row);
     const known = this._stackByFields.get(tuple);
     if (known !== undefined) {
       this._rowStackChars = known.chars;

@@ -47,16 +47,11 @@ export function stackFieldPlan(spec: ProfileSpec): readonly StackFieldPlan[] {
 
 const keyFields = new WeakMap<readonly StackFieldPlan[], readonly FieldAccessor[]>();
 
-/**
- * Every field a plan reads, in plan order (each stack field, then a user stack's addresses and
- * build id): the fields that identify a row's stack.
- */
+/** Every field a plan reads, in plan order (`names` of each stack field): what identifies a row's stack. */
 export function stackKeyFields(plan: readonly StackFieldPlan[]): readonly FieldAccessor[] {
   let fields = keyFields.get(plan);
   if (fields === undefined) {
-    fields = plan.flatMap(({ read, siblings }) =>
-      siblings === undefined ? [read] : [read, siblings.addresses, siblings.buildId],
-    );
+    fields = plan.flatMap(({ names }) => names).map(fieldAccessor);
     keyFields.set(plan, fields);
   }
   return fields;

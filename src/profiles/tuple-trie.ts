@@ -11,6 +11,18 @@
  * and build ids follow from its symbols), keeps it without a Map.
  */
 
+/**
+ * Whether the elements of `tuple` from `from` on can key a TupleTrie usefully: objects and arrays
+ * read from rows are fresh on every row, so they would never match (key them by content instead).
+ */
+export function isPrimitiveTuple(tuple: readonly unknown[], from = 0): boolean {
+  for (let i = from; i < tuple.length; i++) {
+    const v = tuple[i];
+    if (typeof v === 'object' && v !== null) return false;
+  }
+  return true;
+}
+
 /** Marks a level that holds no element yet (no field value is this object). */
 const EMPTY: unique symbol = Symbol('empty level');
 
