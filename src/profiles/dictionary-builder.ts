@@ -10,6 +10,22 @@ import type {
   Stack,
 } from './otlp-model.js';
 
+/** FNV-style multiplier for stackHash. */
+const STACK_HASH_PRIME = 0x01000193;
+
+/** A 32-bit hash of a location index sequence (exported for the tests that make it collide). */
+export function stackHash(locationIndices: readonly number[]): number {
+  let hash = locationIndices.length;
+  for (const index of locationIndices) hash = Math.imul(hash ^ index, STACK_HASH_PRIME);
+  return hash;
+}
+
+function sameIndices(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /**
  * Builds one ProfilesDictionary with every table deduplicated by value: strings, functions,
  * mappings, locations, stacks, attributes and links. Each table is an insertion-ordered set whose
@@ -30,7 +46,8 @@ export class DictionaryBuilder {
   private readonly _locationTable: Location[] = [
     { mappingIndex: 0, address: 0n, lines: [], attributeIndices: [] },
   ];
-  private readonly _stacks = new Map<string, number>();
+  /** Stack indices by stackHash of their location indices (equal hashes are compared in full). */
+  private readonly _stacks = new Map<number, number[]>();
   private readonly _stackTable: Stack[] = [{ locationIndices: [] }];
   private readonly _attributes = new Map<string, number>();
   private readonly _attributeTable: KeyValueAndUnit[] = [{ keyStrindex: 0, unitStrindex: 0 }];
@@ -140,15 +157,22 @@ export class DictionaryBuilder {
     return this._locationTable.length - 1;
   }
 
-  /** Stacks are equal when their location index sequences are equal (leaf first). */
+  /**
+   * Stacks are equal when their location index sequences are equal (leaf first). Keyed by a hash of
+   * the indices, not their joined text: a flush adds a thousand stacks of dozens of frames.
+   */
   stack(locationIndices: number[]): number {
-    const key = locationIndices.join(',');
-    let index = this._stacks.get(key);
-    if (index === undefined) {
-      index = this._stackTable.length;
-      this._stackTable.push({ locationIndices });
-      this._stacks.set(key, index);
+    const hash = stackHash(locationIndices);
+    const candidates = this._stacks.get(hash);
+    if (candidates !== undefined) {
+      for (const index of candidates) {
+        if (sameIndices(this._stackTable[index]!.locationIndices, locationIndices)) return index;
+      }
     }
+    const index = this._stackTable.length;
+    this._stackTable.push({ locationIndices });
+    if (candidates === undefined) this._stacks.set(hash, [index]);
+    else candidates.push(index);
     return index;
   }
 
