@@ -5,9 +5,9 @@ import { aggregatorFieldsRead } from './sample-aggregator.js';
 
 /**
  * The row fields the profiles pipelines read for rows of `spec`: the aggregator's (value, stacks,
- * sample attributes, links) and each exporter's resource resolver's. IG's binary rows carry ~50
- * fields, of which a profile_cpu pipeline reads ~30; decoding only these (`compileRowDecoder`'s
- * projection) halves the gRPC path's decoding.
+ * sample attributes, links) and each exporter's resource resolver's. A profile_cpu row carries 47
+ * fields, of which a default pipeline reads 22; decoding only these (`compileRowDecoder`'s
+ * projection) about halves the gRPC path's decoding inside the pipeline.
  */
 export function pipelineFieldsRead(
   spec: ProfileSpec,

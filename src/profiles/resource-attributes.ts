@@ -133,20 +133,25 @@ const ATTRIBUTE_CACHE_LIMIT = 4096;
 /** Reads one field of the row attributes are being built from. */
 type FieldReader = (dottedName: string) => FieldValue | undefined;
 
-/** Readers of the fields every row is grouped by (compiled once: they run per row). */
-const readNode = fieldAccessor('k8s.node');
-const readContainerId = fieldAccessor('runtime.containerId');
-const readPid = fieldAccessor('proc.pid');
-const readTid = fieldAccessor('proc.tid');
-/** The fields keyOf and observe read. */
+/** The fields keyOf and observe read, and their readers (compiled once: they run per row). */
 const GROUPING_FIELDS = ['k8s.node', 'runtime.containerId', 'proc.pid', 'proc.tid'] as const;
+const [readNode, readContainerId, readPid, readTid] = GROUPING_FIELDS.map(fieldAccessor) as [
+  FieldAccessor,
+  FieldAccessor,
+  FieldAccessor,
+  FieldAccessor,
+];
+
+/** The gadget fields named by the `field:` sources of a service-name chain. */
+function fieldSourcesOf(config: ResourceConfig): string[] {
+  return config.serviceName
+    .filter((source) => source.startsWith('field:'))
+    .map((source) => source.slice('field:'.length));
+}
 
 /** Every row field a resolver with `config` reads (the gRPC decoder need not decode the others). */
 export function resourceFieldsRead(config: ResourceConfig): string[] {
-  const fieldSources = config.serviceName
-    .filter((source) => source.startsWith('field:'))
-    .map((source) => source.slice('field:'.length));
-  return [...GROUPING_FIELDS, ...ATTRIBUTE_FIELDS, ...fieldSources];
+  return [...GROUPING_FIELDS, ...ATTRIBUTE_FIELDS, ...fieldSourcesOf(config)];
 }
 
 export class ResourceResolver {
@@ -165,10 +170,7 @@ export class ResourceResolver {
     this._config = options.config;
     this._envServiceName = options.serviceNameFromEnv ?? options.config.attributes['service.name'];
     this._perProcess = options.config.groupBy === 'process';
-    const fieldSources = options.config.serviceName
-      .filter((source) => source.startsWith('field:'))
-      .map((source) => source.slice('field:'.length));
-    for (const name of [...ATTRIBUTE_FIELDS, ...fieldSources])
+    for (const name of [...ATTRIBUTE_FIELDS, ...fieldSourcesOf(options.config)])
       if (!this._attributeFieldIndex.has(name))
         this._attributeFieldIndex.set(name, this._attributeFieldIndex.size);
     this._attributeFields = [...this._attributeFieldIndex.keys()].map(fieldAccessor);

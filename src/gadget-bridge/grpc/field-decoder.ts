@@ -48,27 +48,22 @@ function pathOf(field: Field): string[] {
   return (field.fullName || field.name).split('.');
 }
 
-/**
- * Whether a field is among `fields` (dotted names) or lies under one of them (a named struct brings
- * all of its members). Parents of selected fields still nest them, as in the full row.
- */
-function isSelected(path: readonly string[], fields: ReadonlySet<string> | undefined): boolean {
-  if (fields === undefined) return true;
-  for (let i = 1; i <= path.length; i++) if (fields.has(path.slice(0, i).join('.'))) return true;
+/** Whether the field at `path` is one of `names` (dotted) or lies under one of them. */
+function isAtOrUnder(path: readonly string[], names: ReadonlySet<string>): boolean {
+  for (let i = 1; i <= path.length; i++) if (names.has(path.slice(0, i).join('.'))) return true;
   return false;
 }
 
-/** The fields as IG's JSON formatter would print them (only `fields`, when given), as a sorted tree. */
+/**
+ * The fields as IG's JSON formatter would print them, as a sorted tree; with `fields`, only those
+ * and what lies under them (a named struct brings all of its members; parents still nest them).
+ */
 function buildTree(ds: DataSource, fields?: ReadonlySet<string>): TreeNode {
-  const skippedPrefixes = new Set(ds.fields.filter(isSkipped).map((f) => f.fullName || f.name));
-  const underSkipped = (path: string[]): boolean => {
-    for (let i = 1; i <= path.length; i++) if (skippedPrefixes.has(path.slice(0, i).join('.'))) return true;
-    return false;
-  };
+  const skipped = new Set(ds.fields.filter(isSkipped).map((f) => f.fullName || f.name));
   const root: TreeNode = { children: new Map() };
   for (const field of ds.fields) {
     const path = pathOf(field);
-    if (underSkipped(path) || !isSelected(path, fields)) continue;
+    if (isAtOrUnder(path, skipped) || (fields !== undefined && !isAtOrUnder(path, fields))) continue;
     let node = root;
     for (const part of path) {
       let child = node.children.get(part);
@@ -101,7 +96,7 @@ function compileNodes(tree: TreeNode, bigEndian: boolean, texts: TextBudget): Ro
  * Compiles a datasource's field layout into a row decoder. Payload indices, offsets and sizes
  * come from the descriptors only (IG's operators place their fields in version-dependent slots).
  *
- * With `fields` (dotted names, see isSelected) the decoder is a projection: rows hold only those
+ * With `fields` (dotted names, see buildTree) the decoder is a projection: rows hold only those
  * fields, each exactly as the full row has it. The exporter reads a fixed set of fields
  * (`pipelineFieldsRead`), and decoding the rest would cost about as much again.
  */

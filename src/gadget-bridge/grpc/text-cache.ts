@@ -100,24 +100,20 @@ class Arena implements TextSource {
     this.view = new DataView(this.text.buffer, this.text.byteOffset, capacity);
   }
 
-  /** Copies `src.bytes[start, end)` in; returns where it starts. */
-  append(src: TextSource, start: number, end: number): number {
-    const length = end - start;
-    if (this.used + length > this.bytes.length) this.grow(this.used + length);
-    const at = this.used;
-    this.bytes.set(src.bytes.subarray(start, end), at);
-    this.used += length;
-    return at;
+  /** An arena of `capacity` bytes holding this one's texts at the same offsets. */
+  grownTo(capacity: number): Arena {
+    const grown = new Arena(capacity);
+    grown.bytes.set(this.bytes.subarray(0, this.used));
+    grown.used = this.used;
+    return grown;
   }
 
-  private grow(needed: number): void {
-    let capacity = this.bytes.length * 2;
-    while (capacity < needed) capacity *= 2;
-    const old = this.bytes.subarray(0, this.used);
-    this.text = Buffer.allocUnsafeSlow(capacity) as NativeText;
-    this.bytes = new Uint8Array(this.text.buffer, this.text.byteOffset, capacity);
-    this.view = new DataView(this.text.buffer, this.text.byteOffset, capacity);
-    this.bytes.set(old);
+  /** Copies `src.bytes[start, end)` in (the caller made room); returns where it starts. */
+  append(src: TextSource, start: number, end: number): number {
+    const at = this.used;
+    this.bytes.set(src.bytes.subarray(start, end), at);
+    this.used += end - start;
+    return at;
   }
 }
 
@@ -182,6 +178,12 @@ export class TextCache {
     const entry = this._count++;
     if (entry === this._hashes.length) this._growEntries();
     this._hashes[entry] = hash;
+    const needed = this._arena.used + end - start;
+    if (needed > this._arena.bytes.length) {
+      let capacity = this._arena.bytes.length * 2;
+      while (capacity < needed) capacity *= 2;
+      this._arena = this._arena.grownTo(capacity);
+    }
     this._offsets[entry] = this._arena.append(src, start, end);
     this._lengths[entry] = end - start;
     this._values[entry] = value;
