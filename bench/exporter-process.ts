@@ -60,6 +60,18 @@ export interface ProcessRun {
   readonly launcher: string;
   /** Whether dist/ had to be rebuilt first. */
   readonly buildNote?: string;
+  /**
+   * With `traceGc`: V8's live heap after each full (mark-compact) collection, on the samples' time
+   * axis. What the process really retains, without RSS's allocator and GC-timing noise.
+   */
+  readonly majorGcs?: readonly MajorGc[];
+}
+
+export interface MajorGc {
+  /** Milliseconds since the sampler started (the axis of `ProcessRun.samples`). */
+  readonly atMs: number;
+  /** V8 heap in use right after the collection. */
+  readonly liveBytes: number;
 }
 
 export interface ExporterRunOptions extends Omit<FeedOptions, 'onTick'> {
@@ -69,6 +81,27 @@ export interface ExporterRunOptions extends Omit<FeedOptions, 'onTick'> {
   readonly exporterName: string;
   readonly shutdownTimeout: string;
   readonly onTick?: (index: number, sampler: ProcessSampler) => void | Promise<void>;
+  /** Run node with `--trace-gc` and record the live heap after every mark-compact (`majorGcs`). */
+  readonly traceGc?: boolean;
+}
+
+/** `--trace-gc`'s line for a full collection: `… Mark-Compact 55.6 (74.2) -> 45.8 (80.6) MB, …`. */
+const MARK_COMPACT_LINE = /Mark-Compact [\d.]+ \([\d.]+\) -> ([\d.]+) \([\d.]+\) MB/;
+
+/** Collects `--trace-gc` mark-compact lines from the child's stdout, stamped on arrival. */
+function collectMajorGcs(child: ChildProcess): { atEpochMs: number; liveBytes: number }[] {
+  const gcs: { atEpochMs: number; liveBytes: number }[] = [];
+  let pending = '';
+  child.stdout?.setEncoding('utf8');
+  child.stdout?.on('data', (chunk: string) => {
+    const lines = (pending + chunk).split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) {
+      const m = MARK_COMPACT_LINE.exec(line);
+      if (m?.[1]) gcs.push({ atEpochMs: Date.now(), liveBytes: Number(m[1]) * 1024 * 1024 });
+    }
+  });
+  return gcs;
 }
 
 export function waitExit(child: ChildProcess, timeoutMs: number): Promise<number | null> {
@@ -133,7 +166,7 @@ async function feedAndSample(
   t0: number;
 }> {
   const sampler = startProcessSampler(child.pid as number);
-  const t0 = Date.now();
+  const t0 = Date.now(); // the sampler's time zero, give or take a millisecond
   const stdin = child.stdin;
   if (!stdin) throw new Error('child has no stdin pipe');
   stdin.on('error', () => undefined); // EPIPE if the child dies: its exit code tells the story
@@ -179,6 +212,7 @@ export async function runExporterProcess(options: ExporterRunOptions): Promise<P
     process.execPath,
     [
       ...benchNodeArgs(),
+      ...(options.traceGc ? ['--trace-gc'] : []),
       CLI_ENTRY,
       'export',
       '--config',
@@ -190,9 +224,13 @@ export async function runExporterProcess(options: ExporterRunOptions): Promise<P
       '--report-json',
       reportPath,
     ],
-    { stdio: ['pipe', 'ignore', 'pipe'], env: { ...process.env, NODE_OPTIONS: nodeOptions } },
+    {
+      stdio: ['pipe', options.traceGc ? 'pipe' : 'ignore', 'pipe'],
+      env: { ...process.env, NODE_OPTIONS: nodeOptions },
+    },
   );
   const stderr = collectStderr(child);
+  const gcs = options.traceGc ? collectMajorGcs(child) : undefined;
   const ready = await stderr.waitFor('exporter ready', READY_TIMEOUT_MS);
   if (!ready) {
     child.kill('SIGKILL');
@@ -201,7 +239,7 @@ export async function runExporterProcess(options: ExporterRunOptions): Promise<P
       `${options.label}: the exporter did not start: ${stderr.text().slice(-STDERR_TAIL_BYTES)}`,
     );
   }
-  const { feed, sampler, window } = await feedAndSample(child, options);
+  const { feed, sampler, window, t0 } = await feedAndSample(child, options);
   sampler.setPhase('drain');
   child.stdin?.end();
   const exitCode = await waitExit(child, EXIT_GRACE_MS);
@@ -220,6 +258,7 @@ export async function runExporterProcess(options: ExporterRunOptions): Promise<P
     stderrTail: text.slice(-STDERR_TAIL_BYTES),
     launcher,
     buildNote,
+    ...(gcs ? { majorGcs: gcs.map((g) => ({ atMs: g.atEpochMs - t0, liveBytes: g.liveBytes })) } : {}),
   };
 }
 

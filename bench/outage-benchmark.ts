@@ -98,17 +98,69 @@ function peakRss(run: ProcessRun, phase?: string): number {
   return s.length ? Math.max(...s.map((x) => x.rssBytes)) : NaN;
 }
 
-/** Peak RSS in the second quarter and in the last quarter of the feed: a fixed baseline does not grow. */
-function rssDrift(run: ProcessRun): { early: number; late: number; perMinute: number } {
+/** Least-squares slope of y over x (units of y per unit of x); NaN with fewer than 2 distinct x. */
+function slopeOf(points: readonly { x: number; y: number }[]): number {
+  const n = points.length;
+  if (n < 2) return NaN;
+  const mx = points.reduce((a, p) => a + p.x, 0) / n;
+  const my = points.reduce((a, p) => a + p.y, 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  for (const p of points) {
+    sxy += (p.x - mx) * (p.y - my);
+    sxx += (p.x - mx) ** 2;
+  }
+  return sxx > 0 ? sxy / sxx : NaN;
+}
+
+/** The part of the feed a fixed baseline must be flat over: from the end of its first quarter on. */
+const DRIFT_WINDOW_START = 0.25;
+
+interface Drift {
+  /** Peak RSS in the second and in the last quarter of the feed (informative: peaks swing with GC timing). */
+  readonly earlyPeak: number;
+  readonly latePeak: number;
+  /** Least-squares trend of every 1 s RSS sample over the drift window, bytes per minute. */
+  readonly rssPerMinute: number;
+  /** That trend times the window's length: how much the baseline grew over it. */
+  readonly rssGrowth: number;
+  /** The same trend of V8's live heap after each full collection (`--trace-gc`); NaN without it. */
+  readonly livePerMinute: number;
+  readonly liveFirst: number;
+  readonly liveLast: number;
+  readonly majorGcs: number;
+  readonly windowMs: number;
+}
+
+/**
+ * Whether the healthy process's memory is a fixed baseline. A peak-to-peak comparison of two
+ * windows swings by ±10 MiB with where full collections land; the least-squares trend over every
+ * sample of the last three quarters measures growth, and the live heap after each full collection
+ * tells a leak (it rises) from allocator and GC-timing noise (it stays flat).
+ */
+function driftOf(run: ProcessRun): Drift {
   const { fromMs, toMs } = run.feedWindow;
   const span = toMs - fromMs;
+  const start = fromMs + DRIFT_WINDOW_START * span;
   const peakIn = (a: number, b: number): number => {
     const s = run.samples.filter((x) => x.atMs >= fromMs + a * span && x.atMs <= fromMs + b * span);
     return s.length ? Math.max(...s.map((x) => x.rssBytes)) : NaN;
   };
-  const early = peakIn(0.25, 0.5);
-  const late = peakIn(0.75, 1);
-  return { early, late, perMinute: ((late - early) / (0.5 * span)) * 60_000 };
+  const rss = run.samples.filter((x) => x.atMs >= start && x.atMs <= toMs);
+  const live = (run.majorGcs ?? []).filter((g) => g.atMs >= start && g.atMs <= toMs);
+  const rssSlope = slopeOf(rss.map((x) => ({ x: x.atMs, y: x.rssBytes })));
+  const windowMs = toMs - start;
+  return {
+    earlyPeak: peakIn(0.25, 0.5),
+    latePeak: peakIn(0.75, 1),
+    rssPerMinute: rssSlope * 60_000,
+    rssGrowth: rssSlope * windowMs,
+    livePerMinute: slopeOf(live.map((g) => ({ x: g.atMs, y: g.liveBytes }))) * 60_000,
+    liveFirst: live[0]?.liveBytes ?? NaN,
+    liveLast: live[live.length - 1]?.liveBytes ?? NaN,
+    majorGcs: live.length,
+    windowMs,
+  };
 }
 
 function rssTimeline(runs: Record<Scenario, ScenarioResult>, stepS: number): string[] {
@@ -166,6 +218,7 @@ async function run(options: BenchOptions): Promise<BenchResult> {
         rowsPerLine: ROWS_PER_SECOND,
         intervalMs: FETCH_INTERVAL_MS,
         count,
+        traceGc: true,
         onTick: async (i, sampler) => {
           sampler.setPhase(i < phases.before ? 'before' : i < phases.before + phases.down ? 'down' : 'after');
           if (scenario === 'healthy') return;
@@ -216,16 +269,25 @@ function analyse(
 
   const rowsIn = (r: ScenarioResult): string =>
     `${fmtInt(r.run.feed.rows)} fed / ${r.run.report ? fmtInt(counterTotal(r.run.report, 'rows_read')) : '?'} read`;
-  const drift = rssDrift(by.healthy.run);
-  const baselineFixed = drift.late - drift.early <= MEMORY_QUEUE_BYTES;
+  const drift = driftOf(by.healthy.run);
+  const baselineFixed = drift.rssGrowth <= MEMORY_QUEUE_BYTES;
+  const windowS = fmtInt(drift.windowMs / 1000);
   const measurements: Measurement[] = [
     {
-      what: 'the healthy baseline is fixed (RSS peak, last quarter vs second quarter of the run)',
-      baseline: `${fmtMiB(drift.early)} (second quarter)`,
-      ours: `${fmtMiB(drift.late)} (last quarter)`,
-      ratio: `${fmt(drift.perMinute / (1024 * 1024))} MiB/min`,
-      target: `grows ≤ the queue bound (${fmtMiB(MEMORY_QUEUE_BYTES)})`,
+      what: `the healthy baseline is fixed (RSS trend: least-squares fit of every 1 s sample over the last ${windowS} s of the feed)`,
+      baseline: `${fmtMiB(MEMORY_QUEUE_BYTES)} (the queue bound)`,
+      ours: `${fmtMiB(drift.rssGrowth)} over ${windowS} s (${fmt(drift.rssPerMinute / (1024 * 1024))} MiB/min)`,
+      ratio: `${fmt(drift.rssGrowth / MEMORY_QUEUE_BYTES)}× of the bound`,
+      target: `grows ≤ the queue bound (${fmtMiB(MEMORY_QUEUE_BYTES)}) over the window`,
       verdict: verdict(baselineFixed),
+    },
+    {
+      what: `the healthy process's live heap (V8, after each full collection; \`--trace-gc\`), trend over the same ${windowS} s`,
+      baseline: `${fmtMiB(drift.liveFirst)} (first full collection in the window)`,
+      ours: `${fmtMiB(drift.liveLast)} (last; ${fmtInt(drift.majorGcs)} collections)`,
+      ratio: `${fmt(drift.livePerMinute / (1024 * 1024))} MiB/min`,
+      target: 'none set (informative: a leak shows here as a steady rise)',
+      verdict: 'n/a',
     },
     {
       what: 'memory queue: peak RSS vs healthy peak RSS + queue bound',
@@ -273,14 +335,15 @@ function analyse(
       `Three exporter processes run the CLI as shipped (\`${by.healthy.run.launcher}\`, compiled dist/; ${by.healthy.run.buildNote ?? ''}) with \`export --config … --otel-profiles-exporter bench\`: OTLP/HTTP protobuf + gzip to a loopback receiver (\`bench/otlp-sink-server.ts\`, counts samples by walking the protobuf), default batching (5 s ± 20 %) and retry (5 s initial, ×1.5, 30 s max, give up after 5 min).`,
       `Each is fed the same \`-o json\` lines from the capture on stdin, one line of ${fmtInt(ROWS_PER_SECOND)} rows per ${FETCH_INTERVAL_MS} ms (${fmtInt(ROWS_PER_SECOND)} rows/s), for ${phases.before + phases.down + phases.after} s. \`healthy\` and \`memory\` run at the same time (same load, same time axis); \`persistent\` runs after them (one exporter at this rate needs about half a core, and three at once fall behind on 2 cores). The receivers of the \`memory\` and \`persistent\` runs are down (listening socket closed: connection refused) from ${phases.before} s to ${phases.before + phases.down} s${options.quick ? ' (quick mode: a short outage)' : ' (2 minutes)'}; the \`healthy\` run's receiver never is, and its peak RSS is the fixed baseline.`,
       `\`memory\`: \`queue: {max_size: ${MEMORY_QUEUE_BYTES}}\` (${fmtMiB(MEMORY_QUEUE_BYTES)}). \`persistent\`: \`queue: {directory: <tmp>, max_size: 1GiB}\`. At the end the input closes; the exporter flushes, drains (shutdown timeout ${SHUTDOWN_TIMEOUT}) and writes \`--report-json\`, whose counters (\`samples_generated\`) and delivery report (delivered, dropped by reason, pending on disk) are compared with what the receiver counted.`,
-      'RSS from `/proc/<pid>/status` every second (the exporter process itself; no helper processes run during the measurement).',
+      'RSS from `/proc/<pid>/status` every second (the exporter process itself; no helper processes run during the measurement). Each exporter also runs with `--trace-gc` (one stdout line per collection), from which the benchmark reads the live heap after every full collection.',
     ],
     details: [
       ...(baselineFixed
         ? []
         : [
-            `- **The healthy run's RSS is not a fixed baseline**: it grows ${fmt(drift.perMinute / (1024 * 1024))} MiB/min, more than the queue bound over the run, so "peak RSS ≤ baseline + bound" compares against a drifting baseline and says little about the queue itself. See the RSS timeline below.`,
+            `- **The healthy run's RSS is not a fixed baseline**: its trend is ${fmt(drift.rssPerMinute / (1024 * 1024))} MiB/min, more than the queue bound over the window, so "peak RSS ≤ baseline + bound" compares against a drifting baseline and says little about the queue itself. See the RSS timeline below.`,
           ]),
+      `- Healthy RSS peaks (informative; a peak moves by ±10 MiB with where full collections land): ${fmtMiB(drift.earlyPeak)} in the second quarter of the feed, ${fmtMiB(drift.latePeak)} in the last.`,
       `- Rows: healthy ${rowsIn(by.healthy)}; memory ${rowsIn(by.memory)}; persistent ${rowsIn(by.persistent)}. Worst feed lateness (pipe full, i.e. the exporter not keeping up): ${lagNote}.`,
       `- Memory queue drops by reason: ${memDropped.byReason}. Persistent queue drops: ${perDropped.byReason}.`,
       `- Peak RSS while the backend was down: memory ${fmtMiB(peakRss(by.memory.run, 'down'))}, persistent ${fmtMiB(peakRss(by.persistent.run, 'down'))}; healthy overall ${fmtMiB(baselinePeak)}, persistent overall ${fmtMiB(persistentPeak)}.`,
