@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
@@ -12,6 +13,7 @@ import { join } from 'node:path';
 interface Container {
   name: string;
   args?: string[];
+  env?: { name: string; value?: string }[];
 }
 
 const MANIFESTS = [
@@ -71,5 +73,33 @@ describe('deploy/k8s manifests', () => {
     const flags = args.filter((a) => a.startsWith('--')).map((a) => a.split('=')[0]!);
     assert.ok(flags.length > 5);
     for (const flag of flags) assert.ok(RUN_HELP.includes(flag), `${flag} is documented in run --help`);
+  });
+
+  it("the exporter containers run with the Dockerfile's NODE_OPTIONS, and node accepts them", () => {
+    const dockerfile = readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8');
+    const image = /^ENV\s+NODE_OPTIONS="([^"]*)"/m.exec(dockerfile)?.[1];
+    assert.ok(image, 'the Dockerfile sets NODE_OPTIONS');
+    const ours = docs
+      .filter((d) => d.kind === 'DaemonSet' || d.kind === 'Deployment')
+      .flatMap(
+        (d) => (d.spec as { template: { spec: { containers: Container[] } } }).template.spec.containers,
+      )
+      .filter((c) => c.args?.[0] === 'run');
+    assert.equal(ours.length, 2);
+    for (const c of ours) {
+      // The benchmarks measure the image's flags: a manifest that differs runs unmeasured.
+      assert.equal(c.env?.find((e) => e.name === 'NODE_OPTIONS')?.value, image, c.name);
+    }
+    // node exits with "bad option" on a flag it does not know, also in NODE_OPTIONS.
+    const out = execFileSync(process.execPath, ['-p', "require('v8').getHeapStatistics().heap_size_limit"], {
+      env: { ...process.env, NODE_OPTIONS: image },
+      encoding: 'utf8',
+    });
+    const limitMiB = Number(out) / (1024 * 1024);
+    const capMiB = Number(/--max-old-space-size=(\d+)/.exec(image)?.[1]);
+    assert.ok(
+      limitMiB >= capMiB && limitMiB < capMiB + 64,
+      `heap limit ${limitMiB} MiB follows the cap ${capMiB} MiB`,
+    );
   });
 });
