@@ -149,7 +149,7 @@ describe('exporter: retry and delivery', () => {
     assert.equal(counters.get('samples_dropped', drop('retries_exhausted')), 4);
     assert.match(
       lines.find((l) => / ERROR /.test(l)) ?? '',
-      /max_elapsed_time=10000 ms.*reason=retries_exhausted/,
+      /still failing after 7 s of retries; the next one would pass retry\.max_elapsed_time \(10000 ms; raise it, or 0 = retry forever\).*reason=retries_exhausted/,
     );
     assert.equal(exporter.stats().backendDown, true);
     const report = await exporter.shutdown(0);
@@ -157,10 +157,17 @@ describe('exporter: retry and delivery', () => {
   });
 
   it('drops a retryable failure when retry is disabled', async () => {
-    const { exporter, transport, counters } = await lane(() => unavailable(), { retry: { enabled: false } });
+    const { exporter, transport, counters, lines } = await lane(() => unavailable(), {
+      retry: { enabled: false },
+    });
     await exporter.enqueue(fakeBatch('once'));
     await until(() => counters.total('requests_dropped') === 1, 'the drop');
     assert.equal(transport.calls.length, 1);
+    // The message names the key the user sets.
+    assert.match(
+      lines.find((l) => / ERROR /.test(l)) ?? '',
+      /retry\.enabled is false.*reason=retry_disabled/,
+    );
     assert.equal(counters.get('requests_dropped', drop('retry_disabled')), 1);
     assert.equal(counters.get('requests_retried', L), 0);
     await exporter.shutdown(0);

@@ -341,7 +341,7 @@ class QueuedExporter implements Exporter {
             this._drop(
               'retry_disabled',
               countsOf(batch),
-              `sending failed (${response.error.message}) and retry_on_failure is disabled`,
+              `sending failed (${response.error.message}) and retry.enabled is false`,
               { id: batch.id, level: 'error' },
             );
             return DONE;
@@ -352,8 +352,9 @@ class QueuedExporter implements Exporter {
             this._drop(
               'retries_exhausted',
               countsOf(batch),
-              `still failing after ${Math.round(backoff.elapsedMs() / 1000)} s of retries ` +
-                `(retry_on_failure.max_elapsed_time=${retry.maxElapsedMs} ms): ${response.error.message}`,
+              `still failing after ${Math.round(backoff.elapsedMs() / 1000)} s of retries; the next ` +
+                `one would pass retry.max_elapsed_time (${retry.maxElapsedMs} ms; raise it, or 0 = retry ` +
+                `forever): ${response.error.message}`,
               { id: batch.id, level: 'error' },
             );
             return DONE;
