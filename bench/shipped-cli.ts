@@ -69,18 +69,21 @@ export function ensureDistBuilt(): Promise<string> {
   return building;
 }
 
-/**
- * `ENV NODE_OPTIONS="…"` of the production image, or BENCH_NODE_OPTIONS when set (even empty), to
- * compare V8 flags before changing the image, e.g.
- * `BENCH_NODE_OPTIONS="--max-old-space-size=256" npm run bench -- --only footprint --out F`.
- */
-export function productionNodeOptions(): string {
-  const override = process.env.BENCH_NODE_OPTIONS;
-  if (override !== undefined) return override;
+/** `ENV NODE_OPTIONS="…"` of the production image (the deploy/k8s manifests must match it). */
+export function imageNodeOptions(): string {
   const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
   const m = /^ENV\s+NODE_OPTIONS="([^"]*)"/m.exec(dockerfile);
   if (!m?.[1]) throw new Error('Dockerfile: no ENV NODE_OPTIONS="…" line to run the benchmark with');
   return m[1];
+}
+
+/**
+ * The NODE_OPTIONS the benchmarks run the CLI with: the image's, or BENCH_NODE_OPTIONS when set
+ * (even empty), to compare V8 flags before changing the image, e.g.
+ * `BENCH_NODE_OPTIONS="--max-old-space-size=256" npm run bench -- --only footprint --out F`.
+ */
+export function productionNodeOptions(): string {
+  return process.env.BENCH_NODE_OPTIONS ?? imageNodeOptions();
 }
 
 /**

@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
+import { imageNodeOptions } from '../../bench/shipped-cli.js';
 import { RUN_HELP } from '../../src/cli/run-command.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { silentLogger } from '../../src/observability/logger.js';
@@ -76,9 +77,7 @@ describe('deploy/k8s manifests', () => {
   });
 
   it("the exporter containers run with the Dockerfile's NODE_OPTIONS, and node accepts them", () => {
-    const dockerfile = readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8');
-    const image = /^ENV\s+NODE_OPTIONS="([^"]*)"/m.exec(dockerfile)?.[1];
-    assert.ok(image, 'the Dockerfile sets NODE_OPTIONS');
+    const image = imageNodeOptions(); // throws when the Dockerfile sets none
     const ours = docs
       .filter((d) => d.kind === 'DaemonSet' || d.kind === 'Deployment')
       .flatMap(
