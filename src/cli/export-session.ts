@@ -14,6 +14,8 @@ import type { ExportBatch } from '../exporter/export-batch.js';
 import { ProfilesPipeline } from '../exporter/profiles-pipeline.js';
 import { AcknowledgementTracker } from './acknowledgement-tracker.js';
 import type { PipelineWait } from './acknowledgement-tracker.js';
+import { keepProcessAlive } from './process-keep-alive.js';
+import { ShutdownDeadline } from './shutdown-deadline.js';
 
 /**
  * One run of the exporter from a row source to every selected exporter: builds the per-exporter
@@ -32,7 +34,7 @@ export interface ExportSessionOptions {
   readonly source: RowSource;
   readonly logger: Logger;
   readonly counters: Counters;
-  /** How long the final drain may take after end of input or a signal. */
+  /** How long the end may take, from the first signal or the end of input, whichever comes first. */
   readonly shutdownTimeoutMs: number;
   readonly handleSignals?: boolean;
 }
@@ -88,20 +90,33 @@ async function openLanes(options: ExportSessionOptions, onFlushed: () => void): 
 }
 
 export async function runExportSession(options: ExportSessionOptions): Promise<SessionResult> {
+  const release = keepProcessAlive();
+  const shutdown = new ShutdownDeadline(options.shutdownTimeoutMs);
+  try {
+    return await runSession(options, shutdown);
+  } finally {
+    shutdown.dispose();
+    release();
+  }
+}
+
+async function runSession(options: ExportSessionOptions, shutdown: ShutdownDeadline): Promise<SessionResult> {
   const { config, source, logger, counters } = options;
   const acks = new AcknowledgementTracker();
   const lanes = await openLanes(options, () => acks.update());
   const unrouted = new Set<string>();
   let stopping = false;
-  let forced = false;
 
   const onSignal = (signal: NodeJS.Signals): void => {
     if (!stopping) {
       stopping = true;
-      logger.info(`${signal}: stopping the input, flushing and draining (send again to give up waiting)`);
+      shutdown.start();
+      logger.info(
+        `${signal}: stopping the input, flushing and draining within ${options.shutdownTimeoutMs} ms (send again to give up waiting)`,
+      );
       void source.stop();
     } else {
-      forced = true;
+      shutdown.abandon();
       logger.warn(`${signal} again: abandoning the drain; undelivered data is counted as dropped`);
     }
   };
@@ -112,7 +127,7 @@ export async function runExportSession(options: ExportSessionOptions): Promise<S
 
   let sourceError: Error | undefined;
   try {
-    for await (const batch of source.batches()) {
+    for await (const batch of shutdown.readUntilExpired(source.batches())) {
       const names = selectExporters(config.selection, batch.spec.datasource);
       if (names.length === 0) {
         counters.add('rows_dropped', batch.rows.length, { reason: 'no_exporter_selected' });
@@ -140,11 +155,16 @@ export async function runExportSession(options: ExportSessionOptions): Promise<S
     logger.error(`input failed: ${sourceError.message}`);
   }
 
-  const deadline = Date.now() + options.shutdownTimeoutMs;
+  if (shutdown.inputCut)
+    logger.warn(
+      `the input did not end ${shutdown.abandoned ? 'before the second signal' : 'within the shutdown timeout'}: ` +
+        'stopped reading it (what it still held is not exported)',
+    );
+  shutdown.start();
   for (const lane of lanes.values()) await lane.pipeline.stop();
   const reports = new Map<string, DeliveryReport>();
   for (const [name, lane] of lanes) {
-    reports.set(name, await lane.exporter.shutdown(forced ? 0 : Math.max(0, deadline - Date.now())));
+    reports.set(name, await lane.exporter.shutdown(shutdown.remainingMs(), shutdown.signal));
   }
   if (options.handleSignals) {
     process.off('SIGINT', onSignal);
@@ -155,6 +175,12 @@ export async function runExportSession(options: ExportSessionOptions): Promise<S
     (r) => Object.keys(r.dropped).length > 0 || r.pendingOnDisk.requests > 0 || r.rejectedByBackend > 0,
   );
   const lostRows = counters.total('rows_dropped') + counters.total('json_values_malformed');
-  const exitCode = sourceError ? EXIT_FATAL : incomplete || lostRows > 0 ? EXIT_INCOMPLETE : EXIT_OK;
+  // A lost IG connection whose data did not come back (grpc-row-source.ts) is a loss too.
+  const inputGaps = counters.total('grpc_input_gaps');
+  const exitCode = sourceError
+    ? EXIT_FATAL
+    : incomplete || lostRows > 0 || inputGaps > 0
+      ? EXIT_INCOMPLETE
+      : EXIT_OK;
   return { exitCode, reports, ...(sourceError ? { sourceError } : {}) };
 }

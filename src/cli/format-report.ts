@@ -16,6 +16,7 @@ export function formatReport(counters: Counters, reports: ReadonlyMap<string, De
         : '') +
       (n('grpc_fetches_lost') ? `, ${n('grpc_fetches_lost')} fetch(es) lost upstream (seq gaps)` : ''),
   );
+  if (n('grpc_reconnects')) lines.push(connectionLine(counters));
   if (n('checkpoint_write_failures'))
     lines.push(
       `  checkpoint: ${n('checkpoint_write_failures')} write(s) failed; a restart reads again from the last checkpoint written`,
@@ -48,4 +49,17 @@ export function formatReport(counters: Counters, reports: ReadonlyMap<string, De
     }
   }
   return lines.join('\n');
+}
+
+/** The gaps in IG's stream (grpc-row-source.ts): how often, how long, and whether data was lost. */
+function connectionLine(counters: Counters): string {
+  const gaps = counters.snapshot().filter((s) => s.name === 'grpc_input_gaps');
+  const lost = gaps.reduce((a, s) => a + s.value, 0);
+  const down = (counters.total('grpc_disconnected_ms') / 1000).toFixed(1);
+  return (
+    `  IG connection: lost ${counters.total('grpc_reconnects')} time(s), ${down} s without a stream; ` +
+    (lost > 0
+      ? `${lost} gap(s) where data was lost (${gaps.map((s) => `${s.labels.reason ?? 'unknown'}: ${s.value}`).join(', ')})`
+      : 'nothing lost (the instance replay covered it)')
+  );
 }

@@ -24,6 +24,7 @@ const CONNECTION_OPTIONS = {
   context: { type: 'string' },
   'gadget-namespace': { type: 'string' },
   node: { type: 'string' },
+  'reconnect-timeout': { type: 'string' },
 } as const;
 
 const RUN_OPTIONS = { ...CONNECTION_OPTIONS, timeout: { type: 'string' } } as const;
@@ -32,6 +33,8 @@ const CONNECTION_HELP = `Connection (gadgetctl's flags):
       --remote-address ADDR   IG daemon: unix:///var/run/ig/ig.socket (default, \`ig daemon\`) or tcp://HOST:PORT
                               (tcp://127.0.0.1:8080 from a sidecar in IG's gadget pod)
       --tls-key-file F, --tls-cert-file F, --tls-server-ca-file F, --tls-server-name NAME
+      --reconnect-timeout D   after the connection to IG is lost, keep reconnecting (with backoff) for up to D,
+                              then fail (exit 1); default 0 = until the gadget ends or a signal stops the run
 ${K8S_HELP}`;
 
 export const RUN_HELP = `Usage: ig-otel-profiles run IMAGE [gadget flags] [options]
@@ -154,6 +157,12 @@ function specResolver(
   };
 }
 
+/** `--reconnect-timeout` as ReconnectOptions (0 = reconnect until stopped). */
+function reconnectOf(values: Record<string, unknown>): { maxElapsedMs: number } | undefined {
+  const text = values['reconnect-timeout'] as string | undefined;
+  return text !== undefined ? { maxElapsedMs: parseDurationMs(text, '--reconnect-timeout') } : undefined;
+}
+
 function isK8sMode(values: Record<string, unknown>, ctx: CommandContext): boolean {
   if (values.k8s !== undefined) return Boolean(values.k8s);
   // As a kubectl plugin the cluster is the natural target, like kubectl gadget.
@@ -182,6 +191,7 @@ export async function runCommand(argv: readonly string[], ctx: CommandContext): 
       : undefined;
   const resolveSpec = specResolver((values.annotate as string[] | undefined) ?? []);
   const tls = tlsOf(values);
+  const reconnect = reconnectOf(values);
 
   if (isK8sMode(values, ctx)) {
     const { createK8sRowSource } = await import('./k8s-mode.js');
@@ -193,6 +203,7 @@ export async function runCommand(argv: readonly string[], ctx: CommandContext): 
         resolveSpec,
         fieldsRead: session.fieldsRead,
         ...(timeoutNs !== undefined ? { timeoutNs } : {}),
+        ...(reconnect ? { reconnect } : {}),
         logger: session.logger.child('k8s'),
         counters: session.counters,
       }),
@@ -217,6 +228,7 @@ export async function runCommand(argv: readonly string[], ctx: CommandContext): 
       run: { imageName: image, paramValues, ...(timeoutNs !== undefined ? { timeoutNs } : {}) },
       resolveSpec,
       fieldsRead: session.fieldsRead,
+      ...(reconnect ? { reconnect } : {}),
       logger: session.logger.child('ig'),
       counters: session.counters,
     }),
@@ -238,6 +250,7 @@ export async function attachCommand(argv: readonly string[], ctx: CommandContext
   if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
   const resolveSpec = specResolver((values.annotate as string[] | undefined) ?? []);
   const tls = tlsOf(values);
+  const reconnect = reconnectOf(values);
   if (isK8sMode(values, ctx)) {
     const { createK8sRowSource } = await import('./k8s-mode.js');
     return openSession(ctx, sessionValues(values), (session) =>
@@ -247,6 +260,7 @@ export async function attachCommand(argv: readonly string[], ctx: CommandContext
         gadgetTokens: [],
         resolveSpec,
         fieldsRead: session.fieldsRead,
+        ...(reconnect ? { reconnect } : {}),
         logger: session.logger.child('k8s'),
         counters: session.counters,
       }),
@@ -260,6 +274,7 @@ export async function attachCommand(argv: readonly string[], ctx: CommandContext
       attach: target,
       resolveSpec,
       fieldsRead: session.fieldsRead,
+      ...(reconnect ? { reconnect } : {}),
       logger: session.logger.child('ig'),
       counters: session.counters,
     }),

@@ -95,9 +95,10 @@ export interface Exporter {
   enqueue(batch: ExportBatch): Promise<void>;
   /**
    * Stops accepting, keeps delivering until the queue is empty or `deadlineMs` passed, then
-   * abandons waits and in-flight sends, shuts the transport down and reports.
+   * abandons waits and in-flight sends, shuts the transport down and reports. `abandon` aborting
+   * ends the drain at once, like the deadline passing (a second signal).
    */
-  shutdown(deadlineMs: number): Promise<DeliveryReport>;
+  shutdown(deadlineMs: number, abandon?: AbortSignal): Promise<DeliveryReport>;
   stats(): ExporterStats;
 }
 
@@ -213,7 +214,9 @@ class QueuedExporter implements Exporter {
     }
   }
 
-  shutdown(deadlineMs: number): Promise<DeliveryReport> {
+  shutdown(deadlineMs: number, abandon?: AbortSignal): Promise<DeliveryReport> {
+    if (abandon?.aborted) this._abort.abort();
+    else abandon?.addEventListener('abort', () => this._abort.abort(), { once: true });
     this._shutdown ??= this._shutdownNow(deadlineMs);
     return this._shutdown;
   }
