@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { createBackoff } from '../../exporter/retry/backoff.js';
+import { createExponentialBackoff } from '../../exporter/retry/backoff.js';
 import type { Clock } from '../../exporter/retry/clock.js';
 import type { Counters } from '../../observability/counters.js';
 import type { Logger } from '../../observability/logger.js';
@@ -127,16 +127,15 @@ export function createGrpcRowSource(options: GrpcRowSourceOptions): RowSource {
       ? `gadget ${options.run.imageName}`
       : `instance ${options.attach === attachId ? attachId : `${options.attach} (id ${attachId})`}`;
   const maxElapsedMs = options.reconnect?.maxElapsedMs ?? DEFAULT_RECONNECT_MAX_ELAPSED_MS;
-  const backoff = createBackoff(
+  const backoff = createExponentialBackoff(
+    options.reconnect?.initialDelayMs ?? RECONNECT_INITIAL_DELAY_MS,
+    options.reconnect?.maxDelayMs ?? RECONNECT_MAX_DELAY_MS,
     {
-      enabled: true,
-      initialIntervalMs: options.reconnect?.initialDelayMs ?? RECONNECT_INITIAL_DELAY_MS,
       multiplier: options.reconnect?.multiplier ?? RECONNECT_MULTIPLIER,
-      maxIntervalMs: options.reconnect?.maxDelayMs ?? RECONNECT_MAX_DELAY_MS,
-      maxElapsedMs,
       jitter: RECONNECT_JITTER,
+      maxElapsedMs,
+      ...(options.reconnect?.clock ? { clock: options.reconnect.clock } : {}),
     },
-    options.reconnect?.clock ? { clock: options.reconnect.clock } : {},
   );
 
   let stopping = false;
