@@ -123,7 +123,8 @@ export class ProfilesPipeline {
     this._timer = setTimeout(() => {
       void this.flush().finally(() => this._schedule());
     }, delay);
-    // The input keeps the process alive; a pending flush timer must not.
+    // A stopped pipeline's timer must not hold the process; while the run goes on, the session's
+    // keep-alive does (cli/process-keep-alive.ts), also when the input is away (IG reconnecting).
     this._timer.unref();
   }
 

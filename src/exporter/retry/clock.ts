@@ -12,8 +12,9 @@ export interface TimerHandle {
 export interface TimerOptions {
   /**
    * Keep the process alive while the timer is pending. Off by default: waits (backoff, send
-   * guards) must never hold the process open; only a component that is explicitly what keeps the
-   * process running (the shutdown drain) sets it.
+   * guards) must never hold the process open; while a run has work, the session's keep-alive holds
+   * it (cli/process-keep-alive.ts). Only a component that is explicitly what keeps the process
+   * running (the shutdown drain) sets it.
    */
   readonly keepAlive?: boolean;
 }

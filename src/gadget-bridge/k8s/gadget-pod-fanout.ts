@@ -223,7 +223,7 @@ export function createGadgetPodFanout(options: GadgetPodFanoutOptions): GadgetPo
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<false>((resolve) => {
       timer = setTimeout(() => resolve(false), stopTimeoutMs);
-      timer.unref();
+      timer.unref(); // a bound on a stop the session's keep-alive already holds the process for
     });
     const outcome = await Promise.race([work.then(() => true as const), timeout]);
     clearTimeout(timer);
