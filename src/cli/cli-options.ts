@@ -36,7 +36,8 @@ export const COMMON_HELP = `Exporter options (shared by every command):
       --timeout DURATION             per-request timeout (e.g. 10s)
       --annotate DS:KEY=VALUE        IG datasource annotation, e.g. samples:profiles.value-field=samples
       --strict                       fail on the first malformed input instead of skipping and counting it
-      --shutdown-timeout DURATION    how long to drain queues at exit (default 30s)
+      --shutdown-timeout DURATION    bound of the end, from a signal or the end of input (default 30s);
+                                     a second Ctrl-C/SIGTERM ends it at once (pending data counted as dropped)
       --log-level L                  error | warn | info | debug (default info)
       --report-json FILE             write the final delivery report as JSON
   -h, --help                         this help`;

@@ -43,7 +43,8 @@ Runs a gadget on Inspektor Gadget's daemon over its gRPC API and exports its pro
 are IG's (--map-fetch-interval, --collect-ustack, --collect-build-id, --kernel-stacks-only, -n/--namespace,
 -A/--all-namespaces, --podname, --containername, -l/--selector, --filter, …): the daemon's own parameter list decides
 what exists; --operator.<op>.<key>=VALUE passes anything through. Ends when the gadget ends (--timeout)
-or on Ctrl-C/SIGTERM, which stops the gadget, exports its final flush and drains.
+or on Ctrl-C/SIGTERM, which stops the gadget, exports its final flush and drains. A lost connection to
+the daemon is retried with backoff (--reconnect-timeout) and the gap reported.
 
       --timeout DURATION      stop the gadget after DURATION (IG's flag; default: run until stopped)
 ${CONNECTION_HELP}
