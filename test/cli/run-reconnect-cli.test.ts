@@ -152,6 +152,53 @@ describe('run: the connection to IG drops mid-run', () => {
     }
   });
 
+  it('attach: re-attaches after the gap, exports what the instance emitted meanwhile once, and exits 0', async () => {
+    const daemon = await startIgDaemonDouble({ tcp: true });
+    const id = daemon.createInstance('cpu-profiling');
+    daemon.instanceEmit(id, before);
+    const proxy = await startTcpProxy(portOf(daemon.tcpAddress));
+    const server = await startHttpOtlpServer();
+    const reportPath = join(dir.path, 'report-attach.json');
+    const child = spawnCli([
+      'attach',
+      'cpu-profiling',
+      '--remote-address',
+      proxy.address,
+      '--endpoint',
+      server.endpoint,
+      '--set',
+      'operator.otel-profiles.exporters.default.batch.interval=200ms',
+      '--report-json',
+      reportPath,
+    ]);
+    const { stderr, exit } = watchCli(child);
+    try {
+      await until(() => delivered(server) === sumOf(before), 'the replayed rows to be delivered');
+      await proxy.cut();
+      await until(() => /lost the stream/.test(stderr()), 'the loss to be noticed');
+      daemon.instanceEmit(id, afterGap); // the instance keeps running while we are away
+      await sleep(SURVIVE_MS);
+      assert.equal(child.exitCode, null, `the process must not exit when IG drops:\n${stderr()}`);
+      await proxy.restore();
+      await until(
+        () => delivered(server) === sumOf(before) + sumOf(afterGap),
+        'the rows emitted during the gap to be delivered',
+      );
+      child.kill('SIGTERM');
+      assert.equal(await exit, 0, `the replay covered the gap: nothing lost\n${stderr()}`);
+      assert.match(stderr(), /IG connection: lost 1 time\(s\), \d+\.\d s without a stream; nothing lost/);
+      assert.equal(delivered(server), sumOf(before) + sumOf(afterGap), 'nothing exported twice');
+      const report = JSON.parse(readFileSync(reportPath, 'utf8')) as ReportJson;
+      assert.equal(reportCounter(report, 'grpc_input_gaps'), 0);
+      assert.ok(reportCounter(report, 'grpc_replayed_events_skipped') >= 1);
+    } finally {
+      child.kill('SIGKILL');
+      await proxy.close();
+      await server.close();
+      await daemon.close();
+    }
+  });
+
   it('--reconnect-timeout bounds the outage: the run then fails with its summary and report', async () => {
     const daemon = await startIgDaemonDouble({ tcp: true, script: () => [{ rows: before }, ...HOLD] });
     const proxy = await startTcpProxy(portOf(daemon.tcpAddress));
