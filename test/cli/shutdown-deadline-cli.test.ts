@@ -18,6 +18,15 @@ import { BUNDLED_CAPTURE_PATH } from '../support/profiles-fixtures.js';
 /** stdin gets this long after a signal to reach its end (STDIN_STOP_GRACE_MS) before the fix bounded it. */
 const STDIN_GRACE_MS = 5_000;
 
+/** Every sample generated was pending (the backend is down) and is counted as dropped; exit 3. */
+function assertPendingDropped(reportPath: string): void {
+  const report = JSON.parse(readFileSync(reportPath, 'utf8')) as ReportJson;
+  assert.equal(report.exitCode, 3);
+  const dropped = report.exporters.default!.dropped.shutdown_timeout?.samples ?? 0;
+  assert.ok(dropped > 0, 'the pending data is counted');
+  assert.equal(dropped, reportCounter(report, 'samples_generated'), 'everything generated is accounted for');
+}
+
 describe('export: shutdown after a signal', () => {
   const dir = tempDir();
   let down: OtlpTestServer;
@@ -26,7 +35,9 @@ describe('export: shutdown after a signal', () => {
     await down?.close();
   });
 
-  async function startExport(shutdownTimeout: string, report: string) {
+  let runs = 0;
+  async function startExport(shutdownTimeout: string) {
+    const report = join(dir.path, `report-${++runs}.json`);
     down ??= await startHttpOtlpServer();
     await down.stop(); // the port stays reserved, nothing listens: every send fails
     const child = spawnCli([
@@ -44,12 +55,11 @@ describe('export: shutdown after a signal', () => {
     child.stdin.write(readFileSync(BUNDLED_CAPTURE_PATH));
     const watched = watchCli(child);
     await watched.waitForStderr(/sending to .* failed/, 'a batch pending for the down backend');
-    return { child, ...watched };
+    return { child, report, ...watched };
   }
 
   it('--shutdown-timeout starts at the signal, not after stdin has had its grace', async () => {
-    const report = join(dir.path, 'timeout.json');
-    const { child, stderr, exit, waitForStderr } = await startExport('1s', report);
+    const { child, report, stderr, exit, waitForStderr } = await startExport('1s');
     try {
       const signalled = Date.now();
       child.kill('SIGTERM');
@@ -61,24 +71,14 @@ describe('export: shutdown after a signal', () => {
       );
       assert.equal(await exit, 3, stderr());
       assert.match(stderr(), /the input did not end within the shutdown timeout/);
-      const json = JSON.parse(readFileSync(report, 'utf8')) as ReportJson;
-      assert.ok(
-        (json.exporters.default!.dropped.shutdown_timeout?.samples ?? 0) > 0,
-        'the pending data is counted',
-      );
-      assert.equal(
-        json.exporters.default!.dropped.shutdown_timeout?.samples,
-        reportCounter(json, 'samples_generated'),
-        'everything generated is accounted for',
-      );
+      assertPendingDropped(report);
     } finally {
       child.kill('SIGKILL');
     }
   });
 
   it('a second signal ends the drain at once and counts what is pending as dropped (exit 3)', async () => {
-    const report = join(dir.path, 'second.json');
-    const { child, stderr, exit, waitForStderr } = await startExport('10m', report);
+    const { child, report, stderr, exit, waitForStderr } = await startExport('10m');
     try {
       const signalled = Date.now();
       child.kill('SIGTERM');
@@ -93,13 +93,7 @@ describe('export: shutdown after a signal', () => {
       );
       assert.equal(await exit, 3, stderr());
       assert.match(stderr(), /SIGTERM again: abandoning the drain/);
-      const json = JSON.parse(readFileSync(report, 'utf8')) as ReportJson;
-      assert.equal(json.exitCode, 3);
-      assert.equal(
-        json.exporters.default!.dropped.shutdown_timeout?.samples,
-        reportCounter(json, 'samples_generated'),
-        'what was pending is counted as dropped',
-      );
+      assertPendingDropped(report);
     } finally {
       child.kill('SIGKILL');
     }
