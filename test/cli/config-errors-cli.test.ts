@@ -94,6 +94,14 @@ describe('configuration mistakes are usage errors (exit 2), found before anythin
     );
   });
 
+  it('a queue.directory that cannot hold the queue fails start-up at once (exit 2) instead of hanging', async () => {
+    const res = await exportWith(
+      '--set',
+      'operator.otel-profiles.exporters.default.queue.directory=/proc/igop-queue',
+    );
+    assertUsageError(res, /\/proc\/igop-queue \(queue\.directory\) cannot be used: .*pseudo file system/);
+  });
+
   it('run: --otlp-timeout and --remote-address are checked before connecting, naming the flag as typed', async () => {
     const unreachable = `unix://${join(dir.path, 'no-daemon.sock')}`;
     const timeout = await runCli([
