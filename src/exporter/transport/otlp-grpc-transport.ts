@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { ExporterConfig } from '../../config/exporter-config.js';
 import { grpcMetadataProblem } from '../../config/header-rules.js';
+import { createGrpcTlsCredentials } from '../../grpc-tls-credentials.js';
 import type { Logger } from '../../observability/logger.js';
 import { USER_AGENT } from '../../version.js';
 import type { ExportBatch } from '../export-batch.js';
@@ -57,11 +58,8 @@ export function createOtlpGrpcTransport(config: ExporterConfig, deps: OtlpTransp
     credentials = grpc.credentials.createInsecure();
   } else {
     const tls = loadTlsFiles(config.tls, config.name);
-    credentials = grpc.credentials.createSsl(tls.ca ?? null, tls.key ?? null, tls.cert ?? null);
-    if (tls.serverName) {
-      options['grpc.ssl_target_name_override'] = tls.serverName;
-      options['grpc.default_authority'] = tls.serverName;
-    }
+    credentials = createGrpcTlsCredentials(tls);
+    if (tls.serverName) options['grpc.default_authority'] = tls.serverName;
   }
   const metadata = metadataOf(config);
   const client = new grpc.Client(target, credentials, options);
