@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { runCli, tempDir } from '../support/cli-harness.js';
+import { fileExporter, runCli, tempDir } from '../support/cli-harness.js';
 import { BUNDLED_CAPTURE_PATH } from '../support/profiles-fixtures.js';
 
 /** The end-of-run summary starts with this line: its absence shows the run never started. */
@@ -54,19 +54,11 @@ describe('configuration mistakes are usage errors (exit 2), found before anythin
       /--annotate samples:profiles\.stack-fields=/,
     );
     // Image references of a known gadget are recognised; an unknown gadget described by annotations is fine.
-    const out = join(dir.path, 'known.jsonl');
-    const fileExporter = [
-      '--set',
-      'operator.otel-profiles.exporters.f.exporter=file',
-      '--set',
-      `operator.otel-profiles.exporters.f.path=${out}`,
-      '--otel-profiles-exporter',
-      'f',
-    ];
+    const toFile = fileExporter('f', join(dir.path, 'known.jsonl'));
     const image = await exportWith(
       '--gadget',
       'ghcr.io/inspektor-gadget/gadget/profile_cpu:v0.40.0',
-      ...fileExporter,
+      ...toFile,
     );
     assert.equal(image.code, 0, image.stderr);
     const described = await exportWith(
@@ -76,7 +68,7 @@ describe('configuration mistakes are usage errors (exit 2), found before anythin
       'samples:profiles.stack-fields=kern_stack',
       '--annotate',
       'samples:profiles.value-field=samples',
-      ...fileExporter,
+      ...toFile,
     );
     assert.equal(described.code, 0, described.stderr);
   });
