@@ -21,6 +21,7 @@ export const COMMON_OPTIONS = {
   'shutdown-timeout': { type: 'string' },
   'log-level': { type: 'string' },
   'report-json': { type: 'string' },
+  'print-config': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -40,6 +41,7 @@ export const COMMON_HELP = `Exporter options (shared by every command):
                                      a second Ctrl-C/SIGTERM ends it at once (pending data counted as dropped)
       --log-level L                  error | warn | info | debug (default info)
       --report-json FILE             write the final delivery report as JSON
+      --print-config                 print the effective configuration (header values redacted) and exit
   -h, --help                         this help`;
 
 export type CommonValues = {

@@ -6,10 +6,12 @@ import {
   createSpecResolver,
   DEFAULT_FETCH_INTERVAL_NANO,
   parseAnnotations,
+  presetForGadget,
+  PRESET_GADGETS,
 } from '../gadget-bridge/profile-presets.js';
 import { COMMON_HELP, parseCommand, parseDurationMs, UsageError } from './cli-options.js';
 import type { CommandContext } from './command-context.js';
-import { openSession } from './command-context.js';
+import { openSession, printConfig } from './command-context.js';
 
 export const EXPORT_HELP = `Usage: ig-otel-profiles export [options] [--input FILE | -- COMMAND [ARGS…]]
 
@@ -54,6 +56,7 @@ export async function exportCommand(argv: readonly string[], ctx: CommandContext
     ctx.stdout(EXPORT_HELP + '\n');
     return 0;
   }
+  if (values['print-config']) return printConfig(ctx, values);
   if (positionals.length)
     throw new UsageError(
       `unexpected argument "${positionals[0]}": to read a file use --input ${positionals[0]}; a command to run goes after --`,
@@ -80,7 +83,16 @@ export async function exportCommand(argv: readonly string[], ctx: CommandContext
       ? BigInt(parseDurationMs(values['fetch-interval'] as string, '--fetch-interval')) * 1_000_000n
       : undefined;
   const gadget = values.gadget as string | undefined;
-  const resolveSpec = createSpecResolver(parseAnnotations((values.annotate as string[] | undefined) ?? []), {
+  const annotations = parseAnnotations((values.annotate as string[] | undefined) ?? []);
+  if (gadget !== undefined && presetForGadget(gadget) === undefined && annotations.length === 0) {
+    // Rows would then be recognised by shape or not at all: --gadget would silently mean nothing.
+    throw new UsageError(
+      `--gadget ${gadget}: no built-in mapping for this gadget (known: ${PRESET_GADGETS.join(', ')}, or an image ` +
+        `of one such as ghcr.io/inspektor-gadget/gadget/profile_cpu:latest); describe another gadget's datasource with ` +
+        `--annotate, e.g. --annotate samples:profiles.stack-fields=ustack --annotate samples:profiles.value-field=count`,
+    );
+  }
+  const resolveSpec = createSpecResolver(annotations, {
     ...(gadget !== undefined ? { gadget } : {}),
     ...(fetchIntervalNano !== undefined ? { fetchIntervalNano } : {}),
   });

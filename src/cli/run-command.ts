@@ -1,5 +1,5 @@
 import type { IgTlsOptions } from '../gadget-bridge/grpc/ig-address.js';
-import { DEFAULT_IG_ADDRESS } from '../gadget-bridge/grpc/ig-address.js';
+import { DEFAULT_IG_ADDRESS, igChannelSetup } from '../gadget-bridge/grpc/ig-address.js';
 import { createGrpcRowSource } from '../gadget-bridge/grpc/grpc-row-source.js';
 import type { IgGrpcClient } from '../gadget-bridge/grpc/ig-grpc-client.js';
 import { createIgGrpcClient } from '../gadget-bridge/grpc/ig-grpc-client.js';
@@ -9,7 +9,7 @@ import type { ProfileSpec } from '../gadget-bridge/profile-spec.js';
 import type { DataSource, GadgetInfo } from '../gadget-bridge/grpc/gadget-api.js';
 import { COMMON_HELP, COMMON_OPTIONS, parseDurationMs, UsageError } from './cli-options.js';
 import type { CommandContext } from './command-context.js';
-import { openSession } from './command-context.js';
+import { prepareSession, printConfig, runSession } from './command-context.js';
 import { booleanFlagPredicate, resolveGadgetParams, tokenizeGadgetFlags } from './gadget-params.js';
 import { K8S_HELP } from './k8s-help.js';
 
@@ -170,11 +170,24 @@ function isK8sMode(values: Record<string, unknown>, ctx: CommandContext): boolea
   return (ctx.invokedAs ?? '').startsWith('kubectl-');
 }
 
+/** The session's flags: IG's --timeout is the gadget's, the request timeout is --otlp-timeout. */
 function sessionValues(
   values: Record<string, string | boolean | string[] | undefined>,
 ): Record<string, string | boolean | string[] | undefined> {
-  const { 'otlp-timeout': otlpTimeout, timeout: _gadgetTimeout, ...rest } = values;
-  return { ...rest, ...(otlpTimeout !== undefined ? { timeout: otlpTimeout } : {}) };
+  const { timeout: _gadgetTimeout, ...rest } = values;
+  return rest;
+}
+
+/** The daemon address and TLS flags, checked before anything connects: a mistake there is a usage error. */
+function igConnection(values: Record<string, unknown>): { address: string; tls?: IgTlsOptions } {
+  const address = (values['remote-address'] as string | undefined) ?? DEFAULT_IG_ADDRESS;
+  const tls = tlsOf(values);
+  try {
+    igChannelSetup(address, tls);
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+  return { address, ...(tls ? { tls } : {}) };
 }
 
 export async function runCommand(argv: readonly string[], ctx: CommandContext): Promise<number> {
@@ -183,6 +196,7 @@ export async function runCommand(argv: readonly string[], ctx: CommandContext): 
     ctx.stdout(RUN_HELP + '\n');
     return 0;
   }
+  if (values['print-config']) return printConfig(ctx, sessionValues(values));
   const [image, ...extra] = positionals;
   if (image === undefined) throw new UsageError('name the gadget image to run, e.g. profile_cpu');
   if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
@@ -191,12 +205,12 @@ export async function runCommand(argv: readonly string[], ctx: CommandContext): 
       ? BigInt(parseDurationMs(values.timeout as string, '--timeout')) * 1_000_000n
       : undefined;
   const resolveSpec = specResolver((values.annotate as string[] | undefined) ?? []);
-  const tls = tlsOf(values);
   const reconnect = reconnectOf(values);
+  const prepared = prepareSession(ctx, sessionValues(values));
 
   if (isK8sMode(values, ctx)) {
     const { createK8sRowSource } = await import('./k8s-mode.js');
-    return openSession(ctx, sessionValues(values), (session) =>
+    return runSession(ctx, prepared, (session) =>
       createK8sRowSource({
         values,
         image,
@@ -211,7 +225,7 @@ export async function runCommand(argv: readonly string[], ctx: CommandContext): 
     );
   }
 
-  const address = (values['remote-address'] as string | undefined) ?? DEFAULT_IG_ADDRESS;
+  const { address, tls } = igConnection(values);
   const client: IgGrpcClient = createIgGrpcClient({ address, ...(tls ? { tls } : {}) });
   let paramValues: Record<string, string>;
   try {
@@ -221,7 +235,7 @@ export async function runCommand(argv: readonly string[], ctx: CommandContext): 
     client.close();
     throw err;
   }
-  return openSession(ctx, sessionValues(values), (session) =>
+  return runSession(ctx, prepared, (session) =>
     createGrpcRowSource({
       client,
       address,
@@ -242,6 +256,7 @@ export async function attachCommand(argv: readonly string[], ctx: CommandContext
     ctx.stdout(ATTACH_HELP + '\n');
     return 0;
   }
+  if (values['print-config']) return printConfig(ctx, sessionValues(values));
   if (gadgetTokens.length)
     throw new UsageError(
       `unknown flag ${gadgetTokens[0]} (attach takes no gadget flags: the instance has its own)`,
@@ -250,11 +265,11 @@ export async function attachCommand(argv: readonly string[], ctx: CommandContext
   if (target === undefined) throw new UsageError('name the gadget instance to attach to (id or name)');
   if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
   const resolveSpec = specResolver((values.annotate as string[] | undefined) ?? []);
-  const tls = tlsOf(values);
   const reconnect = reconnectOf(values);
+  const prepared = prepareSession(ctx, sessionValues(values));
   if (isK8sMode(values, ctx)) {
     const { createK8sRowSource } = await import('./k8s-mode.js');
-    return openSession(ctx, sessionValues(values), (session) =>
+    return runSession(ctx, prepared, (session) =>
       createK8sRowSource({
         values,
         attach: target,
@@ -267,8 +282,8 @@ export async function attachCommand(argv: readonly string[], ctx: CommandContext
       }),
     );
   }
-  const address = (values['remote-address'] as string | undefined) ?? DEFAULT_IG_ADDRESS;
-  return openSession(ctx, sessionValues(values), (session) =>
+  const { address, tls } = igConnection(values);
+  return runSession(ctx, prepared, (session) =>
     createGrpcRowSource({
       address,
       ...(tls ? { tls } : {}),

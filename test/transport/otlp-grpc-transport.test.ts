@@ -227,7 +227,9 @@ describe('OTLP/gRPC transport against a real gRPC server', () => {
           testExporterConfig({ endpoint: server.endpoint, headers: { 'bad key!': SECRET } }),
           { logger: createLogger({ write: () => undefined }), counters },
         ),
-      (err: Error) => /header "bad key!"/.test(err.message) && !err.message.includes('s3cr3t'),
+      (err: Error) =>
+        /header name "bad key!" is not valid gRPC metadata/.test(err.message) &&
+        !err.message.includes('s3cr3t'),
     );
   });
 

@@ -1,5 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { ExporterConfig } from '../../config/exporter-config.js';
+import { grpcMetadataProblem } from '../../config/header-rules.js';
+import { createGrpcTlsCredentials } from '../../grpc-tls-credentials.js';
 import type { Logger } from '../../observability/logger.js';
 import { USER_AGENT } from '../../version.js';
 import type { ExportBatch } from '../export-batch.js';
@@ -56,11 +58,8 @@ export function createOtlpGrpcTransport(config: ExporterConfig, deps: OtlpTransp
     credentials = grpc.credentials.createInsecure();
   } else {
     const tls = loadTlsFiles(config.tls, config.name);
-    credentials = grpc.credentials.createSsl(tls.ca ?? null, tls.key ?? null, tls.cert ?? null);
-    if (tls.serverName) {
-      options['grpc.ssl_target_name_override'] = tls.serverName;
-      options['grpc.default_authority'] = tls.serverName;
-    }
+    credentials = createGrpcTlsCredentials(tls);
+    if (tls.serverName) options['grpc.default_authority'] = tls.serverName;
   }
   const metadata = metadataOf(config);
   const client = new grpc.Client(target, credentials, options);
@@ -161,19 +160,15 @@ function decodeSuccess(value: Buffer | undefined, batch: ExportBatch, logger: Lo
   }
 }
 
-/** config.headers as gRPC metadata; invalid names/values throw here, at start-up, without the value. */
+/** config.headers as gRPC metadata (the configuration already refused bad ones). */
 function metadataOf(config: ExporterConfig): grpc.Metadata {
   const metadata = new grpc.Metadata();
   for (const [name, value] of Object.entries(config.headers)) {
+    const problem = grpcMetadataProblem(name, value);
+    if (problem !== undefined) throw new Error(`${exporterConfigKey(config.name, 'headers')}: ${problem}`);
     const key = name.trim().toLowerCase();
-    try {
-      // Binary headers ("-bin") carry base64 in configuration, bytes on the wire.
-      metadata.add(key, key.endsWith('-bin') ? Buffer.from(value, 'base64') : value);
-    } catch {
-      throw new Error(
-        `${exporterConfigKey(config.name, 'headers')}: header "${name}" is not valid gRPC metadata (lower-case letters, digits, "-_." in the name; printable ASCII in the value)`,
-      );
-    }
+    // Binary headers ("-bin") carry base64 in configuration, bytes on the wire.
+    metadata.add(key, key.endsWith('-bin') ? Buffer.from(value.trim(), 'base64') : value);
   }
   return metadata;
 }

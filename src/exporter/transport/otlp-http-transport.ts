@@ -3,6 +3,7 @@ import * as https from 'node:https';
 import { promisify } from 'node:util';
 import { gunzipSync, gzip } from 'node:zlib';
 import type { ExporterConfig } from '../../config/exporter-config.js';
+import { httpHeaderProblem } from '../../config/header-rules.js';
 import { USER_AGENT } from '../../version.js';
 import { toOtlpJson } from '../../profiles/encoding/otlp-json.js';
 import type { ExportBatch } from '../export-batch.js';
@@ -258,26 +259,13 @@ function endpointUrl(config: ExporterConfig): URL {
   return url;
 }
 
-/** config.headers checked once; a bad name or value throws at start-up, naming the header, never its value. */
+/** config.headers checked once (the configuration already refused bad ones); names lower-cased. */
 function validatedHeaders(config: ExporterConfig): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(config.headers)) {
-    const key = name.trim().toLowerCase();
-    try {
-      http.validateHeaderName(key);
-    } catch {
-      throw new Error(
-        `${exporterConfigKey(config.name, 'headers')}: header name "${name}" is not a valid HTTP header name`,
-      );
-    }
-    try {
-      http.validateHeaderValue(key, value);
-    } catch {
-      throw new Error(
-        `${exporterConfigKey(config.name, 'headers')}: the value of header "${name}" contains characters HTTP does not allow`,
-      );
-    }
-    out[key] = value;
+    const problem = httpHeaderProblem(name, value);
+    if (problem !== undefined) throw new Error(`${exporterConfigKey(config.name, 'headers')}: ${problem}`);
+    out[name.trim().toLowerCase()] = value;
   }
   return out;
 }
