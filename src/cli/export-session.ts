@@ -5,12 +5,9 @@ import type { Counters } from '../observability/counters.js';
 import type { Logger } from '../observability/logger.js';
 import { decodeExportRequest } from '../profiles/encoding/decode-request.js';
 import { ResourceResolver } from '../profiles/resource-attributes.js';
-import { splitRequest } from '../profiles/request-splitter.js';
-import { batchFromEncoded } from '../exporter/create-export-batch.js';
 import { createTransport } from '../exporter/create-transport.js';
 import type { DeliveryReport, Exporter } from '../exporter/delivery/exporter.js';
 import { createExporter } from '../exporter/delivery/exporter.js';
-import type { ExportBatch } from '../exporter/export-batch.js';
 import { ProfilesPipeline } from '../exporter/profiles-pipeline.js';
 import { AcknowledgementTracker } from './acknowledgement-tracker.js';
 import type { PipelineWait } from './acknowledgement-tracker.js';
@@ -54,16 +51,10 @@ async function openLanes(options: ExportSessionOptions, onFlushed: () => void): 
   for (const [name, exporterConfig] of config.exporters) {
     const log = logger.child(name);
     const transport = await createTransport(exporterConfig, { logger: log, counters });
-    const split = (batch: ExportBatch): ExportBatch[] =>
-      splitRequest(batch.request(), {
-        maxRequestBytes: Math.max(1024, Math.floor(batch.bytes.length / 2)),
-        maxSamplesPerProfile: exporterConfig.batch.maxSamplesPerProfile,
-      }).pieces.map((p) => batchFromEncoded(p));
     const exporter = createExporter({
       name,
       config: exporterConfig,
       transport,
-      split,
       decodeRequest: decodeExportRequest,
       logger: log,
       counters,

@@ -11,6 +11,8 @@ import { createPersistentQueue } from '../queue/persistent-queue.js';
 import { createBackoff } from '../retry/backoff.js';
 import type { Clock } from '../retry/clock.js';
 import { systemClock } from '../retry/clock.js';
+import type { BatchSplitter } from './split-on-too-large.js';
+import { requestSplitter, SplitOnTooLarge } from './split-on-too-large.js';
 
 /**
  * One exporter's delivery lane: a bounded queue (memory or persistent) drained by
@@ -27,8 +29,6 @@ import { systemClock } from '../retry/clock.js';
 
 /** Extra time a transport gets beyond `timeoutMs` before its send is treated as timed out. */
 const SEND_GUARD_GRACE_MS = 1_000;
-/** A batch is split at most this many times in a row (each split at least halves it). */
-const MAX_SPLIT_DEPTH = 16;
 /** How long `shutdown()` waits for `transport.shutdown()` after the drain. */
 const TRANSPORT_SHUTDOWN_GRACE_MS = 2_000;
 
@@ -105,8 +105,11 @@ export interface ExporterOptions {
   readonly name: string;
   readonly config: ExporterConfig;
   readonly transport: ExporterTransport;
-  /** Cuts a batch the backend found too large into smaller ones (one piece = cannot split). */
-  readonly split: (batch: ExportBatch) => ExportBatch[];
+  /**
+   * Cuts a batch the backend found too large into pieces under a size (one piece = cannot cut);
+   * default: the request splitter (split-on-too-large.ts).
+   */
+  readonly split?: BatchSplitter;
   /** Builds the model of a batch replayed from the persistent queue. */
   readonly decodeRequest: (bytes: Uint8Array) => ExportProfilesServiceRequest;
   readonly logger: Logger;
@@ -147,6 +150,9 @@ class QueuedExporter implements Exporter {
   private readonly _labels: Readonly<Record<string, string>>;
   private readonly _clock: Clock;
   private readonly _queue: ExportQueue;
+  private readonly _tooLarge: SplitOnTooLarge;
+  /** The first refusal for size is a warning; the cuts that follow are routine. */
+  private _warnedTooLarge = false;
   /** Aborted at the shutdown deadline: ends backoff waits and in-flight sends. */
   private readonly _abort = new AbortController();
   private _starting: Promise<void> | undefined;
@@ -177,6 +183,9 @@ class QueuedExporter implements Exporter {
     this._counters = options.counters;
     this._labels = { exporter: options.name };
     this._clock = options.clock ?? systemClock;
+    this._tooLarge = new SplitOnTooLarge(
+      options.split ?? requestSplitter(options.config.batch.maxSamplesPerProfile),
+    );
     const { queue } = options.config;
     const common = {
       limits: { maxBytes: queue.maxBytes, maxRequests: queue.maxRequests },
@@ -312,6 +321,15 @@ class QueuedExporter implements Exporter {
 
   /** Sends one batch until it is delivered, dropped (counted) or abandoned at the deadline. */
   private async _deliver(batch: ExportBatch, depth: number): Promise<Outcome> {
+    const pieces = this._tooLarge.beforeSend(batch);
+    if (pieces.length > 1) {
+      this._log.debug(
+        `cutting a ${batch.bytes.length}-byte request into ${pieces.length} pieces before sending: ` +
+          `the backend refused ${this._tooLarge.refusedBytes ?? '?'} bytes as too large`,
+        { id: batch.id },
+      );
+      return this._deliverPieces(pieces, depth + 1);
+    }
     const { retry } = this._config;
     const backoff = createBackoff(retry, {
       clock: this._clock,
@@ -322,6 +340,7 @@ class QueuedExporter implements Exporter {
       if (!response) return { kind: 'abandoned', remaining: countsOf(batch) };
       switch (response.status) {
         case 'success':
+          this._tooLarge.onAccepted(batch);
           this._onDelivered(batch, response);
           return DONE;
         case 'failure':
@@ -377,33 +396,32 @@ class QueuedExporter implements Exporter {
   }
 
   private async _splitAndResend(batch: ExportBatch, error: Error, depth: number): Promise<Outcome> {
-    let pieces: ExportBatch[] = [];
-    let splitError = '';
-    if (depth < MAX_SPLIT_DEPTH) {
-      try {
-        pieces = this._options.split(batch);
-      } catch (err) {
-        splitError = `; splitting failed: ${asError(err).message}`;
-      }
-    }
-    if (pieces.length <= 1) {
+    const verdict = this._tooLarge.onRefused(batch, depth);
+    if (verdict.kind === 'drop') {
       this._drop(
         'too_large',
         countsOf(batch),
-        `the backend refused a ${batch.bytes.length}-byte request as too large (${error.message}) and it cannot be split further${splitError}; ` +
-          `lower batch.max_request_size of exporter ${this.name} or raise the backend's limit`,
+        `the backend refused a ${batch.bytes.length}-byte request as too large (${error.message}) and ${verdict.why}; ` +
+          `raise the backend's request size limit`,
         { id: batch.id, level: 'error' },
       );
       return DONE;
     }
     this._counters.add('requests_split', 1, this._labels);
-    this._log.warn(
-      `the backend refused a ${batch.bytes.length}-byte request as too large (${error.message}); resending it as ${pieces.length} pieces. ` +
-        `Lower batch.max_request_size of exporter ${this.name} to avoid the extra round trip`,
-      { id: batch.id },
-    );
+    const message =
+      `the backend refused a ${batch.bytes.length}-byte request as too large (${error.message}); resending it as ` +
+      `${verdict.pieces.length} pieces, and cutting later requests under ${batch.bytes.length} bytes before sending. ` +
+      `Lower batch.max_request_size of exporter ${this.name} to avoid the extra round trips`;
+    if (this._warnedTooLarge) this._log.debug(message, { id: batch.id });
+    else this._log.warn(`${message} (logged once)`, { id: batch.id });
+    this._warnedTooLarge = true;
+    return this._deliverPieces(verdict.pieces, depth + 1);
+  }
+
+  /** Delivers the pieces of one batch in order; what an abandoned piece leaves is counted with the rest. */
+  private async _deliverPieces(pieces: readonly ExportBatch[], depth: number): Promise<Outcome> {
     for (let i = 0; i < pieces.length; i++) {
-      const outcome = await this._deliver(pieces[i] as ExportBatch, depth + 1);
+      const outcome = await this._deliver(pieces[i] as ExportBatch, depth);
       if (outcome.kind === 'abandoned') {
         let remaining = outcome.remaining;
         for (const rest of pieces.slice(i + 1)) remaining = plus(remaining, countsOf(rest));
