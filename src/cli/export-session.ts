@@ -3,6 +3,7 @@ import { selectExporters } from '../config/exporter-selection.js';
 import type { RowSource } from '../gadget-bridge/row-batch.js';
 import type { Counters } from '../observability/counters.js';
 import type { Logger } from '../observability/logger.js';
+import { LossLedger } from '../observability/loss-ledger.js';
 import { decodeExportRequest } from '../profiles/encoding/decode-request.js';
 import { ResourceResolver } from '../profiles/resource-attributes.js';
 import { createTransport } from '../exporter/create-transport.js';
@@ -106,7 +107,7 @@ export async function runExportSession(options: ExportSessionOptions): Promise<S
     for await (const batch of source.batches()) {
       const names = selectExporters(config.selection, batch.spec.datasource);
       if (names.length === 0) {
-        counters.add('rows_dropped', batch.rows.length, { reason: 'no_exporter_selected' });
+        new LossLedger(counters).dropRows(batch.rows.length, 'no_exporter_selected');
         if (!unrouted.has(batch.spec.datasource)) {
           unrouted.add(batch.spec.datasource);
           logger.warn(
@@ -142,10 +143,9 @@ export async function runExportSession(options: ExportSessionOptions): Promise<S
     process.off('SIGTERM', onSignal);
   }
 
-  const incomplete = [...reports.values()].some(
-    (r) => Object.keys(r.dropped).length > 0 || r.pendingOnDisk.requests > 0 || r.rejectedByBackend > 0,
-  );
-  const lostRows = counters.total('rows_dropped') + counters.total('json_values_malformed');
-  const exitCode = sourceError ? EXIT_FATAL : incomplete || lostRows > 0 ? EXIT_INCOMPLETE : EXIT_OK;
+  // Whatever stage lost data recorded it in the ledger; what stays on disk is sent on the next start.
+  const incomplete =
+    new LossLedger(counters).hasLosses() || [...reports.values()].some((r) => r.pendingOnDisk.requests > 0);
+  const exitCode = sourceError ? EXIT_FATAL : incomplete ? EXIT_INCOMPLETE : EXIT_OK;
   return { exitCode, reports, ...(sourceError ? { sourceError } : {}) };
 }

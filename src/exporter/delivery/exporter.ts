@@ -1,6 +1,8 @@
 import type { ExporterConfig } from '../../config/exporter-config.js';
 import type { Counters } from '../../observability/counters.js';
 import type { Logger } from '../../observability/logger.js';
+import type { DropCounts } from '../../observability/loss-ledger.js';
+import { LossLedger } from '../../observability/loss-ledger.js';
 import type { ExportProfilesServiceRequest } from '../../profiles/otlp-model.js';
 import type { ExportBatch } from '../export-batch.js';
 import type { ExportResponse } from '../export-response.js';
@@ -44,11 +46,7 @@ export type DropReason =
   | 'queue_write_failed'
   | 'exporter_stopped';
 
-export interface DeliveryCounts {
-  readonly requests: number;
-  readonly profiles: number;
-  readonly samples: number;
-}
+export type DeliveryCounts = DropCounts;
 
 /** What one exporter did over its lifetime, returned by `shutdown()`. */
 export interface DeliveryReport {
@@ -56,7 +54,10 @@ export interface DeliveryReport {
   readonly delivered: DeliveryCounts;
   /** Profiles the backend rejected in partial-success answers (never retried). */
   readonly rejectedByBackend: number;
-  /** Drops by reason; reasons that never happened are absent. */
+  /**
+   * Drops by reason, read from the loss ledger (so it includes what the pipeline cut out at request
+   * build time, with a request count of 0); reasons that never happened are absent.
+   */
   readonly dropped: Readonly<Partial<Record<DropReason, DeliveryCounts>>>;
   /** Persistent queue: requests left in the directory (bytes = encoded requests, without file headers), sent on the next start. */
   readonly pendingOnDisk: { readonly requests: number; readonly bytes: number };
@@ -147,6 +148,7 @@ class QueuedExporter implements Exporter {
   private readonly _config: ExporterConfig;
   private readonly _log: Logger;
   private readonly _counters: Counters;
+  private readonly _ledger: LossLedger;
   private readonly _labels: Readonly<Record<string, string>>;
   private readonly _clock: Clock;
   private readonly _queue: ExportQueue;
@@ -173,7 +175,6 @@ class QueuedExporter implements Exporter {
   private _outageRetries = 0;
   private _delivered: DeliveryCounts = ZERO;
   private _rejected = 0;
-  private readonly _dropped = new Map<DropReason, DeliveryCounts>();
 
   constructor(options: ExporterOptions) {
     this._options = options;
@@ -181,6 +182,7 @@ class QueuedExporter implements Exporter {
     this._config = options.config;
     this._log = options.logger;
     this._counters = options.counters;
+    this._ledger = new LossLedger(options.counters);
     this._labels = { exporter: options.name };
     this._clock = options.clock ?? systemClock;
     this._tooLarge = new SplitOnTooLarge(
@@ -480,7 +482,7 @@ class QueuedExporter implements Exporter {
     const rejected = Math.max(0, response.rejectedProfiles ?? 0);
     if (rejected > 0) {
       this._rejected += rejected;
-      this._counters.add('profiles_rejected', rejected, this._labels);
+      this._ledger.rejectProfiles(this.name, rejected);
       this._log.warn(
         `the backend accepted the request partially and rejected ${rejected} of ${batch.profiles} profile(s) (not retried): ${response.message ?? 'no message'}`,
         { id: batch.id },
@@ -540,11 +542,7 @@ class QueuedExporter implements Exporter {
     fields: { id?: string | undefined; bytes?: number; level?: 'warn' | 'error' } = {},
   ): void {
     if (counts.requests === 0 && counts.profiles === 0 && counts.samples === 0) return;
-    const labels = { ...this._labels, reason };
-    this._counters.add('requests_dropped', counts.requests, labels);
-    this._counters.add('profiles_dropped', counts.profiles, labels);
-    this._counters.add('samples_dropped', counts.samples, labels);
-    this._dropped.set(reason, plus(this._dropped.get(reason) ?? ZERO, counts));
+    this._ledger.dropDelivery(this.name, reason, counts);
     this._log[fields.level ?? 'warn'](`dropped ${counts.requests} request(s): ${why}`, {
       reason,
       requests: counts.requests,
@@ -588,7 +586,8 @@ class QueuedExporter implements Exporter {
     } else {
       let lost = ZERO;
       for (const entry of left) lost = plus(lost, countsOf(entry));
-      pendingInMemoryDropped = lost.requests + (this._dropped.get('shutdown_timeout')?.requests ?? 0);
+      pendingInMemoryDropped =
+        lost.requests + (this._ledger.droppedBy(this.name).shutdown_timeout?.requests ?? 0);
       this._drop(
         'shutdown_timeout',
         lost,
@@ -597,8 +596,7 @@ class QueuedExporter implements Exporter {
     }
 
     await this._shutdownTransport();
-    const dropped: Partial<Record<DropReason, DeliveryCounts>> = {};
-    for (const [reason, counts] of this._dropped) dropped[reason] = counts;
+    const dropped: Partial<Record<DropReason, DeliveryCounts>> = this._ledger.droppedBy(this.name);
     return {
       delivered: this._delivered,
       rejectedByBackend: this._rejected,
