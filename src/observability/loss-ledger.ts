@@ -39,6 +39,9 @@ export interface Loss {
   readonly counts: Readonly<Partial<Record<LossUnit, number>>>;
 }
 
+/** Names of the counters the ledger reads. */
+export const LOSS_COUNTER_NAMES: readonly string[] = Object.keys(LOSS_COUNTERS);
+
 export class LossLedger {
   private readonly _counters: Counters;
 

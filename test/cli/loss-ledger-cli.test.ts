@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { runCli, tempDir } from '../support/cli-harness.js';
+import { tempDir } from '../support/cli-harness.js';
+import { exportWithReport } from '../support/export-report.js';
 import type { OtlpTestServerOptions } from '../support/otlp-test-servers.js';
 import { startHttpOtlpServer } from '../support/otlp-test-servers.js';
 import { BUNDLED_CAPTURE_PATH } from '../support/profiles-fixtures.js';
@@ -11,25 +12,6 @@ import { BUNDLED_CAPTURE_PATH } from '../support/profiles-fixtures.js';
  * Whatever stage drops data, the end-of-run summary, --report-json and the exit status agree: each
  * case makes one stage lose something and checks all three against the report's loss ledger.
  */
-
-interface Loss {
-  reason: string;
-  exporter?: string;
-  counts: Partial<Record<'rows' | 'values' | 'requests' | 'profiles' | 'samples', number>>;
-}
-
-interface Report {
-  exitCode: number;
-  losses: Loss[];
-  counters: { name: string; labels: Record<string, string>; value: number }[];
-  exporters: Record<
-    string,
-    {
-      rejectedByBackend: number;
-      dropped: Record<string, { requests: number; profiles: number; samples: number }>;
-    }
-  >;
-}
 
 const set = (key: string): string[] => ['--set', `operator.otel-profiles.exporters.default.${key}`];
 const capture = readFileSync(BUNDLED_CAPTURE_PATH, 'utf8');
@@ -118,19 +100,7 @@ describe('the loss ledger: summary, --report-json and exit status agree whatever
       const server = await startHttpOtlpServer(c.server ?? {});
       const reportPath = join(dir.path, `${c.reason}-${CASES.indexOf(c)}.json`);
       try {
-        const res = await runCli(
-          [
-            'export',
-            ...(c.stdin === undefined ? ['--input', BUNDLED_CAPTURE_PATH] : []),
-            '--endpoint',
-            server.endpoint,
-            '--report-json',
-            reportPath,
-            ...(c.args ?? []),
-          ],
-          c.stdin !== undefined ? { stdin: c.stdin } : {},
-        );
-        const report = JSON.parse(readFileSync(reportPath, 'utf8')) as Report;
+        const { res, report } = await exportWithReport(server.endpoint, reportPath, c.args, c.stdin);
         assert.equal(res.code, 3, res.stderr);
         assert.equal(report.exitCode, 3);
         const loss = report.losses.find((l) => l.reason === c.reason);
@@ -177,16 +147,7 @@ describe('the loss ledger: summary, --report-json and exit status agree whatever
     const server = await startHttpOtlpServer();
     const reportPath = join(dir.path, 'clean.json');
     try {
-      const res = await runCli([
-        'export',
-        '--input',
-        BUNDLED_CAPTURE_PATH,
-        '--endpoint',
-        server.endpoint,
-        '--report-json',
-        reportPath,
-      ]);
-      const report = JSON.parse(readFileSync(reportPath, 'utf8')) as Report;
+      const { res, report } = await exportWithReport(server.endpoint, reportPath);
       assert.equal(res.code, 0, res.stderr);
       assert.deepEqual(report.losses, []);
       assert.deepEqual(report.exporters.default?.dropped, {});

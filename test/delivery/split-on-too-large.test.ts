@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ExportProfilesServiceRequest } from '../../src/profiles/otlp-model.js';
 import { decodeExportRequest } from '../../src/profiles/encoding/decode-request.js';
 import { runCli, tempDir } from '../support/cli-harness.js';
+import { exportWithReport, reportCounter } from '../support/export-report.js';
 import type { ExportBatch } from '../../src/exporter/export-batch.js';
 import { MAX_SPLIT_DEPTH, SplitOnTooLarge } from '../../src/exporter/delivery/split-on-too-large.js';
 import { fakeBatch, splitInTwo } from '../support/delivery-fakes.js';
@@ -78,21 +78,6 @@ function accepted(server: OtlpTestServer): ExportProfilesServiceRequest[] {
     .map((r) => decodeExportRequest(r.body));
 }
 
-interface Report {
-  exitCode: number;
-  counters: { name: string; labels: Record<string, string>; value: number }[];
-  exporters: Record<
-    string,
-    { dropped: Record<string, { requests: number; profiles: number; samples: number }> }
-  >;
-}
-
-function counter(report: Report, name: string, labels: Record<string, string> = {}): number {
-  return report.counters
-    .filter((c) => c.name === name && Object.entries(labels).every(([k, v]) => c.labels[k] === v))
-    .reduce((a, c) => a + c.value, 0);
-}
-
 describe('a backend answering 413 to large requests', () => {
   const dir = tempDir();
   let reference: Map<string, StackTotal>;
@@ -104,16 +89,7 @@ describe('a backend answering 413 to large requests', () => {
     const server = await startHttpOtlpServer(maxRequestBytes !== undefined ? { maxRequestBytes } : {});
     const reportPath = join(dir.path, `report-${++run}.json`);
     try {
-      const res = await runCli([
-        'export',
-        '--input',
-        BUNDLED_CAPTURE_PATH,
-        '--endpoint',
-        server.endpoint,
-        '--report-json',
-        reportPath,
-      ]);
-      const report = JSON.parse(readFileSync(reportPath, 'utf8')) as Report;
+      const { res, report } = await exportWithReport(server.endpoint, reportPath);
       return { res, report, server, byStack: totalsByStack(accepted(server)) };
     } finally {
       await server.close();
@@ -136,10 +112,10 @@ describe('a backend answering 413 to large requests', () => {
       'the backend did refuse requests',
     );
     assert.deepEqual(differences(byStack, reference), [], 'each stack: same value, same records');
-    assert.ok(counter(report, 'requests_split') > 0);
-    assert.equal(counter(report, 'samples_dropped'), 0);
+    assert.ok(reportCounter(report, 'requests_split') > 0);
+    assert.equal(reportCounter(report, 'samples_dropped'), 0);
     assert.deepEqual(report.exporters.default?.dropped, {});
-    assert.equal(counter(report, 'samples_sent'), counter(report, 'samples_generated'));
+    assert.equal(reportCounter(report, 'samples_sent'), reportCounter(report, 'samples_generated'));
     assert.doesNotMatch(res.stderr, /dropped \(/);
   });
 
@@ -173,12 +149,12 @@ describe('a backend answering 413 to large requests', () => {
       .sort((x, y) => x - y);
     assert.equal(res.code, 3, res.stderr);
     assert.equal(byStack.size, 0);
-    const generated = counter(report, 'samples_generated');
+    const generated = reportCounter(report, 'samples_generated');
     let records = 0;
     for (const t of reference.values()) records += t.records;
     assert.equal(generated, records);
     assert.equal(report.exporters.default?.dropped.too_large?.samples, generated);
-    assert.equal(counter(report, 'samples_dropped', { reason: 'too_large' }), generated);
+    assert.equal(reportCounter(report, 'samples_dropped', { reason: 'too_large' }), generated);
     assert.match(res.stderr, /dropped \(too_large\)/);
   });
 
@@ -197,10 +173,10 @@ describe('a backend answering 413 to large requests', () => {
     assert.ok(byStack.size > 0, 'and some fit');
     const dropped = report.exporters.default?.dropped.too_large;
     assert.equal(dropped?.samples, missingRecords);
-    assert.equal(counter(report, 'samples_dropped', { reason: 'too_large' }), missingRecords);
+    assert.equal(reportCounter(report, 'samples_dropped', { reason: 'too_large' }), missingRecords);
     assert.equal(
-      counter(report, 'samples_sent') + counter(report, 'samples_dropped'),
-      counter(report, 'samples_generated'),
+      reportCounter(report, 'samples_sent') + reportCounter(report, 'samples_dropped'),
+      reportCounter(report, 'samples_generated'),
     );
     assert.match(
       res.stderr,
