@@ -156,6 +156,8 @@ describe('a backend answering 413 to large requests', () => {
     assert.equal(report.exporters.default?.dropped.too_large?.samples, generated);
     assert.equal(reportCounter(report, 'samples_dropped', { reason: 'too_large' }), generated);
     assert.match(res.stderr, /dropped \(too_large\)/);
+    // One error explains it; the rest are only counted (debug), not one error line per stack.
+    assert.equal(res.stderr.split('\n').filter((l) => / ERROR .*refused .* as too large/.test(l)).length, 1);
   });
 
   it('with a limit some lone stacks exceed: what fits arrives exactly, the rest is counted too_large, exit 3', async () => {

@@ -153,8 +153,9 @@ class QueuedExporter implements Exporter {
   private readonly _clock: Clock;
   private readonly _queue: ExportQueue;
   private readonly _tooLarge: SplitOnTooLarge;
-  /** The first refusal for size is a warning; the cuts that follow are routine. */
+  /** The first refusal for size is a warning and the first lone stack dropped an error; the rest are routine. */
   private _warnedTooLarge = false;
+  private _loggedTooLargeDrop = false;
   /** Aborted at the shutdown deadline: ends backoff waits and in-flight sends. */
   private readonly _abort = new AbortController();
   private _starting: Promise<void> | undefined;
@@ -404,9 +405,11 @@ class QueuedExporter implements Exporter {
         'too_large',
         countsOf(batch),
         `the backend refused a ${batch.bytes.length}-byte request as too large (${error.message}) and ${verdict.why}; ` +
-          `raise the backend's request size limit`,
-        { id: batch.id, level: 'error' },
+          `raise the backend's request size limit` +
+          (this._loggedTooLargeDrop ? '' : ' (logged once; the end-of-run report counts every one)'),
+        { id: batch.id, level: this._loggedTooLargeDrop ? 'debug' : 'error' },
       );
+      this._loggedTooLargeDrop = true;
       return DONE;
     }
     this._counters.add('requests_split', 1, this._labels);
@@ -539,7 +542,7 @@ class QueuedExporter implements Exporter {
     reason: DropReason,
     counts: DeliveryCounts,
     why: string,
-    fields: { id?: string | undefined; bytes?: number; level?: 'warn' | 'error' } = {},
+    fields: { id?: string | undefined; bytes?: number; level?: 'debug' | 'warn' | 'error' } = {},
   ): void {
     if (counts.requests === 0 && counts.profiles === 0 && counts.samples === 0) return;
     this._ledger.dropDelivery(this.name, reason, counts);
