@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { tempDir } from '../support/cli-harness.js';
@@ -25,6 +25,8 @@ interface Case {
   readonly args?: readonly string[];
   /** stdin instead of the bundled capture. */
   readonly stdin?: string;
+  /** Prepares files in a fresh directory and returns more arguments. */
+  readonly prepare?: (dir: string) => string[];
 }
 
 const CASES: readonly Case[] = [
@@ -46,6 +48,17 @@ const CASES: readonly Case[] = [
     shownAs: 'exporter drop',
     server: { defaultResponse: { delayMs: 300 } },
     args: [...set('batch.max_request_size=8KiB'), ...set('queue.max_requests=1')],
+  },
+  {
+    stage: 'a damaged file in the persistent queue',
+    reason: 'corrupt_file',
+    shownAs: 'exporter drop',
+    prepare: (dir) => {
+      const queue = join(dir, 'queue');
+      mkdirSync(queue);
+      writeFileSync(join(queue, '1.batch'), 'not a queue record');
+      return set(`queue.directory=${queue}`);
+    },
   },
   {
     stage: 'retries given up',
@@ -78,6 +91,12 @@ const CASES: readonly Case[] = [
     server: { defaultResponse: { partialSuccess: { rejected: 1, message: 'one profile is bad' } } },
   },
   {
+    stage: 'routing (a datasource no exporter is selected for)',
+    reason: 'no_exporter_selected',
+    shownAs: 'rows',
+    args: ['--otel-profiles-exporter', 'elsewhere:default'],
+  },
+  {
     stage: 'invalid rows',
     reason: 'invalid_value',
     shownAs: 'rows',
@@ -100,7 +119,13 @@ describe('the loss ledger: summary, --report-json and exit status agree whatever
       const server = await startHttpOtlpServer(c.server ?? {});
       const reportPath = join(dir.path, `${c.reason}-${CASES.indexOf(c)}.json`);
       try {
-        const { res, report } = await exportWithReport(server.endpoint, reportPath, c.args, c.stdin);
+        const prepared = c.prepare?.(mkdtempSync(join(dir.path, 'case-'))) ?? [];
+        const { res, report } = await exportWithReport(
+          server.endpoint,
+          reportPath,
+          [...(c.args ?? []), ...prepared],
+          c.stdin,
+        );
         assert.equal(res.code, 3, res.stderr);
         assert.equal(report.exitCode, 3);
         const loss = report.losses.find((l) => l.reason === c.reason);
@@ -110,7 +135,7 @@ describe('the loss ledger: summary, --report-json and exit status agree whatever
           case 'exporter drop': {
             assert.equal(loss.exporter, 'default');
             assert.deepEqual(report.exporters.default?.dropped[c.reason], { requests, profiles, samples });
-            assert.ok(profiles + samples > 0);
+            assert.ok(requests + profiles + samples > 0);
             assert.match(
               res.stderr,
               new RegExp(
