@@ -225,30 +225,31 @@ describe('SplitOnTooLarge', () => {
     cutAt.length = 0;
     const policy = new SplitOnTooLarge(recordingSplit);
     const big = fakeBatch('big', { size: 400, samples: 8 });
-    assert.deepEqual(policy.beforeSend(big), [big]);
+    assert.deepEqual(policy.beforeSend(big, 0), [big]);
     const verdict = policy.onRefused(big, 0);
     assert.equal(verdict.kind, 'split');
     assert.deepEqual(cutAt, [200], 'halving');
     assert.equal(policy.refusedBytes, 400);
     const smaller = fakeBatch('smaller', { size: 399, samples: 8 });
-    assert.deepEqual(policy.beforeSend(smaller), [smaller]);
+    assert.deepEqual(policy.beforeSend(smaller, 0), [smaller]);
     const same = fakeBatch('same', { size: 400, samples: 8 });
     assert.deepEqual(
-      policy.beforeSend(same).map((b) => b.id),
+      policy.beforeSend(same, 0).map((b) => b.id),
       ['same.a', 'same.b'],
     );
     assert.deepEqual(cutAt, [200, 399]);
+    assert.deepEqual(policy.beforeSend(same, MAX_SPLIT_DEPTH), [same], 'never cut beyond the depth bound');
   });
 
   it('a lone sample over the learned limit is still sent (the backend decides); accepted, the guess is forgotten', () => {
     const policy = new SplitOnTooLarge(recordingSplit);
     policy.onRefused(fakeBatch('big', { size: 400, samples: 8 }), 0);
     const lone = fakeBatch('lone', { size: 500, samples: 1 });
-    assert.deepEqual(policy.beforeSend(lone), [lone]);
+    assert.deepEqual(policy.beforeSend(lone, 0), [lone]);
     policy.onAccepted(lone);
     assert.equal(policy.refusedBytes, undefined);
     const next = fakeBatch('next', { size: 450, samples: 8 });
-    assert.deepEqual(policy.beforeSend(next), [next]);
+    assert.deepEqual(policy.beforeSend(next, 0), [next]);
   });
 
   it('drops, saying why, what cannot be cut, what was cut too often, and what the splitter fails on', () => {

@@ -324,7 +324,7 @@ class QueuedExporter implements Exporter {
 
   /** Sends one batch until it is delivered, dropped (counted) or abandoned at the deadline. */
   private async _deliver(batch: ExportBatch, depth: number): Promise<Outcome> {
-    const pieces = this._tooLarge.beforeSend(batch);
+    const pieces = this._tooLarge.beforeSend(batch, depth);
     if (pieces.length > 1) {
       this._log.debug(
         `cutting a ${batch.bytes.length}-byte request into ${pieces.length} pieces before sending: ` +

@@ -54,10 +54,13 @@ export class SplitOnTooLarge {
     return this._refusedBytes;
   }
 
-  /** Before sending: the batch itself, or its pieces when it is at least as large as a refused one. */
-  beforeSend(batch: ExportBatch): readonly ExportBatch[] {
+  /**
+   * Before sending a batch already cut `depth` times: the batch itself, or its pieces when it is at
+   * least as large as a refused one.
+   */
+  beforeSend(batch: ExportBatch, depth: number): readonly ExportBatch[] {
     const refused = this._refusedBytes;
-    if (refused === undefined || batch.bytes.length < refused) return [batch];
+    if (refused === undefined || batch.bytes.length < refused || depth >= MAX_SPLIT_DEPTH) return [batch];
     const pieces = this._split(batch, refused - 1);
     return pieces.length > 1 ? pieces : [batch];
   }
