@@ -263,4 +263,15 @@ describe('SplitOnTooLarge', () => {
     }).onRefused(fakeBatch('x', { size: 500 }), 0);
     assert.match(failing.kind === 'drop' ? failing.why : '', /cutting it failed: undecodable/);
   });
+
+  it('a splitter failing before a send leaves the batch to the backend', () => {
+    let calls = 0;
+    const policy = new SplitOnTooLarge((batch) => {
+      if (++calls > 1) throw new Error('undecodable');
+      return splitInTwo(batch);
+    });
+    policy.onRefused(fakeBatch('big', { size: 400 }), 0);
+    const next = fakeBatch('next', { size: 500 });
+    assert.deepEqual(policy.beforeSend(next, 0), [next]);
+  });
 });

@@ -61,8 +61,13 @@ export class SplitOnTooLarge {
   beforeSend(batch: ExportBatch, depth: number): readonly ExportBatch[] {
     const refused = this._refusedBytes;
     if (refused === undefined || batch.bytes.length < refused || depth >= MAX_SPLIT_DEPTH) return [batch];
-    const pieces = this._split(batch, refused - 1);
-    return pieces.length > 1 ? pieces : [batch];
+    try {
+      const pieces = this._split(batch, refused - 1);
+      return pieces.length > 1 ? pieces : [batch];
+    } catch {
+      // Only a guess failed: the batch goes as it is, and a refusal cuts it (or says why it cannot).
+      return [batch];
+    }
   }
 
   /** The backend accepted `batch`: a size once refused that now passes means the guess was wrong. */
