@@ -142,7 +142,7 @@ export class ProfilesPipeline {
       maxRequestBytes: this._config.batch.maxRequestBytes,
       maxSamplesPerProfile: this._config.batch.maxSamplesPerProfile,
     });
-    if (droppedSamples > 0) {
+    if (droppedSamples > 0 || droppedProfiles > 0) {
       // No request was sent or dropped: the samples were cut out while building one.
       new LossLedger(counters).dropDelivery(this._config.name, 'too_large', {
         requests: 0,
