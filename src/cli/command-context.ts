@@ -6,6 +6,7 @@ import { renderConfig } from '../config/print-config.js';
 import type { ProfileSpec } from '../gadget-bridge/profile-spec.js';
 import type { RowSource } from '../gadget-bridge/row-batch.js';
 import { Counters } from '../observability/counters.js';
+import { LossLedger } from '../observability/loss-ledger.js';
 import type { Logger, LogLevel } from '../observability/logger.js';
 import { createLogger, parseLogLevel } from '../observability/logger.js';
 import { pipelineFieldsRead } from '../profiles/fields-read.js';
@@ -158,6 +159,7 @@ export async function runSession(
     const json = {
       exitCode: result.exitCode,
       counters: counters.snapshot(),
+      losses: new LossLedger(counters).losses(),
       exporters: Object.fromEntries(result.reports),
       ...(result.sourceError ? { error: result.sourceError.message } : {}),
     };

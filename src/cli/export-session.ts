@@ -3,14 +3,12 @@ import { selectExporters } from '../config/exporter-selection.js';
 import type { RowSource } from '../gadget-bridge/row-batch.js';
 import type { Counters } from '../observability/counters.js';
 import type { Logger } from '../observability/logger.js';
+import { LossLedger } from '../observability/loss-ledger.js';
 import { decodeExportRequest } from '../profiles/encoding/decode-request.js';
 import { ResourceResolver } from '../profiles/resource-attributes.js';
-import { splitRequest } from '../profiles/request-splitter.js';
-import { batchFromEncoded } from '../exporter/create-export-batch.js';
 import { createTransport } from '../exporter/create-transport.js';
 import type { DeliveryReport, Exporter } from '../exporter/delivery/exporter.js';
 import { createExporter } from '../exporter/delivery/exporter.js';
-import type { ExportBatch } from '../exporter/export-batch.js';
 import { ProfilesPipeline } from '../exporter/profiles-pipeline.js';
 import { AcknowledgementTracker } from './acknowledgement-tracker.js';
 import type { PipelineWait } from './acknowledgement-tracker.js';
@@ -56,16 +54,10 @@ async function openLanes(options: ExportSessionOptions, onFlushed: () => void): 
   for (const [name, exporterConfig] of config.exporters) {
     const log = logger.child(name);
     const transport = await createTransport(exporterConfig, { logger: log, counters });
-    const split = (batch: ExportBatch): ExportBatch[] =>
-      splitRequest(batch.request(), {
-        maxRequestBytes: Math.max(1024, Math.floor(batch.bytes.length / 2)),
-        maxSamplesPerProfile: exporterConfig.batch.maxSamplesPerProfile,
-      }).pieces.map((p) => batchFromEncoded(p));
     const exporter = createExporter({
       name,
       config: exporterConfig,
       transport,
-      split,
       decodeRequest: decodeExportRequest,
       logger: log,
       counters,
@@ -130,7 +122,7 @@ async function runSession(options: ExportSessionOptions, shutdown: ShutdownDeadl
     for await (const batch of shutdown.readUntilExpired(source.batches())) {
       const names = selectExporters(config.selection, batch.spec.datasource);
       if (names.length === 0) {
-        counters.add('rows_dropped', batch.rows.length, { reason: 'no_exporter_selected' });
+        new LossLedger(counters).dropRows(batch.rows.length, 'no_exporter_selected');
         if (!unrouted.has(batch.spec.datasource)) {
           unrouted.add(batch.spec.datasource);
           logger.warn(
@@ -171,16 +163,9 @@ async function runSession(options: ExportSessionOptions, shutdown: ShutdownDeadl
     process.off('SIGTERM', onSignal);
   }
 
-  const incomplete = [...reports.values()].some(
-    (r) => Object.keys(r.dropped).length > 0 || r.pendingOnDisk.requests > 0 || r.rejectedByBackend > 0,
-  );
-  const lostRows = counters.total('rows_dropped') + counters.total('json_values_malformed');
-  // A lost IG connection whose data did not come back (grpc-row-source.ts) is a loss too.
-  const inputGaps = counters.total('grpc_input_gaps');
-  const exitCode = sourceError
-    ? EXIT_FATAL
-    : incomplete || lostRows > 0 || inputGaps > 0
-      ? EXIT_INCOMPLETE
-      : EXIT_OK;
+  // Whatever stage lost data recorded it in the ledger; what stays on disk is sent on the next start.
+  const incomplete =
+    new LossLedger(counters).hasLosses() || [...reports.values()].some((r) => r.pendingOnDisk.requests > 0);
+  const exitCode = sourceError ? EXIT_FATAL : incomplete ? EXIT_INCOMPLETE : EXIT_OK;
   return { exitCode, reports, ...(sourceError ? { sourceError } : {}) };
 }

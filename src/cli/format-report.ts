@@ -1,9 +1,11 @@
 import type { DeliveryReport } from '../exporter/delivery/exporter.js';
 import type { Counters } from '../observability/counters.js';
+import { LossLedger } from '../observability/loss-ledger.js';
 
 /**
  * The end-of-run summary on stderr: what was read, what each exporter delivered, and every drop
- * with its reason, so nothing is lost silently.
+ * with its reason, so nothing is lost silently. Drops come from the loss ledger (the exporters'
+ * `dropped` is read from it too), as does the exit status.
  */
 export function formatReport(counters: Counters, reports: ReadonlyMap<string, DeliveryReport>): string {
   const lines: string[] = [];
@@ -21,11 +23,12 @@ export function formatReport(counters: Counters, reports: ReadonlyMap<string, De
     lines.push(
       `  checkpoint: ${n('checkpoint_write_failures')} write(s) failed; a restart reads again from the last checkpoint written`,
     );
-  const rowDrops = counters.snapshot().filter((s) => s.name === 'rows_dropped');
-  for (const d of rowDrops)
+  for (const loss of new LossLedger(counters).losses()) {
+    if (loss.counts.rows === undefined) continue;
     lines.push(
-      `  rows dropped (${d.labels.reason ?? 'unknown'}${d.labels.exporter ? `, ${d.labels.exporter}` : ''}): ${d.value}`,
+      `  rows dropped (${loss.reason}${loss.exporter !== undefined ? `, ${loss.exporter}` : ''}): ${loss.counts.rows}`,
     );
+  }
   for (const [name, r] of reports) {
     lines.push(
       `exporter ${name}: delivered ${r.delivered.requests} request(s), ${r.delivered.profiles} profile(s), ${r.delivered.samples} sample(s)` +

@@ -2,6 +2,7 @@ import type { ExporterConfig } from '../config/exporter-config.js';
 import type { RowBatch } from '../gadget-bridge/row-batch.js';
 import type { Counters } from '../observability/counters.js';
 import type { Logger } from '../observability/logger.js';
+import { LossLedger } from '../observability/loss-ledger.js';
 import { generateRequest } from '../profiles/request-generator.js';
 import { splitRequest } from '../profiles/request-splitter.js';
 import type { ResourceResolver } from '../profiles/resource-attributes.js';
@@ -142,9 +143,13 @@ export class ProfilesPipeline {
       maxRequestBytes: this._config.batch.maxRequestBytes,
       maxSamplesPerProfile: this._config.batch.maxSamplesPerProfile,
     });
-    if (droppedSamples > 0) {
-      counters.add('samples_dropped', droppedSamples, { ...this._labels, reason: 'too_large' });
-      counters.add('profiles_dropped', droppedProfiles, { ...this._labels, reason: 'too_large' });
+    if (droppedSamples > 0 || droppedProfiles > 0) {
+      // No request was sent or dropped: the samples were cut out while building one.
+      new LossLedger(counters).dropDelivery(this._config.name, 'too_large', {
+        requests: 0,
+        profiles: droppedProfiles,
+        samples: droppedSamples,
+      });
       logger.error(
         `a single stack sample does not fit in batch.max_request_size=${this._config.batch.maxRequestBytes} bytes: ` +
           `dropped ${droppedSamples} sample(s); raise operator.otel-profiles.exporters.${this._config.name}.batch.max_request_size`,

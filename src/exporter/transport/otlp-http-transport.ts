@@ -17,7 +17,10 @@ import { exporterConfigKey } from './config-key.js';
 import { hasTlsSettings, loadTlsFiles } from './tls-files.js';
 import type { OtlpTransportDeps } from './transport-deps.js';
 
-/** Response cap (OTLP: the client MUST cap responses, 4 MiB is fine); over it = permanent failure. */
+/**
+ * Response cap (OTLP: the client MUST cap responses, 4 MiB is fine). Over it, the rest is not read and
+ * the status code decides: a 2xx still means the data was accepted.
+ */
 export const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 
 /** Idle keep-alive sockets are closed after this long (below common server idle timeouts). */
@@ -143,12 +146,7 @@ export function createOtlpHttpTransport(config: ExporterConfig, deps: OtlpTransp
         res.on('data', (chunk: Buffer) => {
           size += chunk.length;
           if (size > MAX_RESPONSE_BYTES) {
-            settle({
-              status: 'failure',
-              error: new Error(
-                `${description}: HTTP ${res.statusCode ?? '?'} response is larger than the ${MAX_RESPONSE_BYTES}-byte cap; not retried`,
-              ),
-            });
+            settle(overCap(res, Buffer.concat(chunks), batch));
             res.destroy();
             return;
           }
@@ -171,12 +169,14 @@ export function createOtlpHttpTransport(config: ExporterConfig, deps: OtlpTransp
             try {
               payload = gunzipSync(payload, { maxOutputLength: MAX_RESPONSE_BYTES });
             } catch (err) {
-              settle({
-                status: 'failure',
-                error: new Error(
-                  `${description}: gzip response does not decompress within the cap: ${reasonOf(err)}`,
+              settle(
+                overCap(
+                  res,
+                  Buffer.alloc(0),
+                  batch,
+                  `it does not decompress within the cap: ${reasonOf(err)}`,
                 ),
-              });
+              );
               return;
             }
           }
@@ -185,6 +185,28 @@ export function createOtlpHttpTransport(config: ExporterConfig, deps: OtlpTransp
       });
       req.end(body);
     });
+
+  /**
+   * A response body over the cap, not read further: a 2xx is a delivery (with a warning, as the
+   * partial-success details are unknown); any other status is classified by its code from what was read.
+   */
+  const overCap = (
+    res: http.IncomingMessage,
+    head: Buffer,
+    batch: ExportBatch,
+    why?: string,
+  ): ExportResponse => {
+    const statusCode = res.statusCode ?? 0;
+    const problem = why ?? `it is larger than the ${MAX_RESPONSE_BYTES}-byte cap`;
+    if (statusCode >= 200 && statusCode < 300) {
+      return {
+        status: 'success',
+        message: `HTTP ${statusCode} response body not read (${problem}); the data was accepted, any partial-success details are unknown`,
+      };
+    }
+    // A compressed head cannot be quoted; the status code alone decides then.
+    return interpret(res, res.headers['content-encoding'] ? Buffer.alloc(0) : head, batch);
+  };
 
   const interpret = (res: http.IncomingMessage, payload: Buffer, batch: ExportBatch): ExportResponse => {
     const statusCode = res.statusCode ?? 0;
