@@ -6,6 +6,7 @@ import type { RowSource } from '../gadget-bridge/row-batch.js';
 import { Counters } from '../observability/counters.js';
 import type { Logger, LogLevel } from '../observability/logger.js';
 import { createLogger, parseLogLevel } from '../observability/logger.js';
+import { withRowChecks } from '../profiles/checked-row-source.js';
 import { pipelineFieldsRead } from '../profiles/fields-read.js';
 import { parseDurationMs, UsageError } from './cli-options.js';
 import { runExportSession } from './export-session.js';
@@ -91,7 +92,11 @@ export async function openSession(
     }
     return fields;
   };
-  const source = makeSource({ config, logger, counters, fieldsRead });
+  const source = withRowChecks(makeSource({ config, logger, counters, fieldsRead }), {
+    counters,
+    logger,
+    strict: Boolean(values.strict),
+  });
   const result = await runExportSession({
     config,
     source,
