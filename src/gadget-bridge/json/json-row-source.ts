@@ -65,6 +65,8 @@ export interface JsonRowSourceOptions {
   readonly defaultFetchIntervalNano: bigint;
   /** Fail on the first malformed value instead of skipping it. */
   readonly strict?: boolean;
+  /** Longest input line; a longer one is skipped and counted as malformed (default DEFAULT_MAX_LINE_BYTES). */
+  readonly maxLineBytes?: number;
   readonly logger: Logger;
   readonly counters: Counters;
   /** UNIX ns clock (injectable for tests). */
@@ -312,7 +314,10 @@ export function createJsonRowSource(options: JsonRowSourceOptions): RowSource {
     let framedFile: FollowedFile | undefined;
     const startFramer = (): JsonFramer => {
       framedFile = opened.follow?.current();
-      return createJsonFramer(framedFile?.startOffset ?? 0);
+      return createJsonFramer({
+        startByte: framedFile?.startOffset ?? 0,
+        ...(options.maxLineBytes !== undefined ? { maxLineBytes: options.maxLineBytes } : {}),
+      });
     };
     function* fromFrames(frames: Frame[]): Generator<RowBatch> {
       for (const frame of frames) {
