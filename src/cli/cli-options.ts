@@ -1,5 +1,6 @@
 import type { ParseArgsConfig } from 'node:util';
 import { parseArgs } from 'node:util';
+import { durationLimitProblem, parseDurationMs as parseUnits } from '../config/units.js';
 
 /**
  * The flag vocabulary every command shares (`export`, `run`, `attach`, `demo`), so a flag means
@@ -82,28 +83,13 @@ export function parseCommand<T extends NonNullable<ParseArgsConfig['options']>>(
   }
 }
 
-/** Go-style duration (`500ms`, `30s`, `1m30s`) or plain milliseconds. */
+/** Go-style duration (`500ms`, `30s`, `1m30s`) or plain milliseconds, at most MAX_DURATION_MS. */
 export function parseDurationMs(value: string, flag: string): number {
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed);
-  const units: Record<string, number> = {
-    ns: 1e-6,
-    us: 1e-3,
-    µs: 1e-3,
-    ms: 1,
-    s: 1000,
-    m: 60_000,
-    h: 3_600_000,
-  };
-  let total = 0;
-  let rest = trimmed;
-  const part = /^(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/;
-  if (rest === '') throw new UsageError(`${flag}: empty duration`);
-  while (rest !== '') {
-    const m = part.exec(rest);
-    if (!m) throw new UsageError(`${flag}: "${value}" is not a duration (examples: 500ms, 30s, 1m30s)`);
-    total += Number(m[1]) * (units[m[2] ?? 'ms'] ?? 1);
-    rest = rest.slice(m[0].length);
-  }
-  return Math.round(total);
+  if (value.trim() === '') throw new UsageError(`${flag}: empty duration`);
+  const ms = parseUnits(value);
+  if (ms === undefined)
+    throw new UsageError(`${flag}: "${value}" is not a duration (examples: 500ms, 30s, 1m30s)`);
+  const tooLong = durationLimitProblem(ms);
+  if (tooLong) throw new UsageError(`${flag}: "${value}" ${tooLong}`);
+  return ms;
 }

@@ -9,6 +9,7 @@ import { Counters } from '../observability/counters.js';
 import { LossLedger } from '../observability/loss-ledger.js';
 import type { Logger, LogLevel } from '../observability/logger.js';
 import { createLogger, parseLogLevel } from '../observability/logger.js';
+import { withRowChecks } from '../profiles/checked-row-source.js';
 import { pipelineFieldsRead } from '../profiles/fields-read.js';
 import { parseDurationMs, UsageError } from './cli-options.js';
 import { runExportSession } from './export-session.js';
@@ -145,7 +146,11 @@ export async function runSession(
     }
     return fields;
   };
-  const source = makeSource({ config, logger, counters, fieldsRead });
+  const source = withRowChecks(makeSource({ config, logger, counters, fieldsRead }), {
+    counters,
+    logger,
+    strict: Boolean(values.strict),
+  });
   const result = await runExportSession({
     config,
     source,

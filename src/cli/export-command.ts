@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { formatSize, parseSizeBytes } from '../config/units.js';
+import { MAX_LINE_BYTES_LIMIT } from '../gadget-bridge/json/json-framer.js';
 import { createJsonRowSource } from '../gadget-bridge/json/json-row-source.js';
 import type { JsonInput } from '../gadget-bridge/json/json-row-source.js';
 import {
@@ -26,6 +28,8 @@ Input options:
                             there (also in a file rotated away meanwhile) instead of exporting FILE again
       --gadget NAME         gadget that produced the input when it cannot be recognised (profile_cpu, profile_cuda)
       --fetch-interval D    the gadget's map-fetch-interval (default 1s; 0 = one fetch at stop)
+      --max-line-size SIZE  longest input line read (default 256MiB, at most 500MiB); a longer line is
+                            skipped, reported with its line and byte offset, and counted
   -- COMMAND [ARGS…]         run COMMAND and read its stdout; its stderr goes to our log
 
 ${COMMON_HELP}
@@ -49,6 +53,7 @@ export async function exportCommand(argv: readonly string[], ctx: CommandContext
       checkpoint: { type: 'string' },
       gadget: { type: 'string' },
       'fetch-interval': { type: 'string' },
+      'max-line-size': { type: 'string' },
     },
     true,
   );
@@ -82,6 +87,8 @@ export async function exportCommand(argv: readonly string[], ctx: CommandContext
     values['fetch-interval'] !== undefined
       ? BigInt(parseDurationMs(values['fetch-interval'] as string, '--fetch-interval')) * 1_000_000n
       : undefined;
+  const maxLineBytes =
+    values['max-line-size'] !== undefined ? parseMaxLineSize(values['max-line-size'] as string) : undefined;
   const gadget = values.gadget as string | undefined;
   const annotations = parseAnnotations((values.annotate as string[] | undefined) ?? []);
   if (gadget !== undefined && presetForGadget(gadget) === undefined && annotations.length === 0) {
@@ -103,10 +110,25 @@ export async function exportCommand(argv: readonly string[], ctx: CommandContext
       resolveSpec,
       defaultFetchIntervalNano: fetchIntervalNano ?? DEFAULT_FETCH_INTERVAL_NANO,
       strict: Boolean(values.strict),
+      ...(maxLineBytes !== undefined ? { maxLineBytes } : {}),
       logger: session.logger.child('input'),
       counters: session.counters,
       ...(ctx.stdin ? { stdin: ctx.stdin } : {}),
       ...(checkpoint !== undefined ? { checkpoint: resolve(checkpoint) } : {}),
     }),
   );
+}
+
+/** `--max-line-size`: a size up to MAX_LINE_BYTES_LIMIT (V8 cannot hold a longer line as one string). */
+function parseMaxLineSize(text: string): number {
+  const bytes = parseSizeBytes(text);
+  if (bytes === undefined || bytes < 1)
+    throw new UsageError(
+      `--max-line-size ${JSON.stringify(text)}: expected a size such as 64MiB or 1048576 (bytes)`,
+    );
+  if (bytes > MAX_LINE_BYTES_LIMIT)
+    throw new UsageError(
+      `--max-line-size ${text}: at most ${formatSize(MAX_LINE_BYTES_LIMIT)} (longer lines cannot be held as one string)`,
+    );
+  return bytes;
 }

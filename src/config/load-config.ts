@@ -26,6 +26,7 @@ import type {
 } from './exporter-config.js';
 import type { ExporterSelection } from './exporter-selection.js';
 import { IMPLICIT_SELECTION, parseExporterSelection, selectedExporterNames } from './exporter-selection.js';
+import { durationLimitProblem } from './units.js';
 import type { Setting, SettingMap, SettingSource, SettingValue } from './exporter-settings.js';
 import {
   convertValue,
@@ -574,6 +575,10 @@ export function loadConfig(input: LoadConfigInput): LoadedConfig {
   }
 
   const otlpEnv = readOtlpEnv(env, logger);
+  // Checked once, not per exporter built from it, so the message is not repeated.
+  const envTimeoutTooLong =
+    otlpEnv.timeoutMs !== undefined ? durationLimitProblem(otlpEnv.timeoutMs.value) : undefined;
+  let envTimeoutReported = false;
   const resourceEnv = readResourceEnv(env, logger);
 
   const defined: string[] = [...(file?.exporters.keys() ?? [])];
@@ -656,6 +661,13 @@ export function loadConfig(input: LoadConfigInput): LoadedConfig {
 
     const isOtlp = kind === 'otlp-grpc' || kind === 'otlp-http';
     const envSettings = isOtlp ? envLayer(otlpEnv, kind) : new Map<string, Setting>();
+    if (isOtlp && envTimeoutTooLong !== undefined && otlpEnv.timeoutMs && !envTimeoutReported) {
+      envTimeoutReported = true;
+      const { variable } = otlpEnv.timeoutMs;
+      problems.push(
+        `${variable}=${env[variable] ?? ''}: ${envTimeoutTooLong} (the value is milliseconds, e.g. 10000; 0 = no limit)`,
+      );
+    }
     if (isOtlp && !envBuilt && otlpEnv.protocol?.value === 'grpc' && kind === 'otlp-http') {
       logger.debug(
         `${otlpEnv.protocol.variable}=grpc does not change exporter "${name}" (its kind is ${kind} in the file)`,

@@ -9,6 +9,8 @@ import type { ResourceResolver } from '../profiles/resource-attributes.js';
 import { SampleAggregator } from '../profiles/sample-aggregator.js';
 import { batchFromEncoded } from './create-export-batch.js';
 import type { ExportBatch } from './export-batch.js';
+import type { LongTimeout } from './retry/long-timeout.js';
+import { setLongTimeout } from './retry/long-timeout.js';
 
 /**
  * The run loop of one exporter: rows are aggregated in memory (no I/O) and flushed every
@@ -45,7 +47,7 @@ export class ProfilesPipeline {
   private readonly _options: ProfilesPipelineOptions;
   private readonly _labels: Readonly<Record<string, string>>;
   private readonly _random: () => number;
-  private _timer: NodeJS.Timeout | undefined;
+  private _timer: LongTimeout | undefined;
   private _flushing: Promise<FlushResult> = Promise.resolve({ requests: 0, samples: 0 });
   private _stopped = false;
   /** An early flush is queued and has not drained the aggregator yet. */
@@ -113,7 +115,7 @@ export class ProfilesPipeline {
   /** Stops the timer and flushes one last time. */
   async stop(): Promise<FlushResult> {
     this._stopped = true;
-    if (this._timer) clearTimeout(this._timer);
+    this._timer?.clear();
     return this.flush();
   }
 
@@ -121,7 +123,7 @@ export class ProfilesPipeline {
     if (this._stopped) return;
     const { intervalMs, jitter } = this._config.batch;
     const delay = Math.max(1, Math.round(intervalMs * (1 + jitter * (2 * this._random() - 1))));
-    this._timer = setTimeout(() => {
+    this._timer = setLongTimeout(() => {
       void this.flush().finally(() => this._schedule());
     }, delay);
     // A stopped pipeline's timer must not hold the process; while the run goes on, the session's

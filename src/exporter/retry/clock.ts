@@ -4,6 +4,8 @@
  * the code asked for can be asserted exactly.
  */
 
+import { setLongTimeout } from './long-timeout.js';
+
 /** A pending timer; `cancel()` is idempotent. */
 export interface TimerHandle {
   cancel(): void;
@@ -25,13 +27,16 @@ export interface Clock {
   setTimer(callback: () => void, delayMs: number, options?: TimerOptions): TimerHandle;
 }
 
-/** Date.now() and setTimeout, timers `unref()`ed unless `keepAlive` is asked for. */
+/**
+ * Date.now() and setTimeout (chained past Node's 24.8-day limit), timers `unref()`ed unless
+ * `keepAlive` is asked for.
+ */
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimer(callback, delayMs, options) {
-    const timer = setTimeout(callback, Math.max(0, delayMs));
+    const timer = setLongTimeout(callback, Math.max(0, delayMs));
     if (!options?.keepAlive) timer.unref();
-    return { cancel: () => clearTimeout(timer) };
+    return { cancel: () => timer.clear() };
   },
 };
 

@@ -7,6 +7,8 @@ import { USER_AGENT } from '../../version.js';
 import type { ExportBatch } from '../export-batch.js';
 import type { ExportResponse } from '../export-response.js';
 import type { ExporterTransport } from '../exporter-transport.js';
+import type { LongTimeout } from '../retry/long-timeout.js';
+import { MAX_TIMER_DELAY_MS, setLongTimeout } from '../retry/long-timeout.js';
 import { decodeExportResponse } from '../../profiles/encoding/decode-request.js';
 import { successFromExportResponse } from './partial-success.js';
 import { classifyGrpcError } from './grpc-status-classifier.js';
@@ -76,7 +78,12 @@ export function createOtlpGrpcTransport(config: ExporterConfig, deps: OtlpTransp
     const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : Infinity;
     deps.counters.add('export_attempt_bytes', message.length, { exporter: config.name });
     return new Promise<ExportResponse>((resolve) => {
+      let settled = false;
+      let guard: LongTimeout | undefined;
       const finish = (response: ExportResponse): void => {
+        if (settled) return;
+        settled = true;
+        guard?.clear();
         deps.counters.add('export_attempts', 1, { exporter: config.name, outcome: response.status });
         if (response.status !== 'success') {
           logger.debug('export attempt failed', {
@@ -88,7 +95,7 @@ export function createOtlpGrpcTransport(config: ExporterConfig, deps: OtlpTransp
         resolve(response);
       };
       try {
-        client.makeUnaryRequest<Buffer, Buffer>(
+        const call = client.makeUnaryRequest<Buffer, Buffer>(
           OTLP_PROFILES_GRPC_METHOD,
           identity,
           identity,
@@ -113,6 +120,19 @@ export function createOtlpGrpcTransport(config: ExporterConfig, deps: OtlpTransp
             finish(decodeSuccess(value, batch, logger));
           },
         );
+        // grpc-js enforces a deadline only up to 2^31−1 ms ahead (a farther one is sent to the
+        // server but never fires here), so a longer timeout gets its own timer.
+        if (timeoutMs > MAX_TIMER_DELAY_MS) {
+          guard = setLongTimeout(() => {
+            finish(
+              classifyGrpcError(
+                { code: grpc.status.DEADLINE_EXCEEDED, details: `Deadline exceeded after ${timeoutMs} ms` },
+                { target: description, responseLimitBytes: MAX_RESPONSE_BYTES },
+              ),
+            );
+            call.cancel();
+          }, timeoutMs).unref();
+        }
       } catch (err) {
         // grpc-js throws synchronously only for programming errors (e.g. a closed channel).
         finish({

@@ -9,6 +9,8 @@ import { toOtlpJson } from '../../profiles/encoding/otlp-json.js';
 import type { ExportBatch } from '../export-batch.js';
 import type { ExportResponse } from '../export-response.js';
 import type { ExporterTransport } from '../exporter-transport.js';
+import type { LongTimeout } from '../retry/long-timeout.js';
+import { setLongTimeout } from '../retry/long-timeout.js';
 import { decodeExportResponse } from '../../profiles/encoding/decode-request.js';
 import { fromOtlpJsonResponse } from '../../profiles/encoding/otlp-json.js';
 import { successFromExportResponse } from './partial-success.js';
@@ -103,11 +105,11 @@ export function createOtlpHttpTransport(config: ExporterConfig, deps: OtlpTransp
   const post = (body: Buffer, timeoutMs: number, batch: ExportBatch): Promise<ExportResponse> =>
     new Promise<ExportResponse>((resolve) => {
       let settled = false;
-      let timer: NodeJS.Timeout | undefined;
+      let timer: LongTimeout | undefined;
       const settle = (response: ExportResponse): void => {
         if (settled) return;
         settled = true;
-        if (timer) clearTimeout(timer);
+        timer?.clear();
         resolve(response);
       };
       const headers: http.OutgoingHttpHeaders = {
@@ -131,7 +133,7 @@ export function createOtlpHttpTransport(config: ExporterConfig, deps: OtlpTransp
       }
       if (timeoutMs > 0) {
         // Bounds the whole attempt (connect, TLS, upload, response body), not just socket idleness.
-        timer = setTimeout(() => {
+        timer = setLongTimeout(() => {
           const err: CodedError = new Error(`no complete response within ${timeoutMs} ms`);
           err.code = 'ETIMEDOUT';
           settle(classifyHttpNetworkError(err, { target: description }));
