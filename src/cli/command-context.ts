@@ -109,6 +109,8 @@ export interface PreparedSession {
   readonly config: LoadedConfig;
   readonly logger: Logger;
   readonly shutdownTimeoutMs: number;
+  /** `--strict`: the first malformed input or invalid row fails the run. */
+  readonly strict: boolean;
   readonly reportPath?: string;
 }
 
@@ -125,7 +127,13 @@ export function prepareSession(
       : DEFAULT_SHUTDOWN_TIMEOUT_MS;
   const reportPath = values['report-json'] as string | undefined;
   if (reportPath !== undefined) checkReportPath(reportPath);
-  return { config, logger, shutdownTimeoutMs, ...(reportPath !== undefined ? { reportPath } : {}) };
+  return {
+    config,
+    logger,
+    shutdownTimeoutMs,
+    strict: Boolean(values.strict),
+    ...(reportPath !== undefined ? { reportPath } : {}),
+  };
 }
 
 /** Runs one export session over the source and prints the report. */
@@ -134,7 +142,7 @@ export async function runSession(
   prepared: PreparedSession,
   makeSource: (parts: SessionParts) => RowSource,
 ): Promise<number> {
-  const { config, logger, shutdownTimeoutMs, reportPath } = prepared;
+  const { config, logger, shutdownTimeoutMs, strict, reportPath } = prepared;
   const counters = new Counters();
   const resources = [...config.exporters.values()].map((exporter) => exporter.resource);
   const fieldsBySpec = new WeakMap<ProfileSpec, ReadonlySet<string>>();
@@ -149,7 +157,7 @@ export async function runSession(
   const source = withRowChecks(makeSource({ config, logger, counters, fieldsRead }), {
     counters,
     logger,
-    strict: Boolean(values.strict),
+    strict,
   });
   const result = await runExportSession({
     config,
