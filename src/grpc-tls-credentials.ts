@@ -1,13 +1,14 @@
-import { isIP, type Socket } from 'node:net';
-import { checkServerIdentity, connect, createSecureContext, type SecureContext } from 'node:tls';
+import type { Socket } from 'node:net';
+import { connect, createSecureContext, type SecureContext } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
+import { serverNameOptions } from './tls-server-name.js';
 
 /**
  * TLS channel credentials for grpc-js that never send an IP address as SNI. grpc-js sets the TLS
  * servername to the target host (or `grpc.ssl_target_name_override`) even when it is an IP
- * literal, which RFC 6066 forbids and Node answers with its DEP0123 warning on our stderr. Here the
- * name is sent only when it is a host name; the certificate is verified against the name (or the IP
- * address, by its IP SAN) either way. Shared by the OTLP/gRPC transport and the IG daemon client.
+ * literal, which RFC 6066 forbids and Node answers with its DEP0123 warning on our stderr. These
+ * credentials follow serverNameOptions instead. Shared by the OTLP/gRPC transport and the IG daemon
+ * client.
  */
 
 export interface GrpcTlsOptions {
@@ -40,9 +41,8 @@ class TlsConnector implements grpc.experimental.SecureConnector {
           socket,
           secureContext: this._context,
           host: this._host,
-          ...(isIP(this._name) === 0 ? { servername: this._name } : {}),
+          ...serverNameOptions(this._name),
           ALPNProtocols: ['h2'],
-          checkServerIdentity: (_host, cert) => checkServerIdentity(this._name, cert),
         },
         () => {
           if (!tlsSocket.authorized) reject(tlsSocket.authorizationError);
