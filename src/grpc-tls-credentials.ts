@@ -21,9 +21,21 @@ export interface GrpcTlsOptions {
   readonly serverName?: string;
 }
 
-/** The host of a grpc-js target path: `host:port`, `[v6]:port` or a bare host. */
-function targetHost(target: grpc.experimental.GrpcUri): string {
-  return grpc.experimental.splitHostPort(target.path)?.host ?? target.path;
+/** `scheme:` or `scheme://authority/` before a target's path (grpc-js's URI syntax). */
+const TARGET_PREFIX = /^[a-z][a-z0-9+.-]*:(?:\/\/[^/]*\/)?/i;
+
+/**
+ * The name the channel's server answers for, as grpc-js derives it (its default authority): the
+ * host of the target (the first address of an ipv4:/ipv6: list), `localhost` for unix sockets, and
+ * the real target's host behind an HTTP CONNECT proxy.
+ */
+function targetHost(target: grpc.experimental.GrpcUri, options: grpc.ChannelOptions): string {
+  const proxied: unknown = options['grpc.http_connect_target'];
+  if (typeof proxied !== 'string' && (target.scheme === 'unix' || target.scheme === 'unix-abstract'))
+    return 'localhost';
+  const path =
+    (typeof proxied === 'string' ? proxied.replace(TARGET_PREFIX, '') : target.path).split(',')[0] ?? '';
+  return grpc.experimental.splitHostPort(path)?.host ?? path;
 }
 
 class TlsConnector implements grpc.experimental.SecureConnector {
@@ -86,10 +98,10 @@ class TlsChannelCredentials extends grpc.ChannelCredentials {
 
   _createSecureConnector(
     target: grpc.experimental.GrpcUri,
-    _options: grpc.ChannelOptions,
+    options: grpc.ChannelOptions,
     callCredentials?: grpc.CallCredentials,
   ): grpc.experimental.SecureConnector {
-    const host = targetHost(target);
+    const host = targetHost(target, options);
     return new TlsConnector(
       this._context,
       host,

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import type { TlsConfig } from '../../src/config/exporter-config.js';
@@ -95,6 +98,28 @@ describe('TLS to an IP address: verified against the IP SAN, no SNI, no DEP0123 
     );
     assert.deepEqual(r, { status: 'success' });
     assert.deepEqual(await settledWarnings(), []);
+  });
+
+  it('over a unix socket the certificate is verified against localhost, as grpc-js does', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'igop-tls-sock-'));
+    const socketServer = await startGrpcOtlpServer({
+      tls: { cert: pki.pem.serverCert, key: pki.pem.serverKey },
+      socketPath: join(dir, 'otlp.sock'),
+    });
+    try {
+      const config = testExporterConfig({
+        exporter: 'otlp-grpc',
+        endpoint: socketServer.endpoint,
+        insecure: false,
+        tls: { caFile: pki.caCertFile },
+      });
+      const t = createOtlpGrpcTransport(config, deps());
+      transports.push(t);
+      assert.deepEqual(await t.send(tinyBatch(), TIMEOUT_MS), { status: 'success' });
+    } finally {
+      await socketServer.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('still verifies the certificate: a server name or IP the certificate does not hold is refused', async () => {
