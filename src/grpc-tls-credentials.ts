@@ -1,13 +1,14 @@
-import { isIP, type Socket } from 'node:net';
-import { checkServerIdentity, connect, createSecureContext, type SecureContext } from 'node:tls';
+import type { Socket } from 'node:net';
+import { connect, createSecureContext, type SecureContext } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
+import { serverNameOptions } from './tls-server-name.js';
 
 /**
  * TLS channel credentials for grpc-js that never send an IP address as SNI. grpc-js sets the TLS
  * servername to the target host (or `grpc.ssl_target_name_override`) even when it is an IP
- * literal, which RFC 6066 forbids and Node answers with its DEP0123 warning on our stderr. Here the
- * name is sent only when it is a host name; the certificate is verified against the name (or the IP
- * address, by its IP SAN) either way. Shared by the OTLP/gRPC transport and the IG daemon client.
+ * literal, which RFC 6066 forbids and Node answers with its DEP0123 warning on our stderr. These
+ * credentials follow serverNameOptions instead. Shared by the OTLP/gRPC transport and the IG daemon
+ * client.
  */
 
 export interface GrpcTlsOptions {
@@ -20,9 +21,21 @@ export interface GrpcTlsOptions {
   readonly serverName?: string;
 }
 
-/** The host of a grpc-js target path: `host:port`, `[v6]:port` or a bare host. */
-function targetHost(target: grpc.experimental.GrpcUri): string {
-  return grpc.experimental.splitHostPort(target.path)?.host ?? target.path;
+/** `scheme:` or `scheme://authority/` before a target's path (grpc-js's URI syntax). */
+const TARGET_PREFIX = /^[a-z][a-z0-9+.-]*:(?:\/\/[^/]*\/)?/i;
+
+/**
+ * The name the channel's server answers for, as grpc-js derives it (its default authority): the
+ * host of the target (the first address of an ipv4:/ipv6: list), `localhost` for unix sockets, and
+ * the real target's host behind an HTTP CONNECT proxy.
+ */
+function targetHost(target: grpc.experimental.GrpcUri, options: grpc.ChannelOptions): string {
+  const proxied: unknown = options['grpc.http_connect_target'];
+  if (typeof proxied !== 'string' && (target.scheme === 'unix' || target.scheme === 'unix-abstract'))
+    return 'localhost';
+  const path =
+    (typeof proxied === 'string' ? proxied.replace(TARGET_PREFIX, '') : target.path).split(',')[0] ?? '';
+  return grpc.experimental.splitHostPort(path)?.host ?? path;
 }
 
 class TlsConnector implements grpc.experimental.SecureConnector {
@@ -40,9 +53,8 @@ class TlsConnector implements grpc.experimental.SecureConnector {
           socket,
           secureContext: this._context,
           host: this._host,
-          ...(isIP(this._name) === 0 ? { servername: this._name } : {}),
+          ...serverNameOptions(this._name),
           ALPNProtocols: ['h2'],
-          checkServerIdentity: (_host, cert) => checkServerIdentity(this._name, cert),
         },
         () => {
           if (!tlsSocket.authorized) reject(tlsSocket.authorizationError);
@@ -86,10 +98,10 @@ class TlsChannelCredentials extends grpc.ChannelCredentials {
 
   _createSecureConnector(
     target: grpc.experimental.GrpcUri,
-    _options: grpc.ChannelOptions,
+    options: grpc.ChannelOptions,
     callCredentials?: grpc.CallCredentials,
   ): grpc.experimental.SecureConnector {
-    const host = targetHost(target);
+    const host = targetHost(target, options);
     return new TlsConnector(
       this._context,
       host,

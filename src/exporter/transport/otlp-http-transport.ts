@@ -16,6 +16,7 @@ import { fromOtlpJsonResponse } from '../../profiles/encoding/otlp-json.js';
 import { successFromExportResponse } from './partial-success.js';
 import { classifyHttpErrorResponse, classifyHttpNetworkError } from './http-status-classifier.js';
 import { exporterConfigKey } from './config-key.js';
+import { serverNameOptions } from '../../tls-server-name.js';
 import { hasTlsSettings, loadTlsFiles } from './tls-files.js';
 import type { OtlpTransportDeps } from './transport-deps.js';
 
@@ -125,7 +126,7 @@ export function createOtlpHttpTransport(config: ExporterConfig, deps: OtlpTransp
           method: 'POST',
           agent,
           headers,
-          ...(serverName ? { servername: serverName } : {}),
+          ...(serverName ? serverNameOptions(serverName) : {}),
         });
       } catch (err) {
         settle(classifyHttpNetworkError(err as CodedError, { target: description }));
