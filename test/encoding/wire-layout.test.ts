@@ -46,8 +46,11 @@ describe('wire layout (opentelemetry-proto v1.10+/v1.11 field numbers)', () => {
     assert.deepStrictEqual(packedFixed64(fs[3]!.bytes!), [T0 + 1n, T0 + 2n]);
     assert.equal(s0[0], 0x08);
 
-    // Second resource: values present (field 4), negative int64 as 10-byte two's complement.
-    const p2 = profileBytes(bytes, 1);
+    // Second resource: values present (field 4), negative int64 as 10-byte two's complement (the
+    // encoder writes any int64; the validator is what refuses a negative count).
+    const negative = completeRequest();
+    negative.resourceProfiles[1]!.scopeProfiles[0]!.profiles[0]!.samples[0]!.values = [-3n, 1n << 40n];
+    const p2 = profileBytes(encodeExportRequest(negative), 1);
     const s = readFields(fieldsNamed(p2, 2)[0]!.bytes!);
     const values = s.find((f) => f.field === 4);
     assert.ok(values && values.wireType === 2, 'values is field 4, length-delimited (packed)');
