@@ -46,10 +46,10 @@ describe('wire layout (opentelemetry-proto v1.10+/v1.11 field numbers)', () => {
     assert.deepStrictEqual(packedFixed64(fs[3]!.bytes!), [T0 + 1n, T0 + 2n]);
     assert.equal(s0[0], 0x08);
 
-    // Second resource: values present (field 4). A negative int64 (valid on the wire, though our
-    // own counts never are) is a 10-byte two's complement.
+    // Second resource: values present (field 4), negative int64 as 10-byte two's complement (the
+    // encoder writes any int64; the validator is what refuses a negative count).
     const negative = completeRequest();
-    negative.resourceProfiles[1]!.scopeProfiles[0]!.profiles[0]!.samples[0]!.values[0] = -3n;
+    negative.resourceProfiles[1]!.scopeProfiles[0]!.profiles[0]!.samples[0]!.values = [-3n, 1n << 40n];
     const p2 = profileBytes(encodeExportRequest(negative), 1);
     const s = readFields(fieldsNamed(p2, 2)[0]!.bytes!);
     const values = s.find((f) => f.field === 4);
