@@ -46,3 +46,15 @@ export function describeIssues(issues: readonly ConformanceIssue[]): string {
     issues.length > MAX_ISSUES_IN_MESSAGE ? [`… and ${issues.length - MAX_ISSUES_IN_MESSAGE} more`] : [];
   return `request does not conform (${issues.length} issue${issues.length === 1 ? '' : 's'}): ${[...shown, ...more].join('; ')}`;
 }
+
+/** A query's selection cannot be answered (unknown profile type or filter key, malformed trace id): HTTP 400. */
+export class InvalidSelectionError extends Error {
+  override readonly name = 'InvalidSelectionError';
+  constructor(
+    /** The selection field at fault: `type`, `traceId`, `spanId`, `from`/`to` or the filter key. */
+    readonly parameter: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
