@@ -28,6 +28,7 @@ import { footprintBenchmark } from './footprint-benchmark.js';
 import { grpcBenchmark } from './grpc-benchmark.js';
 import { ingestBenchmark } from './ingest-benchmark.js';
 import { outageBenchmark } from './outage-benchmark.js';
+import { pageDrawBenchmark } from './page-draw-benchmark.js';
 import { renderReport } from './render-report.js';
 import { splitBenchmark } from './split-benchmark.js';
 
@@ -38,6 +39,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   grpcBenchmark,
   outageBenchmark,
   footprintBenchmark,
+  pageDrawBenchmark,
 ];
 
 const ROOT = resolve(dirname(new URL(import.meta.url).pathname), '..');

@@ -1,6 +1,9 @@
 import type { FlameModel } from './flame-model.js';
 import { nodeAt } from './flame-model.js';
 
+/** A node's fill colour. */
+export type ColorOf = (id: number) => string;
+
 /** Row height, CSS px. */
 export const ROW_HEIGHT = 18;
 /** Frames narrower than this are not drawn, nor anything below them (they would be invisible). */
@@ -28,7 +31,7 @@ export interface DrawStats {
  */
 export class FlameRenderer {
   private model: FlameModel | null = null;
-  private colors: readonly string[] = [];
+  private colorOf: ColorOf = () => '#ccc';
   private focus = 0;
   private faded: Uint8Array | null = null;
   private marked: Uint8Array | null = null;
@@ -43,9 +46,9 @@ export class FlameRenderer {
   ) {}
 
   /** A new tree with its per-node colours; the focus resets to the root. */
-  setModel(model: FlameModel | null, colors: readonly string[]): void {
+  setModel(model: FlameModel | null, colorOf: ColorOf): void {
     this.model = model;
-    this.colors = colors;
+    this.colorOf = colorOf;
     this.focus = 0;
     this.faded = null;
     this.marked = null;
@@ -153,7 +156,7 @@ export class FlameRenderer {
     mark: boolean,
   ): number {
     const y = this.rowY(model.depth[id] as number);
-    ctx.fillStyle = this.colors[id] ?? '#ccc';
+    ctx.fillStyle = this.colorOf(id);
     ctx.fillRect(x, y, Math.max(w - (w > 3 ? 0.5 : 0), 0.5), ROW_HEIGHT - 1);
     if (mark || id === this.hovered) {
       ctx.strokeStyle = mark ? '#6a1b9a' : '#222';

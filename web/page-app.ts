@@ -23,6 +23,7 @@ import { FlameView } from './flame-view.js';
 import type { ValueUnit } from './format-value.js';
 import { formatShare, formatTime, formatValue, valueUnit } from './format-value.js';
 import type { LiveStatus } from './live-feed.js';
+import type { LoadTimings } from './load-timings.js';
 import { LiveFeed } from './live-feed.js';
 import { describeNode, nodeColors } from './node-details.js';
 import type { PageState, ViewMode } from './page-state.js';
@@ -44,16 +45,7 @@ const SEARCH_DEBOUNCE_MS = 150;
 const TIMELINE_BARS = 240;
 const TRACE_ID = /^[0-9a-f]{32}$/;
 const SPAN_ID = /^[0-9a-f]{16}$/;
-
-/** Timings of the last flame-graph load, ms from its request (the page benchmark reads them). */
-export interface LoadTimings {
-  readonly nodes: number;
-  readonly fetchedMs: number;
-  readonly modelMs: number;
-  readonly drawnMs: number;
-  readonly paintedMs: number;
-  readonly drawn: number;
-}
+const NO_COLORS = (): string => '#ccc';
 
 function nextFrame(): Promise<void> {
   return new Promise((resolve) => requestAnimationFrame(() => resolve()));
@@ -537,12 +529,12 @@ export class PageApp {
     byId('sandwich-box').hidden = !sandwichMode;
     if (sandwichMode) {
       const s = this.sandwich;
-      this.callers.renderer.setModel(s?.callers ?? null, s ? nodeColors(s.callers) : []);
-      this.callees.renderer.setModel(s?.callees ?? null, s ? nodeColors(s.callees) : []);
+      this.callers.renderer.setModel(s?.callers ?? null, s ? nodeColors(s.callers) : NO_COLORS);
+      this.callees.renderer.setModel(s?.callees ?? null, s ? nodeColors(s.callees) : NO_COLORS);
       byId('sandwich-fn').textContent = this.state.fn ?? '(pick a function: click a table row’s ⇅)';
       byId('sandwich-fn2').textContent = this.state.fn ?? '';
     } else {
-      this.flame.renderer.setModel(this.model, this.model ? nodeColors(this.model) : []);
+      this.flame.renderer.setModel(this.model, this.model ? nodeColors(this.model) : NO_COLORS);
     }
     this.renderTop();
     this.refreshGraphState();
