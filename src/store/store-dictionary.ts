@@ -84,7 +84,11 @@ export class StoreDictionary {
   /** Index 0: the empty set. */
   readonly attributeSets: Labels[] = [[]];
   private readonly attributeSetIds = new Map<string, number>([[labelsKey([]), 0]]);
-  /** Frames grouped by (name, frame type): what "a function" means in top functions and sandwich. */
+  /**
+   * Frames grouped by name: what "a function" means in top functions and sandwich. The same function can
+   * show up as interpreted and as JIT-compiled native code; users look for it once. Its frame type is the
+   * first one seen.
+   */
   private functionOfFrame = new Int32Array(0);
   private readonly functionIds = new Map<string, number>();
   readonly functions: { name: string; frameType: string }[] = [];
@@ -172,12 +176,11 @@ export class StoreDictionary {
     next.set(this.functionOfFrame.subarray(0, Math.min(known, next.length)));
     for (let f = known; f < this.frames.length; f++) {
       const frame = this.frames[f]!;
-      const key = `${frame.name}\u0000${frame.frameType}`;
-      let id = this.functionIds.get(key);
+      let id = this.functionIds.get(frame.name);
       if (id === undefined) {
         id = this.functions.length;
         this.functions.push({ name: frame.name, frameType: frame.frameType });
-        this.functionIds.set(key, id);
+        this.functionIds.set(frame.name, id);
       }
       next[f] = id;
     }
