@@ -54,7 +54,8 @@ function assertTreeMatches(
 ): void {
   const got = treeByPath(tree);
   assert.equal(got.self.size, expected.size, `${what}: one self-valued node per distinct stack`);
-  for (const [path, value] of expected) assert.equal(got.self.get(path), Number(value), `${what}: self of ${path}`);
+  for (const [path, value] of expected)
+    assert.equal(got.self.get(path), Number(value), `${what}: self of ${path}`);
   let root = 0n;
   for (const v of expected.values()) root += v;
   assert.equal(tree.rootTotal, root.toString(), `${what}: root total`);
@@ -103,7 +104,10 @@ describe('DuckDB profile store over the bundled capture', () => {
     for (let i = 1; i < tree.parent.length; i++) assert.ok(tree.parent[i]! < i, 'parent before child');
     // Pre-order: a node's subtree is contiguous, so every node's parent is on the path of the previous node.
     const frameTypes = new Set(tree.frameType.slice(1));
-    assert.ok(frameTypes.has('kernel') && frameTypes.has('native'), `frame types ${[...frameTypes].join(',')}`);
+    assert.ok(
+      frameTypes.has('kernel') && frameTypes.has('native'),
+      `frame types ${[...frameTypes].join(',')}`,
+    );
   });
 
   it('filters: one value, OR within a key, AND across keys, sample attributes, time range', async () => {
@@ -123,7 +127,11 @@ describe('DuckDB profile store over the bundled capture', () => {
         (c.to === undefined || s.time < c.to);
       const expected = sumsByPath(samples, keep);
       const tree = await store.flameGraph(selection(c.filters, { from: c.from, to: c.to }));
-      assertTreeMatches(tree, expected, JSON.stringify(c, (_, v: unknown) => (typeof v === 'bigint' ? `${v}` : v)));
+      assertTreeMatches(
+        tree,
+        expected,
+        JSON.stringify(c, (_, v: unknown) => (typeof v === 'bigint' ? `${v}` : v)),
+      );
     }
   });
 
@@ -134,7 +142,10 @@ describe('DuckDB profile store over the bundled capture', () => {
       assert.match(err.message, /known attributes: .*service\.name/);
       return true;
     });
-    await assert.rejects(store.flameGraph(selection({}, { type: 'alloc/bytes' })), /unknown profile type "alloc\/bytes"; stored types: samples\/count/);
+    await assert.rejects(
+      store.flameGraph(selection({}, { type: 'alloc/bytes' })),
+      /unknown profile type "alloc\/bytes"; stored types: samples\/count/,
+    );
     await assert.rejects(store.flameGraph(selection({}, { traceId: 'xyz' })), /traceId "xyz" must be 32 hex/);
   });
 
@@ -156,7 +167,9 @@ describe('DuckDB profile store over the bundled capture', () => {
     const services = new Set(samples.map((s) => s.labels.get('service.name')));
     assert.deepEqual(new Set(labels['service.name']!.map((v) => v.value)), services);
     const checkoutPods = new Set(
-      samples.filter((s) => s.labels.get('service.name') === 'checkout').map((s) => s.labels.get('k8s.pod.name')),
+      samples
+        .filter((s) => s.labels.get('service.name') === 'checkout')
+        .map((s) => s.labels.get('k8s.pod.name')),
     );
     assert.deepEqual(new Set(labels['k8s.pod.name']!.map((v) => v.value)), checkoutPods);
   });
@@ -179,20 +192,31 @@ describe('DuckDB profile store over the bundled capture', () => {
       assert.equal(f.self, (self.get(f.name) ?? 0n).toString(), `self of ${f.name}`);
       assert.equal(f.total, total.get(f.name)!.toString(), `total of ${f.name}`);
     }
-    for (let i = 1; i < top.length; i++) assert.ok(BigInt(top[i - 1]!.self) >= BigInt(top[i]!.self), 'sorted by self');
+    for (let i = 1; i < top.length; i++)
+      assert.ok(BigInt(top[i - 1]!.self) >= BigInt(top[i]!.self), 'sorted by self');
     assert.equal((await store.topFunctions(selection(), 3)).length, 3);
   });
 
   it('timeline: buckets sum to the selection, empty buckets are zero', async () => {
-    const { stepNs, points } = await store.timeline(selection({}, { from: T0, to: T0 + 20n * SECOND }), SECOND);
+    const { stepNs, points } = await store.timeline(
+      selection({}, { from: T0, to: T0 + 20n * SECOND }),
+      SECOND,
+    );
     assert.equal(stepNs, SECOND);
     assert.equal(points.length, 20);
     for (const p of points)
-      assert.equal(p.value, sum(samples, (s) => s.time >= p.t && s.time < p.t + SECOND).toString(), `bucket ${p.t}`);
+      assert.equal(
+        p.value,
+        sum(samples, (s) => s.time >= p.t && s.time < p.t + SECOND).toString(),
+        `bucket ${p.t}`,
+      );
     assert.equal(points.at(-1)!.value, '0');
     const auto = await store.timeline(selection({ 'service.name': ['checkout'] }));
     const autoTotal = auto.points.reduce((a, p) => a + BigInt(p.value), 0n);
-    assert.equal(autoTotal, sum(samples, (s) => s.labels.get('service.name') === 'checkout'));
+    assert.equal(
+      autoTotal,
+      sum(samples, (s) => s.labels.get('service.name') === 'checkout'),
+    );
   });
 
   it('diff: both selections over the same nodes, each matching its own sums', async () => {
@@ -201,7 +225,11 @@ describe('DuckDB profile store over the bundled capture', () => {
     const d = await store.diff(a, b);
     const inA = (s: ExpectedSample): boolean => s.time < T0 + 6n * SECOND;
     assertTreeMatches(d, sumsByPath(samples, inA), 'diff A');
-    assertTreeMatches({ ...d, total: d.totalB, self: d.selfB, rootTotal: d.rootTotalB }, sumsByPath(samples, (s) => !inA(s)), 'diff B');
+    assertTreeMatches(
+      { ...d, total: d.totalB, self: d.selfB, rootTotal: d.rootTotalB },
+      sumsByPath(samples, (s) => !inA(s)),
+      'diff B',
+    );
   });
 
   it('sandwich: callers and callees of a function, computed before truncation', async () => {
@@ -237,9 +265,14 @@ describe('DuckDB profile store over the bundled capture', () => {
       ].sort(),
     );
     const first = requests[0]!;
-    const firstProfiles = first.resourceProfiles.flatMap((rp) => rp.scopeProfiles.flatMap((sp) => sp.profiles));
+    const firstProfiles = first.resourceProfiles.flatMap((rp) =>
+      rp.scopeProfiles.flatMap((sp) => sp.profiles),
+    );
     const valueOf = (pi: number, keep: (i: number) => boolean): bigint =>
-      firstProfiles[pi]!.samples.reduce((a, s, i) => (keep(i) ? a + s.values.reduce((x, y) => x + y, 0n) : a), 0n);
+      firstProfiles[pi]!.samples.reduce(
+        (a, s, i) => (keep(i) ? a + s.values.reduce((x, y) => x + y, 0n) : a),
+        0n,
+      );
     const traceA = await store.flameGraph(selection({}, { traceId: TRACE_A }));
     assert.equal(traceA.rootTotal, valueOf(0, () => true).toString());
     const spanA1 = await store.flameGraph(selection({}, { traceId: TRACE_A, spanId: SPAN_A1 }));
@@ -258,7 +291,10 @@ describe('DuckDB profile store over the bundled capture', () => {
       const key = sampleStack(profile, s).reverse().join(';');
       byStack.set(key, (byStack.get(key) ?? 0n) + BigInt(s.value[0]!));
     }
-    assert.deepEqual(byStack, sumsByPath(samples, (s) => s.labels.get('service.name') === 'checkout'));
+    assert.deepEqual(
+      byStack,
+      sumsByPath(samples, (s) => s.labels.get('service.name') === 'checkout'),
+    );
     const skip = goToolSkipReason();
     if (skip) return t.skip(skip);
     const file = join(dir.path, 'checkout.pb.gz');
@@ -274,8 +310,14 @@ describe('DuckDB profile store over the bundled capture', () => {
   it('stats: rows, bytes on disk, oldest and newest sample', async () => {
     const stats = await store.stats();
     const times = samples.map((s) => s.time);
-    assert.equal(stats.oldest, times.reduce((a, b) => (a < b ? a : b)));
-    assert.equal(stats.newest, times.reduce((a, b) => (a > b ? a : b)));
+    assert.equal(
+      stats.oldest,
+      times.reduce((a, b) => (a < b ? a : b)),
+    );
+    assert.equal(
+      stats.newest,
+      times.reduce((a, b) => (a > b ? a : b)),
+    );
     assert.ok(stats.bytes > 0);
     assert.equal(stats.samples, (await store.profileTypes())[0]!.samples);
     assert.deepEqual(await store.timeRange(), { from: stats.oldest, to: stats.newest! + 1n });
