@@ -61,7 +61,13 @@ export async function startOtlpGrpcReceiver(
   const hostPart = host.includes(':') ? `[${host}]` : host;
   const bound = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${hostPart}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
-      err ? reject(new Error(`--grpc ${host}:${port}: cannot listen (${err.message})`)) : resolve(p),
+      err
+        ? reject(
+            new Error(
+              `--grpc ${host}:${port}: cannot listen (${err.message}); pick another address with --grpc`,
+            ),
+          )
+        : resolve(p),
     ),
   );
   return {

@@ -19,7 +19,7 @@ export function parseListenAddress(value: string, flag: string): ListenAddress {
 
 /** Whether only this machine can connect (everything else gets a "no authentication" warning). */
 export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+  return host === 'localhost' || host === '::1' || /^(?:::ffff:)?127\.\d+\.\d+\.\d+$/i.test(host);
 }
 
 export function formatListenAddress(host: string, port: number): string {

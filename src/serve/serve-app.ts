@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -115,16 +114,17 @@ export async function startServe(options: ServeOptions): Promise<ServeApp> {
       gate,
       maxRequestBytes: options.maxRequestBytes,
     });
-    server.listen(options.http.port, options.http.host);
-    await Promise.race([
-      once(server, 'listening'),
-      once(server, 'error').then(([err]) => {
-        throw new Error(
-          `--http ${formatListenAddress(options.http.host, options.http.port)}: cannot listen ` +
-            `(${(err as Error).message}); pick another address with --http`,
-        );
-      }),
-    ]);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err) =>
+        reject(
+          new Error(
+            `--http ${formatListenAddress(options.http.host, options.http.port)}: cannot listen ` +
+              `(${err.message}); pick another address with --http`,
+          ),
+        ),
+      );
+      server.listen(options.http.port, options.http.host, resolve);
+    });
   } catch (err) {
     events.close();
     await grpc?.close();

@@ -1,17 +1,18 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { runCli, tempDir } from '../support/cli-harness.js';
+import { runCli, spawnCli, tempDir } from '../support/cli-harness.js';
+import { CAPTURE_TOTAL, getJson, newDataDir, startTestServe, storedTotal } from '../serve/serve-fixtures.js';
 
 const go = spawnSync('go', ['version'], { encoding: 'utf8' });
 
-describe('demo: the embedded default behind `npm start`', () => {
+describe('demo --files: the file outputs, no server', () => {
   it('replays the bundled capture into conforming OTLP files and pprof files, and says how to look at them', async () => {
     const dir = tempDir();
     try {
-      const res = await runCli(['demo', '--out', dir.path]);
+      const res = await runCli(['demo', '--files', '--out', dir.path]);
       assert.equal(res.code, 0, res.stderr);
       assert.match(res.stdout, /every profcheck rule holds/);
       assert.match(res.stdout, /go tool pprof -top /);
@@ -30,7 +31,7 @@ describe('demo: the embedded default behind `npm start`', () => {
     async () => {
       const dir = tempDir();
       try {
-        const res = await runCli(['demo', '--out', dir.path]);
+        const res = await runCli(['demo', '--files', '--out', dir.path]);
         assert.equal(res.code, 0, res.stderr);
         const file = /go tool pprof -top (\S+)/.exec(res.stdout)?.[1];
         assert.ok(file);
@@ -50,3 +51,87 @@ describe('demo: the embedded default behind `npm start`', () => {
     },
   );
 });
+
+describe('demo: serve fed by the real exporter, behind `npm start`', () => {
+  it('--once replays the capture over OTLP into serve, prints the URL and leaves the data in --data', async () => {
+    const dataDir = newDataDir();
+    try {
+      const res = await runCli([
+        'demo',
+        '--once',
+        '--data',
+        dataDir,
+        '--grpc',
+        '127.0.0.1:0',
+        '--http',
+        '127.0.0.1:0',
+      ]);
+      assert.equal(res.code, 0, res.stderr);
+      assert.match(
+        res.stdout,
+        /Replayed .*profile_cpu-capture\.jsonl through the exporter over OTLP\/gRPC into serve/,
+      );
+      assert.match(res.stdout, /Open http:\/\/127\.0\.0\.1:\d+\/ in a browser/);
+      assert.match(res.stdout, /go tool pprof -top 'http:\/\/127\.0\.0\.1:\d+\/api\/pprof'/);
+      assert.doesNotMatch(res.stdout, /Replaying it again/);
+      const serve = await startTestServe({ dataDir });
+      try {
+        assert.equal(await storedTotal(serve.app.httpUrl), CAPTURE_TOTAL);
+      } finally {
+        await serve.app.close();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('without --once it keeps replaying, shifted to now, until Ctrl-C, then exits 0 with the store closed', async () => {
+    const dataDir = newDataDir();
+    const child = spawnCli(['demo', '--data', dataDir, '--grpc', '127.0.0.1:0', '--http', '127.0.0.1:0']);
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      const url = await waitForOutput(
+        () => /Open (http:\/\/127\.0\.0\.1:\d+)\//.exec(out)?.[1],
+        () => out,
+      );
+      await waitForOutput(
+        () => /Replaying it again every (\d+) s/.exec(out)?.[1],
+        () => out,
+      );
+      const first = await storedTotal(url);
+      assert.equal(first, CAPTURE_TOTAL);
+      const firstRange = (await getJson(url, '/api/range')).body;
+      // The next replay lands one capture length later, ending at the new "now".
+      await waitForOutput(
+        async () => ((await storedTotal(url)) === 2n * CAPTURE_TOTAL ? true : undefined),
+        () => out,
+        90_000,
+      );
+      const range = (await getJson(url, '/api/range')).body;
+      assert.ok((range.to as number) > (firstRange.to as number), 'the second replay is later in time');
+      child.kill('SIGINT');
+      assert.equal(await exited, 0, out);
+      assert.match(out, /SIGINT: stopping/);
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+async function waitForOutput<T>(
+  probe: () => T | undefined | Promise<T | undefined>,
+  output: () => string,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms; output:\n${output()}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

@@ -19,16 +19,18 @@ import {
 import { grpcExport, postOtlp } from './receiver-fixtures.js';
 
 /**
- * A store whose writer reports itself saturated on every other request: what a slow disk looks like to
- * the receiver. Everything else is the real store.
+ * A store whose writer reports itself saturated for the next `refusals.remaining` requests: what a slow
+ * disk looks like to the receiver. Everything else is the real store.
  */
-function everyOtherSaturated(refusals: { count: number }) {
+function saturatedFor(refusals: { remaining: number; count: number }) {
   return async (dir: string, options: ProfileStoreOptions): Promise<ProfileStore> => {
     const real = await openProfileStore(dir, options);
-    let calls = 0;
     const backlog = (): ReturnType<ProfileStore['backlog']> => {
-      const saturated = calls++ % 2 === 0;
-      if (saturated) refusals.count++;
+      const saturated = refusals.remaining > 0;
+      if (saturated) {
+        refusals.remaining--;
+        refusals.count++;
+      }
       return { ...real.backlog(), saturated };
     };
     return new Proxy(real, {
@@ -44,8 +46,8 @@ function everyOtherSaturated(refusals: { count: number }) {
 describe('receiver: backpressure and durability', () => {
   for (const protocol of ['grpc', 'http/protobuf'] as const) {
     it(`${protocol}: 503 / UNAVAILABLE with a retry delay makes the real exporter retry and deliver everything`, async () => {
-      const refusals = { count: 0 };
-      const serve = await startTestServe({ openStore: everyOtherSaturated(refusals) });
+      const refusals = { remaining: 1, count: 0 };
+      const serve = await startTestServe({ openStore: saturatedFor(refusals) });
       try {
         const direct =
           protocol === 'grpc'
@@ -59,6 +61,8 @@ describe('receiver: backpressure and durability', () => {
           assert.equal(direct.status, 503);
           assert.equal(direct.retryAfter, '1');
         }
+        // The exporter's first request and its first retry are refused; the second retry is stored.
+        refusals.remaining = 2;
         const endpoint = protocol === 'grpc' ? `http://${serve.app.grpcAddress}` : serve.app.httpUrl;
         const res = await runCli([
           'export',
@@ -69,15 +73,67 @@ describe('receiver: backpressure and durability', () => {
           '--protocol',
           protocol,
           '--insecure',
+          // Short own backoff: the server's retry delay is what spaces the attempts.
+          ...['initial_interval=20ms', 'max_interval=50ms', 'max_elapsed_time=60s'].flatMap((kv) => [
+            '--set',
+            `operator.otel-profiles.exporters.default.retry.${kv}`,
+          ]),
         ]);
         assert.equal(res.code, 0, res.stderr);
-        assert.ok(refusals.count >= 2, `the exporter was refused (${refusals.count})`);
-        assert.equal(await storedTotal(serve.app.httpUrl, '?type=samples/count'), CAPTURE_TOTAL + 0n);
+        assert.equal(refusals.count, 3, 'one direct refusal, two of the exporter');
+        assert.match(res.stderr, /retr/i, 'the exporter reports its retries');
+        assert.equal(await storedTotal(serve.app.httpUrl, '?type=samples/count'), CAPTURE_TOTAL);
       } finally {
         await serve.cleanup();
       }
     });
   }
+
+  it('shutdown answers the ingests in flight once stored, refuses new ones with 503, then closes the store', async () => {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let entered: () => void = () => undefined;
+    const inIngest = new Promise<void>((resolve) => (entered = resolve));
+    const slowDisk = async (dir: string, options: ProfileStoreOptions): Promise<ProfileStore> => {
+      const real = await openProfileStore(dir, options);
+      return new Proxy(real, {
+        get: (target, prop) => {
+          if (prop === 'ingest') {
+            return async (request: Parameters<ProfileStore['ingest']>[0]) => {
+              entered();
+              await held;
+              return target.ingest(request);
+            };
+          }
+          const value = Reflect.get(target, prop, target) as unknown;
+          return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+    };
+    const serve = await startTestServe({ openStore: slowDisk });
+    const body = encodeExportRequest(storableSinkRequest());
+    try {
+      const inFlight = postOtlp(serve.app.httpUrl, body);
+      await inIngest;
+      const closed = serve.app.close();
+      const refused = await grpcExport(serve.app.grpcAddress, body).catch(() => undefined);
+      // Either the listener is already gone or it answers UNAVAILABLE: never a silent loss.
+      if (refused) assert.equal(refused.code, 14, refused.details);
+      release();
+      const reply = await inFlight;
+      assert.equal(reply.status, 200, reply.body.toString());
+      await closed;
+      const reopened = await startTestServe({ dataDir: serve.dataDir });
+      try {
+        assert.equal(await storedTotal(reopened.app.httpUrl, '?type=samples/count'), CPU_EXPECTED.total);
+      } finally {
+        await reopened.app.close();
+      }
+    } finally {
+      release();
+      await serve.cleanup();
+    }
+  });
 
   it('kill -9 right after a 200: the restarted serve has the data', async () => {
     const dataDir = newDataDir();
