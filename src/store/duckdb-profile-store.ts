@@ -28,7 +28,7 @@ import { labelsKey } from './store-dictionary.js';
 import { StoreDirectoryError } from './store-errors.js';
 import { buildStorePprof } from './store-pprof.js';
 import type { RetentionPolicy } from './store-retention.js';
-import { applyRetention, storeBytes } from './store-retention.js';
+import { applyRetention, storeBytes, usedBytes } from './store-retention.js';
 import { timelineStep } from './timeline-step.js';
 
 /** Writes queued beyond this many requests or samples make the store "saturated" (the server answers 503). */
@@ -528,11 +528,14 @@ export class DuckDBProfileStore implements ProfileStore {
     return buildStorePprof(dict, resolved, columns, from, to);
   }
 
-  async stats(): Promise<StoreStats & { deletedByRetention: string }> {
-    const [count, min, max] = await this.read((c) =>
-      readColumns(c, 'SELECT COUNT(*), MIN(time), MAX(time) FROM samples'),
-    );
+  /** StoreStats plus what retention deleted since open and the bytes in use (what --max-size caps). */
+  async stats(): Promise<StoreStats & { deletedByRetention: string; usedBytes: number }> {
+    const [[count, min, max], used] = await this.read(async (c) => [
+      await readColumns(c, 'SELECT COUNT(*), MIN(time), MAX(time) FROM samples'),
+      await usedBytes(c, this.parts.databasePath),
+    ]);
     return {
+      usedBytes: used,
       samples: BigInt(count![0] as bigint).toString(),
       bytes: storeBytes(this.parts.databasePath),
       oldest: min![0] === null ? null : BigInt(min![0] as bigint),
