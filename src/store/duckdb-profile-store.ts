@@ -528,8 +528,7 @@ export class DuckDBProfileStore implements ProfileStore {
     return buildStorePprof(dict, resolved, columns, from, to);
   }
 
-  /** StoreStats plus what retention deleted since open and the bytes in use (what --max-size caps). */
-  async stats(): Promise<StoreStats & { deletedByRetention: string; usedBytes: number }> {
+  async stats(): Promise<StoreStats> {
     const [[count, min, max], used] = await this.read(async (c) => [
       await readColumns(c, 'SELECT COUNT(*), MIN(time), MAX(time) FROM samples'),
       await usedBytes(c, this.parts.databasePath),

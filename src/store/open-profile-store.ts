@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readColumns } from './duckdb-io.js';
 import { DuckDBProfileStore } from './duckdb-profile-store.js';
-import type { ProfileStore, ProfileStoreOptions } from './profile-store.js';
+import type { ProfileStoreOptions } from './profile-store.js';
 import { StoreDictionary } from './store-dictionary.js';
 import { StoreDirectoryError, StoreLockedError } from './store-errors.js';
 import { acquireStoreLock } from './store-lock.js';
@@ -18,7 +18,7 @@ import { DATABASE_FILE, SCHEMA_DDL, SCHEMA_VERSION } from './store-schema.js';
 export async function openProfileStore(
   dir: string,
   options: ProfileStoreOptions,
-): Promise<ProfileStore & DuckDBProfileStore> {
+): Promise<DuckDBProfileStore> {
   const logger = options.logger.child('store');
   const absolute = resolve(dir);
   try {

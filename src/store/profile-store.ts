@@ -85,6 +85,10 @@ export interface StoreStats {
   bytes: number;
   oldest: bigint | null;
   newest: bigint | null;
+  /** Bytes the data occupies (DuckDB blocks in use + write-ahead log): what `maxBytes` caps. `bytes` is the files' size. */
+  usedBytes: number;
+  /** Sample rows retention deleted since the store was opened (decimal). */
+  deletedByRetention: string;
 }
 
 /** How busy the single writer is: the server answers 503 + Retry-After while `saturated`. */

@@ -18,7 +18,7 @@ function startChild(mode: string, dir: string): { child: ChildProcess; lines: As
   const child = spawn(process.execPath, ['--import', 'tsx', CHILD, mode, dir], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   return { child, lines };
 }
 
