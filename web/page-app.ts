@@ -459,7 +459,7 @@ export class PageApp {
     const current = this.typeInfo()?.id ?? state.type ?? '';
     typePicker.replaceChildren(
       ...this.types.map((t) =>
-        el('option', { value: t.id, text: `${t.id} (${Number(t.samples).toLocaleString('en-US')})` }),
+        el('option', { value: t.id, text: t.id, title: `${t.samples} stored sample rows` }),
       ),
     );
     if (state.type && !this.types.some((t) => t.id === state.type)) {
