@@ -112,7 +112,12 @@ export class DuckDBProfileStore implements ProfileStore {
 
   ingest(request: ExportProfilesServiceRequest): Promise<IngestResult> {
     if (this.closed) return Promise.reject(new Error('the profile store is closed'));
-    const acceptance = acceptRequest(request);
+    let acceptance: ReturnType<typeof acceptRequest>;
+    try {
+      acceptance = acceptRequest(request);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
     const samples = countRequest(request).samples;
     this.pendingRequests++;
     this.pendingSamples += samples;
