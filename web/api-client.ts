@@ -72,6 +72,12 @@ export function fetchFlameGraph(params: URLSearchParams, signal?: AbortSignal): 
   return getJson('/api/flamegraph', withParam(params, 'maxNodes', MAX_NODES), signal);
 }
 
+/** The selection's total alone (a one-node tree): what the top table's shares are of. */
+export async function fetchSelectionTotal(params: URLSearchParams, signal?: AbortSignal): Promise<number> {
+  const root = await getJson<FlameTreeJson>('/api/flamegraph', withParam(params, 'maxNodes', 1), signal);
+  return Number(root.rootTotal);
+}
+
 export function fetchDiff(params: URLSearchParams, signal?: AbortSignal): Promise<DiffTreeJson> {
   return getJson('/api/diff', withParam(params, 'maxNodes', MAX_NODES), signal);
 }

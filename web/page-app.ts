@@ -7,6 +7,7 @@ import {
   fetchProfileTypes,
   fetchRange,
   fetchSandwich,
+  fetchSelectionTotal,
   fetchTimeline,
   fetchTop,
   fetchTraces,
@@ -77,6 +78,8 @@ export class PageApp {
   private search: MatchResult | null = null;
   private searchError = '';
   private top: TopFunction[] = [];
+  /** Total of selection A: the top table's shares are of it in every view (a diff or sandwich tree has another root). */
+  private selectionTotal = 0;
   private timeline: TimelineJson | null = null;
   private loads = new Map<string, AbortController>();
   private pending = 0;
@@ -296,9 +299,11 @@ export class PageApp {
   }
 
   private loadTop(): Promise<void> {
-    const state = this.state;
+    const params = selectionParams(this.state);
     return this.track('top', async (signal) => {
-      this.top = await fetchTop(selectionParams(state), signal);
+      const [top, total] = await Promise.all([fetchTop(params, signal), fetchSelectionTotal(params, signal)]);
+      this.top = top;
+      this.selectionTotal = total;
       this.renderTop();
     });
   }
@@ -517,9 +522,7 @@ export class PageApp {
   }
 
   private renderTop(): void {
-    const root = this.top.length ? Math.max(...this.top.map((f) => Number(f.total))) : 0;
-    const rootTotal = this.model ? (this.model.tree.total[0] as number) : root;
-    this.topTable.setRows(this.top, this.unit, rootTotal);
+    this.topTable.setRows(this.top, this.unit, this.selectionTotal);
   }
 
   /** New data: colours, then zoom/search/highlight re-applied by path and name. */

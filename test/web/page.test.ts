@@ -8,6 +8,7 @@ import { Profile } from 'pprof-format';
 import type { Browser, Page } from 'playwright-core';
 import { encodeExportRequest } from '../../src/profiles/encoding/encode-request.js';
 import type { FlameTreeJson } from '../../web/api-types.js';
+import { formatShare } from '../../web/format-value.js';
 import { postOtlp } from '../receiver/receiver-fixtures.js';
 import type { TestServe } from '../serve/serve-fixtures.js';
 import { startTestServe, storableSinkRequest } from '../serve/serve-fixtures.js';
@@ -38,6 +39,8 @@ interface Snapshot {
   to: number | null;
   filters: Record<string, string[]>;
   diffFilters: Record<string, string[]>;
+  diffFrom: number | null;
+  diffTo: number | null;
   traceId: string | null;
   zoomPath: string[];
   focusPath: string[];
@@ -330,6 +333,11 @@ describe('page: the flame-graph page in Chromium against a real serve', { skip: 
       new RegExp(`total ${Number(sandwich.callees.rootTotal).toLocaleString('en-US')} samples`),
     );
     assert.equal(await page.locator('#sandwich-fn').innerText(), name);
+    // The table's shares stay shares of the whole selection, not of the sandwich's tree.
+    const top = await api<{ functions: { name: string; self: string }[] }>('/api/top?limit=200');
+    const all = await api<FlameTreeJson>('/api/flamegraph');
+    const first = await page.locator('#top-table tbody tr:nth-child(1) td:nth-child(2)').textContent();
+    assert.equal(first, formatShare(Number(top.functions[0]!.self), Number(all.rootTotal)));
     await shot('06-sandwich');
   });
 
@@ -372,6 +380,21 @@ describe('page: the flame-graph page in Chromium against a real serve', { skip: 
     assert.match(text, /A total[\s\S]*B total[\s\S]*change\s+[+-]\d+\.\d\d percentage points/);
     assert.match(page.url(), /diff\.k8s\.namespace\.name=shop/);
     await shot('08-diff');
+    // Selection B by time: with "drag sets B", a drag on the timeline sets diff.from/diff.to only.
+    await page.check('#drag-b');
+    const box = (await page.locator('#timeline').boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.02, box.y + 30);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.3, box.y + 30, { steps: 5 });
+    await page.mouse.up();
+    const byTime = await settle();
+    assert.ok(byTime.diffFrom !== null && byTime.diffTo !== null && byTime.diffFrom < byTime.diffTo);
+    assert.equal(byTime.from, null, 'A keeps all time');
+    const diffB = await api<FlameTreeJson & { rootTotalB: string }>(
+      `/api/diff?${NAMESPACE}=payments&diff.${NAMESPACE}=shop&diff.from=${byTime.diffFrom}&diff.to=${byTime.diffTo}`,
+    );
+    assert.equal(String(byTime.rootTotalB), diffB.rootTotalB);
+    assert.equal(String(byTime.rootTotal), diff.rootTotal);
   });
 
   it('live mode re-queries on new data without losing zoom, search or filters', async () => {
