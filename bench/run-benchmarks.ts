@@ -29,6 +29,7 @@ import { grpcBenchmark } from './grpc-benchmark.js';
 import { ingestBenchmark } from './ingest-benchmark.js';
 import { outageBenchmark } from './outage-benchmark.js';
 import { pageDrawBenchmark } from './page-draw-benchmark.js';
+import { receiverIngestBenchmark } from './receiver-ingest-benchmark.js';
 import { renderReport } from './render-report.js';
 import { splitBenchmark } from './split-benchmark.js';
 
@@ -40,6 +41,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   outageBenchmark,
   footprintBenchmark,
   pageDrawBenchmark,
+  receiverIngestBenchmark,
 ];
 
 const ROOT = resolve(dirname(new URL(import.meta.url).pathname), '..');
