@@ -116,7 +116,7 @@ export class DuckDBProfileStore implements ProfileStore {
     try {
       acceptance = acceptRequest(request);
     } catch (err) {
-      return Promise.reject(err as Error);
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
     const samples = countRequest(request).samples;
     this.pendingRequests++;
