@@ -41,6 +41,10 @@ const ALL_VALUES = '\u0000all';
 export class FilterBar {
   private labels: Record<string, readonly LabelValue[]> = {};
   private filters: Filters = new Map();
+  /** Overrides mode: selection A's filters, whose keys B shows a picker for. */
+  private base: Filters = new Map();
+  /** Overrides mode: keys the user opened a picker for, before choosing a value. */
+  private readonly opened = new Set<string>();
 
   constructor(
     readonly container: HTMLElement,
@@ -55,6 +59,12 @@ export class FilterBar {
 
   setFilters(filters: Filters): void {
     this.filters = filters;
+    this.render();
+  }
+
+  /** Overrides mode: A's filters (B pickers show what B inherits). */
+  setBase(filters: Filters): void {
+    this.base = filters;
     this.render();
   }
 
@@ -75,14 +85,39 @@ export class FilterBar {
       );
       return;
     }
-    this.container.replaceChildren(...keys.map((key) => this.picker(key)));
+    if (!this.overrides) {
+      this.container.replaceChildren(...keys.map((key) => this.picker(key)));
+      return;
+    }
+    // Selection B is A plus overrides: pickers only for keys A filters or B overrides, the rest
+    // one "add" menu away (a second full row of pickers buried the page).
+    const shown = keys.filter((k) => this.filters.has(k) || this.base.has(k) || this.opened.has(k));
+    const add = el('select', { className: 'add-key', 'aria-label': 'add a filter to B' }, [
+      el('option', {
+        value: '',
+        text: shown.length ? '+ filter B by…' : 'same filters as A; + filter B by…',
+      }),
+      ...keys.filter((k) => !shown.includes(k)).map((k) => el('option', { value: k, text: k })),
+    ]);
+    add.addEventListener('change', () => {
+      if (!add.value) return;
+      this.opened.add(add.value);
+      this.render();
+    });
+    this.container.replaceChildren(...shown.map((key) => this.picker(key)), add);
+  }
+
+  private emptyText(key: string, chosen: readonly string[] | undefined): string {
+    if (chosen?.length) return '+ or…';
+    const inherited = this.overrides && chosen === undefined ? this.base.get(key) : undefined;
+    return inherited?.length ? `as A (${inherited.join(' | ')})` : 'any';
   }
 
   private picker(key: string): HTMLElement {
     const chosen = this.filters.get(key);
     const values = this.labels[key] ?? [];
     const select = el('select', { 'data-key': key, title: key, 'aria-label': `filter ${key}` }, [
-      el('option', { value: '', text: chosen?.length ? '+ or…' : 'any' }),
+      el('option', { value: '', text: this.emptyText(key, chosen) }),
       ...(this.overrides ? [el('option', { value: ALL_VALUES, text: 'all values (drop A’s filter)' })] : []),
       ...values
         .filter((v) => !chosen?.includes(v.value))

@@ -490,6 +490,7 @@ export class PageApp {
     byId('diff-panel').hidden = state.view !== 'diff';
     byId<HTMLAnchorElement>('pprof-link').href = pprofUrl(selectionParams(state));
     this.filtersA.setFilters(state.filters);
+    this.filtersB.setBase(state.filters);
     this.filtersB.setFilters(state.diff.filters);
     this.topTable.setHighlight(state.highlight);
     this.renderLegend();

@@ -12,7 +12,7 @@ import {
 } from '../../web/flame-model.js';
 import { matchTree, searchPredicate } from '../../web/flame-search.js';
 import { diffParams, selectionParams, stateFromQuery, stateToQuery } from '../../web/page-state.js';
-import { syntheticFlameTree } from './synthetic-flame-tree.js';
+import { syntheticFlameTree, totalsFromSelf } from './synthetic-flame-tree.js';
 
 /** A tree from folded stacks (`a;b;c value`), numbered in the order stacks first appear. */
 function treeOf(folded: Record<string, number>): FlameTreeJson {
@@ -46,11 +46,7 @@ function treeOf(folded: Record<string, number>): FlameTreeJson {
     }
     self[p] = (self[p] as number) + (folded[stack] as number);
   }
-  const total = [...self];
-  for (let i = parent.length - 1; i > 0; i--) {
-    const p = parent[i] as number;
-    total[p] = (total[p] as number) + (total[i] as number);
-  }
+  const total = totalsFromSelf(parent, self);
   return {
     names,
     name,

@@ -149,6 +149,17 @@ describe('page: the flame-graph page in Chromium against a real serve', { skip: 
     return { name: tree.names[tree.name[best]!]!, total: tree.total[best]! };
   }
 
+  /** Namespace "payments", zoomed into its widest root child, searching `needle`. */
+  async function zoomAndSearch(needle: string): Promise<{ name: string; total: number }> {
+    await open(`${NAMESPACE}=payments`);
+    const widest = await widestRootChild(`${NAMESPACE}=payments`);
+    await clickFrame(widest.name);
+    await settle();
+    await page.fill('#search-input', needle);
+    await page.waitForFunction(`window.__flame.snapshot().search === ${JSON.stringify(needle)}`);
+    return widest;
+  }
+
   before(async () => {
     const build = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build-web.mjs')], { encoding: 'utf8' });
     assert.equal(build.status, 0, build.stderr);
@@ -362,6 +373,11 @@ describe('page: the flame-graph page in Chromium against a real serve', { skip: 
     await open(`${NAMESPACE}=payments`);
     await page.click('.tabs button[data-view="diff"]');
     await settle();
+    // B shows pickers only for what A filters (the rest behind one "add" menu).
+    const bKeys = await page.evaluate<string[]>(
+      `[...document.querySelectorAll('#filters-b select[data-key]')].map((e) => e.dataset.key)`,
+    );
+    assert.deepEqual(bKeys, [NAMESPACE]);
     await page.selectOption(`#filters-b select[data-key="${NAMESPACE}"]`, 'shop');
     const s = await settle();
     assert.equal(s.view, 'diff');
@@ -398,12 +414,7 @@ describe('page: the flame-graph page in Chromium against a real serve', { skip: 
   });
 
   it('live mode re-queries on new data without losing zoom, search or filters', async () => {
-    await open(`${NAMESPACE}=payments`);
-    const widest = await widestRootChild(`${NAMESPACE}=payments`);
-    await clickFrame(widest.name);
-    await settle();
-    await page.fill('#search-input', 'a');
-    await page.waitForFunction(`window.__flame.snapshot().search === 'a'`);
+    const widest = await zoomAndSearch('a');
     await page.check('#live-toggle');
     await page.waitForFunction(`window.__flame.snapshot().live === 'live'`);
     const before = await settle();
@@ -453,12 +464,7 @@ describe('page: the flame-graph page in Chromium against a real serve', { skip: 
   });
 
   it('a shared URL reproduces the view: filters, zoom, search and view mode', async () => {
-    await open(`${NAMESPACE}=payments`);
-    const widest = await widestRootChild(`${NAMESPACE}=payments`);
-    await clickFrame(widest.name);
-    await settle();
-    await page.fill('#search-input', 'hash');
-    await page.waitForFunction(`window.__flame.snapshot().search === 'hash'`);
+    await zoomAndSearch('hash');
     const url = page.url();
     const first = await snapshot();
     const other = await browser.newPage({ viewport: { width: 1500, height: 950 } });

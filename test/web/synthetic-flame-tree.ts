@@ -29,11 +29,7 @@ export function syntheticFlameTree(nodes: number, seed = 1): FlameTreeJson {
   const name = parent.map((_, i) => (i === 0 ? 0 : 1 + Math.floor(random() * (names.length - 1))));
   names[0] = 'total';
   const self = parent.map(() => 1 + Math.floor(random() * 1000));
-  const total = [...self];
-  for (let i = nodes - 1; i > 0; i--) {
-    const p = parent[i] as number;
-    total[p] = (total[p] as number) + (total[i] as number);
-  }
+  const total = totalsFromSelf(parent, self);
   return {
     names,
     name,
@@ -46,4 +42,14 @@ export function syntheticFlameTree(nodes: number, seed = 1): FlameTreeJson {
     unit: 'count',
     type: 'samples/count',
   };
+}
+
+/** Each node's total: its self plus its descendants' (pre-order: children come after their parent). */
+export function totalsFromSelf(parent: readonly number[], self: readonly number[]): number[] {
+  const total = [...self];
+  for (let i = parent.length - 1; i > 0; i--) {
+    const p = parent[i] as number;
+    total[p] = (total[p] as number) + (total[i] as number);
+  }
+  return total;
 }
