@@ -32,6 +32,7 @@ import { pageDrawBenchmark } from './page-draw-benchmark.js';
 import { receiverIngestBenchmark } from './receiver-ingest-benchmark.js';
 import { renderReport } from './render-report.js';
 import { splitBenchmark } from './split-benchmark.js';
+import { storeQueryBenchmark } from './store-query-benchmark.js';
 
 const BENCHMARKS: readonly Benchmark[] = [
   ingestBenchmark,
@@ -42,6 +43,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   footprintBenchmark,
   pageDrawBenchmark,
   receiverIngestBenchmark,
+  storeQueryBenchmark,
 ];
 
 const ROOT = resolve(dirname(new URL(import.meta.url).pathname), '..');

@@ -41,6 +41,11 @@ const DEFAULT_TRACES_LIMIT = 100;
 
 const TRACE_HEX_DIGITS = 32;
 
+/** Value per stack (leaf node) of the rows a condition selects: the one scan behind every tree. */
+function nodeSumsSql(where: string): string {
+  return `SELECT node, SUM(value) FROM samples WHERE ${where} GROUP BY node`;
+}
+
 /** Serializes async jobs: one at a time, in order. */
 class SerialQueue {
   private tail: Promise<unknown> = Promise.resolve();
@@ -282,10 +287,7 @@ export class DuckDBProfileStore implements ProfileStore {
   ): Promise<{ shape: TreeShape; values: TreeValues; pairs: { nodes: Int32Array; values: bigint[] } }> {
     const resolved = resolveSelection(sel, this.parts.dictionary);
     return this.read(async (c) => {
-      const pairs = await readNodeSums(
-        c,
-        `SELECT node, SUM(value) FROM samples WHERE ${whereOf(resolved)} GROUP BY node`,
-      );
+      const pairs = await readNodeSums(c, nodeSumsSql(whereOf(resolved)));
       const shape = this.globalShape();
       return { shape, values: treeValues(shape, pairs.nodes, pairs.values), pairs };
     });
@@ -355,6 +357,16 @@ export class DuckDBProfileStore implements ProfileStore {
         .map(([value, n]) => ({ value, samples: n.toString() }));
     }
     return out;
+  }
+
+  /**
+   * The floor every flame graph stands on: the selection's bare `GROUP BY node` read into JS, without the
+   * tree. The store-query benchmark compares flameGraph with it. Returns the number of distinct stacks.
+   */
+  async groupByStack(sel: Selection): Promise<number> {
+    const where = whereOf(resolveSelection(sel, this.parts.dictionary));
+    const pairs = await this.read((c) => readNodeSums(c, nodeSumsSql(where)));
+    return pairs.nodes.length;
   }
 
   async flameGraph(sel: Selection, opts?: { maxNodes?: number }): Promise<FlameTree> {
