@@ -85,26 +85,36 @@ export class FilterBar {
       );
       return;
     }
-    if (!this.overrides) {
-      this.container.replaceChildren(...keys.map((key) => this.picker(key)));
-      return;
-    }
-    // Selection B is A plus overrides: pickers only for keys A filters or B overrides, the rest
-    // one "add" menu away (a second full row of pickers buried the page).
-    const shown = keys.filter((k) => this.filters.has(k) || this.base.has(k) || this.opened.has(k));
-    const add = el('select', { className: 'add-key', 'aria-label': 'add a filter to B' }, [
-      el('option', {
-        value: '',
-        text: shown.length ? '+ filter B by…' : 'same filters as A; + filter B by…',
-      }),
-      ...keys.filter((k) => !shown.includes(k)).map((k) => el('option', { value: k, text: k })),
-    ]);
+    // Pickers for the keys users reach for first (and any key in use); the rest one "add" menu
+    // away: a picker for each of ~20 attributes buried the graph. Selection B is A plus overrides,
+    // so B shows pickers only for keys A filters or B overrides.
+    const shown = keys.filter(
+      (k) =>
+        this.filters.has(k) ||
+        this.base.has(k) ||
+        this.opened.has(k) ||
+        (!this.overrides && PREFERRED_KEYS.includes(k)),
+    );
+    const hidden = keys.filter((k) => !shown.includes(k));
+    const add = el(
+      'select',
+      { className: 'add-key', 'aria-label': this.overrides ? 'add a filter to B' : 'more filters' },
+      [
+        el('option', {
+          value: '',
+          text: this.overrides
+            ? `${shown.length ? '' : 'same filters as A; '}+ filter B by…`
+            : `+ ${hidden.length} more attributes…`,
+        }),
+        ...hidden.map((k) => el('option', { value: k, text: k })),
+      ],
+    );
     add.addEventListener('change', () => {
       if (!add.value) return;
       this.opened.add(add.value);
       this.render();
     });
-    this.container.replaceChildren(...shown.map((key) => this.picker(key)), add);
+    this.container.replaceChildren(...shown.map((key) => this.picker(key)), ...(hidden.length ? [add] : []));
   }
 
   private emptyText(key: string, chosen: readonly string[] | undefined): string {

@@ -190,11 +190,15 @@ describe('page: the flame-graph page in Chromium against a real serve', { skip: 
       s.summary,
       new RegExp(`total ${Number(tree.rootTotal).toLocaleString('en-US')} samples \\(`),
     );
-    const labels = await api<{ labels: Record<string, unknown[]> }>('/api/labels');
+    const labels = await api<{ labels: Record<string, { value: string }[]> }>('/api/labels');
+    // Pickers for the common keys, every other attribute in the "more" menu, which opens its picker.
     const pickers = await page.evaluate<string[]>(
-      `[...document.querySelectorAll('#filters-a select')].map((e) => e.dataset.key)`,
+      `[...document.querySelectorAll('#filters-a select[data-key]')].map((e) => e.dataset.key)`,
     );
-    assert.deepEqual([...pickers].sort(), Object.keys(labels.labels).sort());
+    const more = await page.evaluate<string[]>(
+      `[...document.querySelectorAll('#filters-a select.add-key option')].map((e) => e.value).filter(Boolean)`,
+    );
+    assert.deepEqual([...pickers, ...more].sort(), Object.keys(labels.labels).sort());
     for (const key of [
       'service.name',
       'k8s.node.name',
@@ -205,6 +209,15 @@ describe('page: the flame-graph page in Chromium against a real serve', { skip: 
     ]) {
       assert.ok(pickers.includes(key), `a picker for ${key}`);
     }
+    assert.ok(more.includes('container.image.name'));
+    await page.selectOption('#filters-a select.add-key', 'container.image.name');
+    const values = await page.evaluate<string[]>(
+      `[...document.querySelectorAll('#filters-a select[data-key="container.image.name"] option')].map((e) => e.value).filter(Boolean)`,
+    );
+    assert.deepEqual(
+      values,
+      labels.labels['container.image.name']!.map((v) => v.value),
+    );
     assert.deepEqual(s.errors, []);
     await shot('01-open');
   });
