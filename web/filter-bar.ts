@@ -14,7 +14,6 @@ const PREFERRED_KEYS = [
   'k8s.daemonset.name',
   'k8s.pod.name',
   'k8s.container.name',
-  'container.name',
   'process.executable.name',
   'process.pid',
   'thread.name',
@@ -114,7 +113,14 @@ export class FilterBar {
       this.opened.add(add.value);
       this.render();
     });
-    this.container.replaceChildren(...shown.map((key) => this.picker(key)), ...(hidden.length ? [add] : []));
+    // Short labels (`namespace`) unless two shown keys would read the same (`container`).
+    const shorts = shown.map(shortKey);
+    const label = (key: string): string =>
+      shorts.filter((x) => x === shortKey(key)).length > 1 ? key : shortKey(key);
+    this.container.replaceChildren(
+      ...shown.map((key) => this.picker(key, label(key))),
+      ...(hidden.length ? [add] : []),
+    );
   }
 
   private emptyText(key: string, chosen: readonly string[] | undefined): string {
@@ -123,7 +129,7 @@ export class FilterBar {
     return inherited?.length ? `as A (${inherited.join(' | ')})` : 'any';
   }
 
-  private picker(key: string): HTMLElement {
+  private picker(key: string, label: string): HTMLElement {
     const chosen = this.filters.get(key);
     const values = this.labels[key] ?? [];
     const select = el('select', { 'data-key': key, title: key, 'aria-label': `filter ${key}` }, [
@@ -152,7 +158,7 @@ export class FilterBar {
       chips.push(el('span', { className: 'chip', 'data-key': key }, ['all values', remove]));
     }
     return el('label', { className: `picker${chosen ? ' active' : ''}` }, [
-      el('span', { className: 'key', text: shortKey(key) }),
+      el('span', { className: 'key', text: label }),
       ...chips,
       select,
     ]);
