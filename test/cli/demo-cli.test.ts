@@ -3,8 +3,16 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { runCli, spawnCli, tempDir } from '../support/cli-harness.js';
-import { CAPTURE_TOTAL, getJson, newDataDir, startTestServe, storedTotal } from '../serve/serve-fixtures.js';
+import { runCli, tempDir } from '../support/cli-harness.js';
+import {
+  CAPTURE_TOTAL,
+  FREE_PORTS,
+  getJson,
+  newDataDir,
+  spawnWatched,
+  startTestServe,
+  storedTotal,
+} from '../serve/serve-fixtures.js';
 
 const go = spawnSync('go', ['version'], { encoding: 'utf8' });
 
@@ -56,16 +64,7 @@ describe('demo: serve fed by the real exporter, behind `npm start`', () => {
   it('--once replays the capture over OTLP into serve, prints the URL and leaves the data in --data', async () => {
     const dataDir = newDataDir();
     try {
-      const res = await runCli([
-        'demo',
-        '--once',
-        '--data',
-        dataDir,
-        '--grpc',
-        '127.0.0.1:0',
-        '--http',
-        '127.0.0.1:0',
-      ]);
+      const res = await runCli(['demo', '--once', '--data', dataDir, ...FREE_PORTS]);
       assert.equal(res.code, 0, res.stderr);
       assert.match(
         res.stdout,
@@ -87,51 +86,25 @@ describe('demo: serve fed by the real exporter, behind `npm start`', () => {
 
   it('without --once it keeps replaying, shifted to now, until Ctrl-C, then exits 0 with the store closed', async () => {
     const dataDir = newDataDir();
-    const child = spawnCli(['demo', '--data', dataDir, '--grpc', '127.0.0.1:0', '--http', '127.0.0.1:0']);
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const demo = spawnWatched(['demo', '--data', dataDir, ...FREE_PORTS]);
     try {
-      const url = await waitForOutput(
-        () => /Open (http:\/\/127\.0\.0\.1:\d+)\//.exec(out)?.[1],
-        () => out,
-      );
-      await waitForOutput(
-        () => /Replaying it again every (\d+) s/.exec(out)?.[1],
-        () => out,
-      );
-      const first = await storedTotal(url);
-      assert.equal(first, CAPTURE_TOTAL);
+      const url = await demo.waitFor(() => /Open (http:\/\/127\.0\.0\.1:\d+)\//.exec(demo.output())?.[1]);
+      await demo.waitFor(() => /Replaying it again every (\d+) s/.exec(demo.output())?.[1]);
+      assert.equal(await storedTotal(url), CAPTURE_TOTAL);
       const firstRange = (await getJson(url, '/api/range')).body;
       // The next replay lands one capture length later, ending at the new "now".
-      await waitForOutput(
+      await demo.waitFor(
         async () => ((await storedTotal(url)) === 2n * CAPTURE_TOTAL ? true : undefined),
-        () => out,
         90_000,
       );
       const range = (await getJson(url, '/api/range')).body;
       assert.ok((range.to as number) > (firstRange.to as number), 'the second replay is later in time');
-      child.kill('SIGINT');
-      assert.equal(await exited, 0, out);
-      assert.match(out, /SIGINT: stopping/);
+      demo.child.kill('SIGINT');
+      assert.equal(await demo.exited, 0, demo.output());
+      assert.match(demo.output(), /SIGINT: stopping/);
     } finally {
-      child.kill('SIGKILL');
+      demo.child.kill('SIGKILL');
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });
-
-async function waitForOutput<T>(
-  probe: () => T | undefined | Promise<T | undefined>,
-  output: () => string,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms; output:\n${output()}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}

@@ -6,10 +6,11 @@ import type { ProfileStore, ProfileStoreOptions } from '../../src/store/profile-
 import { openProfileStore } from '../../src/store/open-profile-store.js';
 import { StoreLockedError } from '../../src/store/store-errors.js';
 import { runCli } from '../support/cli-harness.js';
-import { BUNDLED_CAPTURE_PATH } from '../support/profiles-fixtures.js';
 import { CPU_EXPECTED } from '../support/sinks-fixtures.js';
 import {
   CAPTURE_TOTAL,
+  exportCapture,
+  FREE_PORTS,
   newDataDir,
   spawnServe,
   startTestServe,
@@ -63,22 +64,15 @@ describe('receiver: backpressure and durability', () => {
         }
         // The exporter's first request and its first retry are refused; the second retry is stored.
         refusals.remaining = 2;
-        const endpoint = protocol === 'grpc' ? `http://${serve.app.grpcAddress}` : serve.app.httpUrl;
-        const res = await runCli([
-          'export',
-          '--input',
-          BUNDLED_CAPTURE_PATH,
-          '--endpoint',
-          endpoint,
-          '--protocol',
+        // Short own backoff: the server's retry delay is what spaces the attempts.
+        const res = await exportCapture(
+          serve.app,
           protocol,
-          '--insecure',
-          // Short own backoff: the server's retry delay is what spaces the attempts.
-          ...['initial_interval=20ms', 'max_interval=50ms', 'max_elapsed_time=60s'].flatMap((kv) => [
+          ['initial_interval=20ms', 'max_interval=50ms', 'max_elapsed_time=60s'].flatMap((kv) => [
             '--set',
             `operator.otel-profiles.exporters.default.retry.${kv}`,
           ]),
-        ]);
+        );
         assert.equal(res.code, 0, res.stderr);
         assert.equal(refusals.count, 3, 'one direct refusal, two of the exporter');
         assert.match(res.stderr, /retr/i, 'the exporter reports its retries');
@@ -166,15 +160,7 @@ describe('receiver: backpressure and durability', () => {
           assert.match(err.message, /another --data/);
           return true;
         });
-        const cli = await runCli([
-          'serve',
-          '--data',
-          dataDir,
-          '--grpc',
-          '127.0.0.1:0',
-          '--http',
-          '127.0.0.1:0',
-        ]);
+        const cli = await runCli(['serve', '--data', dataDir, ...FREE_PORTS]);
         assert.equal(cli.code, 1);
         assert.match(cli.stderr, /is in use by process \d+/);
         // The first one is untouched.

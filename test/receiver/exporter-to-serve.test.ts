@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { runCli } from '../support/cli-harness.js';
-import { BUNDLED_CAPTURE_PATH } from '../support/profiles-fixtures.js';
 import type { TestServe } from '../serve/serve-fixtures.js';
-import { CAPTURE_TOTAL, getJson, startTestServe, storedTotal } from '../serve/serve-fixtures.js';
+import {
+  CAPTURE_TOTAL,
+  exportCapture,
+  getJson,
+  startTestServe,
+  storedTotal,
+} from '../serve/serve-fixtures.js';
 
 /**
  * The real exporter (`export --endpoint`) into a real serve, over every protocol: what the queries total
@@ -19,17 +23,7 @@ describe('receiver: the real exporter into serve', () => {
       after(() => serve.cleanup());
 
       it('stores every sample of the capture; the API totals equal the capture', async () => {
-        const endpoint = protocol === 'grpc' ? `http://${serve.app.grpcAddress}` : serve.app.httpUrl;
-        const res = await runCli([
-          'export',
-          '--input',
-          BUNDLED_CAPTURE_PATH,
-          '--endpoint',
-          endpoint,
-          '--protocol',
-          protocol,
-          '--insecure',
-        ]);
+        const res = await exportCapture(serve.app, protocol);
         assert.equal(res.code, 0, res.stderr);
         assert.equal(await storedTotal(serve.app.httpUrl), CAPTURE_TOTAL);
         const types = await getJson(serve.app.httpUrl, '/api/profile-types');
@@ -55,19 +49,7 @@ describe('receiver: the real exporter into serve', () => {
       });
 
       it('a second export of the same capture adds to it', async () => {
-        const endpoint = protocol === 'grpc' ? `http://${serve.app.grpcAddress}` : serve.app.httpUrl;
-        const res = await runCli([
-          'export',
-          '--input',
-          BUNDLED_CAPTURE_PATH,
-          '--endpoint',
-          endpoint,
-          '--protocol',
-          protocol,
-          '--insecure',
-          '--compression',
-          'none',
-        ]);
+        const res = await exportCapture(serve.app, protocol, ['--compression', 'none']);
         assert.equal(res.code, 0, res.stderr);
         assert.equal(await storedTotal(serve.app.httpUrl), 2n * CAPTURE_TOTAL);
       });

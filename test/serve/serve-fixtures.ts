@@ -11,7 +11,8 @@ import { createLogger } from '../../src/observability/logger.js';
 import type { ServeApp, ServeOptions } from '../../src/serve/serve-app.js';
 import { startServe } from '../../src/serve/serve-app.js';
 import type { ExportProfilesServiceRequest } from '../../src/profiles/otlp-model.js';
-import { spawnCli } from '../support/cli-harness.js';
+import type { CliResult } from '../support/cli-harness.js';
+import { runCli, spawnCli } from '../support/cli-harness.js';
 import { buildSinkRequest, T0 } from '../support/sinks-fixtures.js';
 import { BUNDLED_CAPTURE_PATH, exampleEmissions } from '../support/profiles-fixtures.js';
 
@@ -79,46 +80,81 @@ export async function storedTotal(base: string, query = ''): Promise<bigint> {
   return BigInt(body.rootTotal as string);
 }
 
-export interface ServeChild {
+/** Both listeners on any free loopback port. */
+export const FREE_PORTS: readonly string[] = ['--grpc', '127.0.0.1:0', '--http', '127.0.0.1:0'];
+
+/** The real `export` command sending the bundled capture to a serve, with `extra` flags. */
+export function exportCapture(
+  app: ServeApp,
+  protocol: 'grpc' | 'http/protobuf' | 'http/json',
+  extra: readonly string[] = [],
+): Promise<CliResult> {
+  const endpoint = protocol === 'grpc' ? `http://${app.grpcAddress}` : app.httpUrl;
+  return runCli([
+    'export',
+    '--input',
+    BUNDLED_CAPTURE_PATH,
+    '--endpoint',
+    endpoint,
+    '--protocol',
+    protocol,
+    '--insecure',
+    ...extra,
+  ]);
+}
+
+/** A CLI child whose stdout and stderr are collected; `waitFor` polls until a probe gives a value. */
+export interface WatchedChild {
   readonly child: ChildProcess;
-  readonly httpUrl: string;
-  readonly grpcAddress: string;
-  /** Everything the child wrote so far. */
   output(): string;
   /** Resolves with the exit code (or the signal name). */
   readonly exited: Promise<number | string>;
+  waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs?: number): Promise<T>;
 }
 
-/** `ig-otel-profiles serve` as a real process on free loopback ports; resolves once it prints its URL. */
-export async function spawnServe(dataDir: string, extra: readonly string[] = []): Promise<ServeChild> {
-  const child = spawnCli([
-    'serve',
-    '--data',
-    dataDir,
-    '--grpc',
-    '127.0.0.1:0',
-    '--http',
-    '127.0.0.1:0',
-    ...extra,
-  ]);
+export function spawnWatched(argv: readonly string[]): WatchedChild {
+  const child = spawnCli(argv);
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr.on('data', (c: Buffer) => (out += c.toString()));
   const exited = new Promise<number | string>((resolve) =>
     child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)),
   );
-  const started = Date.now();
-  for (;;) {
-    const http = /Open (http:\/\/127\.0\.0\.1:\d+)\//.exec(out)?.[1];
-    const grpc = /OTLP\/gRPC\s+(127\.0\.0\.1:\d+)/.exec(out)?.[1];
-    if (http && grpc) return { child, httpUrl: http, grpcAddress: grpc, output: () => out, exited };
-    if (child.exitCode !== null)
-      throw new Error(`serve exited (${child.exitCode}) before listening:\n${out}`);
-    if (Date.now() - started > SPAWN_TIMEOUT_MS) {
-      child.kill('SIGKILL');
-      throw new Error(`serve did not print its URL within ${SPAWN_TIMEOUT_MS} ms:\n${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
+  return {
+    child,
+    output: () => out,
+    exited,
+    waitFor: async (probe, timeoutMs = SPAWN_TIMEOUT_MS) => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const value = await probe();
+        if (value !== undefined) return value;
+        if (child.exitCode !== null) throw new Error(`${argv[0]} exited (${child.exitCode}):\n${out}`);
+        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms; output:\n${out}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+  };
+}
+
+export interface ServeChild extends WatchedChild {
+  readonly httpUrl: string;
+  readonly grpcAddress: string;
+}
+
+/** `ig-otel-profiles serve` as a real process on free loopback ports; resolves once it prints its URL. */
+export async function spawnServe(dataDir: string, extra: readonly string[] = []): Promise<ServeChild> {
+  const watched = spawnWatched(['serve', '--data', dataDir, ...FREE_PORTS, ...extra]);
+  try {
+    const [httpUrl, grpcAddress] = await watched.waitFor(() => {
+      const http = /Open (http:\/\/127\.0\.0\.1:\d+)\//.exec(watched.output())?.[1];
+      const grpc = /OTLP\/gRPC\s+(127\.0\.0\.1:\d+)/.exec(watched.output())?.[1];
+      return http && grpc ? [http, grpc] : undefined;
+    });
+    return { ...watched, httpUrl, grpcAddress };
+  } catch (err) {
+    watched.child.kill('SIGKILL');
+    throw err;
   }
 }
 
