@@ -503,6 +503,24 @@ describe('page: the flame-graph page in Chromium against a real serve', { skip: 
     }
   });
 
+  it('a selection the server refuses shows the server’s message naming the parameter, and the page keeps working', async () => {
+    await page.goto(`${base}/?nosuch.attribute=x`);
+    await page.waitForFunction('window.__flame && window.__flame.snapshot().errors.length > 0');
+    const s = await settle();
+    assert.ok(
+      s.errors.some((e) => e.includes('nosuch.attribute')),
+      s.errors.join('\n'),
+    );
+    assert.ok(await page.locator('#error').isVisible());
+    assert.match(await page.locator('#error').innerText(), /nosuch\.attribute/);
+    // Removing the bad filter recovers without a reload.
+    await page.click('.chip[data-key="nosuch.attribute"] button');
+    const fixed = await settle();
+    assert.deepEqual(fixed.errors, []);
+    assert.ok(await page.locator('#error').isHidden());
+    assert.equal(String(fixed.rootTotal), (await api<FlameTreeJson>('/api/flamegraph')).rootTotal);
+  });
+
   it('the trace-id box shows one request’s samples; a malformed id is refused with the reason', async () => {
     // The sinks' reference request: a malloc profile whose samples carry a trace link.
     const reply = await postOtlp(base, encodeExportRequest(storableSinkRequest()));
