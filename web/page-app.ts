@@ -1,6 +1,5 @@
 import type { FlameTreeJson, ProfileTypeInfo, StoredNotice, TimelineJson, TopFunction } from './api-types.js';
 import {
-  ApiError,
   fetchDiff,
   fetchFlameGraph,
   fetchLabels,
@@ -11,11 +10,10 @@ import {
   fetchTimeline,
   fetchTop,
   fetchTraces,
-  pprofUrl,
 } from './api-client.js';
 import { byId, el } from './dom.js';
+import { ErrorBanner } from './error-banner.js';
 import { FilterBar } from './filter-bar.js';
-import { DIFF_NEUTRAL, FRAME_KINDS, diffColor, kindColor } from './flame-colors.js';
 import type { FlameModel } from './flame-model.js';
 import { buildFlameModel, diffWeights, findByPath, isDiffTree, nodeName, pathOf } from './flame-model.js';
 import type { MatchResult } from './flame-search.js';
@@ -23,11 +21,12 @@ import { matchTree, searchPredicate } from './flame-search.js';
 import { FlameView } from './flame-view.js';
 import type { ValueUnit } from './format-value.js';
 import { formatShare, formatTime, formatValue, valueUnit } from './format-value.js';
+import { HeaderControls } from './header-controls.js';
 import type { LiveStatus } from './live-feed.js';
-import type { LoadTimings } from './load-timings.js';
 import { LiveFeed } from './live-feed.js';
+import type { LoadTimings } from './load-timings.js';
 import { describeNode, nodeColors } from './node-details.js';
-import type { PageState, ViewMode } from './page-state.js';
+import type { PageState } from './page-state.js';
 import {
   diffParams,
   sameDiff,
@@ -40,12 +39,8 @@ import type { TimeMark } from './timeline-view.js';
 import { TimelineView } from './timeline-view.js';
 import { TopTable } from './top-table.js';
 
-/** Typing in the search box updates the graph after this pause. */
-const SEARCH_DEBOUNCE_MS = 150;
 /** The timeline aims for about this many bars over the stored range. */
 const TIMELINE_BARS = 240;
-const TRACE_ID = /^[0-9a-f]{32}$/;
-const SPAN_ID = /^[0-9a-f]{16}$/;
 const NO_COLORS = (): string => '#ccc';
 
 function nextFrame(): Promise<void> {
@@ -54,14 +49,6 @@ function nextFrame(): Promise<void> {
 
 function isAbort(err: unknown): boolean {
   return err instanceof DOMException && err.name === 'AbortError';
-}
-
-function parseTimeInput(text: string): number | undefined | 'invalid' {
-  const t = text.trim();
-  if (t === '') return undefined;
-  if (/^\d+$/.test(t)) return Number(t);
-  const ms = Date.parse(t.replace(' ', 'T'));
-  return Number.isFinite(ms) ? ms : 'invalid';
 }
 
 /**
@@ -89,7 +76,6 @@ export class PageApp {
   private liveQueued = false;
   private lastNotice: StoredNotice | null = null;
   private graphLoads = 0;
-  private errors: string[] = [];
   lastLoad: LoadTimings | null = null;
 
   readonly flame: FlameView;
@@ -100,7 +86,8 @@ export class PageApp {
   private readonly filtersA: FilterBar;
   private readonly filtersB: FilterBar;
   private readonly live: LiveFeed;
-  private searchTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly controls: HeaderControls;
+  private readonly errors = new ErrorBanner();
 
   constructor() {
     this.state = stateFromQuery(location.search);
@@ -143,7 +130,13 @@ export class PageApp {
         this.renderLiveStatus();
       },
     );
-    this.bindControls();
+    this.controls = new HeaderControls({
+      update: (change, replace) => this.update(change, replace),
+      current: () => this.state,
+      showError: (source, err) => this.errors.show(source, err),
+      clearError: (source) => this.errors.clear(source),
+      sandwichDefault: () => this.focusedFunction(),
+    });
     window.addEventListener('popstate', () => this.apply(stateFromQuery(location.search)));
     window.addEventListener('resize', () => this.redrawAll());
   }
@@ -206,9 +199,9 @@ export class PageApp {
     this.pending++;
     try {
       await body(controller.signal);
-      this.clearError(name);
+      this.errors.clear(name);
     } catch (err) {
-      if (!isAbort(err)) this.showError(name, err);
+      if (!isAbort(err)) this.errors.show(name, err);
     } finally {
       if (this.loads.get(name) === controller) this.loads.delete(name);
       this.pending--;
@@ -376,77 +369,9 @@ export class PageApp {
   }
 
   private onTimelineSelect(range: TimeMark): void {
-    const dragB = this.state.view === 'diff' && byId<HTMLInputElement>('drag-b').checked;
-    if (dragB) this.update({ diff: { ...this.state.diff, from: range.from, to: range.to } });
+    if (this.controls.dragSetsB())
+      this.update({ diff: { ...this.state.diff, from: range.from, to: range.to } });
     else this.update({ from: range.from, to: range.to });
-  }
-
-  private bindControls(): void {
-    const typePicker = byId<HTMLSelectElement>('type-picker');
-    typePicker.addEventListener('change', () => this.update({ type: typePicker.value || undefined }));
-    const timeInput = (id: string, set: (ms: number | undefined) => void): void => {
-      const input = byId<HTMLInputElement>(id);
-      input.addEventListener('change', () => {
-        const ms = parseTimeInput(input.value);
-        if (ms === 'invalid') {
-          this.showError(
-            'time',
-            new Error(
-              `${id.replace('-input', '')}: "${input.value}" is not a time; use e.g. 2026-12-07 10:00:00Z or Unix milliseconds`,
-            ),
-          );
-          return;
-        }
-        this.clearError('time');
-        set(ms);
-      });
-    };
-    timeInput('from-input', (from) => this.update({ from }));
-    timeInput('to-input', (to) => this.update({ to }));
-    timeInput('diff-from-input', (from) => this.update({ diff: { ...this.state.diff, from } }));
-    timeInput('diff-to-input', (to) => this.update({ diff: { ...this.state.diff, to } }));
-    byId('range-clear').addEventListener('click', () => this.update({ from: undefined, to: undefined }));
-
-    const traceInput = byId<HTMLInputElement>('trace-input');
-    const spanInput = byId<HTMLInputElement>('span-input');
-    byId<HTMLFormElement>('trace-form').addEventListener('submit', (e) => {
-      e.preventDefault();
-      const traceId = traceInput.value.trim().toLowerCase();
-      const spanId = spanInput.value.trim().toLowerCase();
-      if (traceId && !TRACE_ID.test(traceId)) {
-        this.showError('trace', new Error(`trace id "${traceInput.value}": expected 32 hex characters`));
-        return;
-      }
-      if (spanId && !SPAN_ID.test(spanId)) {
-        this.showError('trace', new Error(`span id "${spanInput.value}": expected 16 hex characters`));
-        return;
-      }
-      if (spanId && !traceId) {
-        this.showError('trace', new Error('span id: enter the trace id it belongs to as well'));
-        return;
-      }
-      this.clearError('trace');
-      this.update({ traceId: traceId || undefined, spanId: spanId || undefined, zoom: [] });
-    });
-    byId('trace-clear').addEventListener('click', () =>
-      this.update({ traceId: undefined, spanId: undefined }),
-    );
-
-    const live = byId<HTMLInputElement>('live-toggle');
-    live.addEventListener('change', () => this.update({ live: live.checked }));
-
-    for (const button of document.querySelectorAll<HTMLButtonElement>('.tabs button')) {
-      button.addEventListener('click', () => {
-        const view = button.dataset.view as ViewMode;
-        const fn = view === 'sandwich' && !this.state.fn ? this.focusedFunction() : this.state.fn;
-        this.update({ view, fn });
-      });
-    }
-    const search = byId<HTMLInputElement>('search-input');
-    search.addEventListener('input', () => {
-      clearTimeout(this.searchTimer);
-      this.searchTimer = setTimeout(() => this.update({ search: search.value }, true), SEARCH_DEBOUNCE_MS);
-    });
   }
 
   /** The zoomed frame's function, else the top table's first row: what a sandwich opens on. */
@@ -460,55 +385,12 @@ export class PageApp {
 
   private renderControls(): void {
     const state = this.state;
-    const typePicker = byId<HTMLSelectElement>('type-picker');
-    const current = this.typeInfo()?.id ?? state.type ?? '';
-    typePicker.replaceChildren(
-      ...this.types.map((t) =>
-        el('option', { value: t.id, text: t.id, title: `${t.samples} stored sample rows` }),
-      ),
-    );
-    if (state.type && !this.types.some((t) => t.id === state.type)) {
-      typePicker.append(el('option', { value: state.type, text: `${state.type} (no data)` }));
-    }
-    typePicker.value = current;
-    const setInput = (id: string, ms: number | undefined): void => {
-      const input = byId<HTMLInputElement>(id);
-      if (document.activeElement !== input) input.value = ms === undefined ? '' : formatTime(ms);
-    };
-    setInput('from-input', state.from);
-    setInput('to-input', state.to);
-    setInput('diff-from-input', state.diff.from);
-    setInput('diff-to-input', state.diff.to);
-    byId<HTMLInputElement>('trace-input').value = state.traceId ?? '';
-    byId<HTMLInputElement>('span-input').value = state.spanId ?? '';
-    byId<HTMLInputElement>('live-toggle').checked = state.live;
-    const search = byId<HTMLInputElement>('search-input');
-    if (document.activeElement !== search) search.value = state.search;
-    for (const button of document.querySelectorAll<HTMLButtonElement>('.tabs button')) {
-      button.classList.toggle('selected', button.dataset.view === state.view);
-    }
-    byId('diff-panel').hidden = state.view !== 'diff';
-    byId<HTMLAnchorElement>('pprof-link').href = pprofUrl(selectionParams(state));
+    this.controls.render(state, this.types, this.typeInfo()?.id ?? state.type ?? '');
     this.filtersA.setFilters(state.filters);
     this.filtersB.setBase(state.filters);
     this.filtersB.setFilters(state.diff.filters);
     this.topTable.setHighlight(state.highlight);
-    this.renderLegend();
     this.drawTimeline();
-  }
-
-  private renderLegend(): void {
-    const item = (color: string, text: string): HTMLElement =>
-      el('span', {}, [el('span', { className: 'swatch', style: `background:${color}` }), text]);
-    byId('legend').replaceChildren(
-      ...(this.state.view === 'diff'
-        ? [
-            item(diffColor(1, 1, false), 'grew in B'),
-            item(diffColor(-1, 1, false), 'shrank in B'),
-            item(DIFF_NEUTRAL, 'same share'),
-          ]
-        : FRAME_KINDS.map((kind) => item(kindColor(kind), kind))),
-    );
   }
 
   private drawTimeline(): void {
@@ -651,27 +533,6 @@ export class PageApp {
     summary.textContent = text;
   }
 
-  // ---- errors ----
-
-  private errorsByName = new Map<string, string>();
-
-  private showError(name: string, err: unknown): void {
-    const message = err instanceof ApiError || err instanceof Error ? err.message : String(err);
-    this.errorsByName.set(name, message);
-    this.errors.push(message);
-    this.renderErrors();
-  }
-
-  private clearError(name: string): void {
-    if (this.errorsByName.delete(name)) this.renderErrors();
-  }
-
-  private renderErrors(): void {
-    const box = byId('error');
-    box.hidden = this.errorsByName.size === 0;
-    box.textContent = [...this.errorsByName.values()].join('\n');
-  }
-
   // ---- test hook ----
 
   /** Read-only view of what the page shows, for tests (window.__flame). */
@@ -717,7 +578,7 @@ export class PageApp {
       liveRefreshes: this.liveRefreshes,
       graphLoads: this.graphLoads,
       pprofHref: byId<HTMLAnchorElement>('pprof-link').href,
-      errors: [...this.errorsByName.values()],
+      errors: this.errors.current(),
       summary: byId('summary').textContent,
       lastLoad: this.lastLoad,
     };
@@ -745,16 +606,5 @@ export class PageApp {
   /** Redraw of the current tree (the page benchmark's re-zoom figure). */
   timeRedraw(): number {
     return this.flame.draw().ms;
-  }
-
-  /** Errors seen since the page opened (tests assert none are unexpected). */
-  allErrors(): readonly string[] {
-    return this.errors;
-  }
-
-  /** Applies a query string as if the user navigated to it (the benchmark reloads the graph this way). */
-  navigate(query: string): void {
-    history.pushState(null, '', `${location.pathname}?${query}`);
-    this.apply(stateFromQuery(query));
   }
 }
