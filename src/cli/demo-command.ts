@@ -141,7 +141,11 @@ async function replay(ctx: CommandContext, app: ServeApp, input: string, logger:
 }
 
 /** `address` when its port can be bound now, else the same host on any free port. */
-async function freeOrAny(address: ListenAddress, flag: string, logger: Logger): Promise<ListenAddress> {
+export async function freeOrAny(
+  address: ListenAddress,
+  flag: string,
+  logger: Logger,
+): Promise<ListenAddress> {
   const free = await new Promise<boolean>((resolveProbe) => {
     const probe = createServer();
     probe.once('error', () => resolveProbe(false));

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { freeOrAny } from '../../src/cli/demo-command.js';
 import { runCli, tempDir } from '../support/cli-harness.js';
 import {
   CAPTURE_TOTAL,
@@ -12,6 +15,7 @@ import {
   spawnWatched,
   startTestServe,
   storedTotal,
+  testLogger,
 } from '../serve/serve-fixtures.js';
 
 const go = spawnSync('go', ['version'], { encoding: 'utf8' });
@@ -82,6 +86,27 @@ describe('demo: serve fed by the real exporter, behind `npm start`', () => {
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
+  });
+
+  it('a default port that is taken is replaced by a free one (npm start next to a Collector)', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const taken = (blocker.address() as AddressInfo).port;
+    const lines: string[] = [];
+    try {
+      const moved = await freeOrAny({ host: '127.0.0.1', port: taken }, '--http', testLogger(lines));
+      assert.deepEqual(moved, { host: '127.0.0.1', port: 0 });
+      assert.match(
+        lines.join(''),
+        new RegExp(`127\\.0\\.0\\.1:${taken} is taken: --http uses a free port instead`),
+      );
+    } finally {
+      await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    }
+    assert.deepEqual(await freeOrAny({ host: '127.0.0.1', port: taken }, '--http', testLogger(lines)), {
+      host: '127.0.0.1',
+      port: taken,
+    });
   });
 
   it('without --once it keeps replaying, shifted to now, until Ctrl-C, then exits 0 with the store closed', async () => {
