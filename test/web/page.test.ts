@@ -149,6 +149,15 @@ describe('page: the flame-graph page in Chromium against a real serve', { skip: 
     return { name: tree.names[tree.name[best]!]!, total: tree.total[best]! };
   }
 
+  /** A mouse drag across the timeline between two fractions of its width. */
+  async function dragTimeline(from: number, to: number): Promise<void> {
+    const box = (await page.locator('#timeline').boundingBox())!;
+    await page.mouse.move(box.x + box.width * from, box.y + 30);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * to, box.y + 30, { steps: 5 });
+    await page.mouse.up();
+  }
+
   /** Namespace "payments", zoomed into its widest root child, searching `needle`. */
   async function zoomAndSearch(needle: string): Promise<{ name: string; total: number }> {
     await open(`${NAMESPACE}=payments`);
@@ -367,11 +376,7 @@ describe('page: the flame-graph page in Chromium against a real serve', { skip: 
 
   it('dragging on the timeline picks the time range; the graph follows it', async () => {
     await open();
-    const box = (await page.locator('#timeline').boundingBox())!;
-    await page.mouse.move(box.x + box.width * 0.05, box.y + 30);
-    await page.mouse.down();
-    await page.mouse.move(box.x + box.width * 0.5, box.y + 30, { steps: 5 });
-    await page.mouse.up();
+    await dragTimeline(0.05, 0.5);
     const s = await settle();
     assert.ok(s.from !== null && s.to !== null && s.from < s.to, `range ${s.from}..${s.to}`);
     assert.match(page.url(), /from=\d+&to=\d+/);
@@ -411,11 +416,7 @@ describe('page: the flame-graph page in Chromium against a real serve', { skip: 
     await shot('08-diff');
     // Selection B by time: with "drag sets B", a drag on the timeline sets diff.from/diff.to only.
     await page.check('#drag-b');
-    const box = (await page.locator('#timeline').boundingBox())!;
-    await page.mouse.move(box.x + box.width * 0.02, box.y + 30);
-    await page.mouse.down();
-    await page.mouse.move(box.x + box.width * 0.3, box.y + 30, { steps: 5 });
-    await page.mouse.up();
+    await dragTimeline(0.02, 0.3);
     const byTime = await settle();
     assert.ok(byTime.diffFrom !== null && byTime.diffTo !== null && byTime.diffFrom < byTime.diffTo);
     assert.equal(byTime.from, null, 'A keeps all time');
