@@ -165,6 +165,18 @@ describe('receiver: bad requests', () => {
     await stillServing();
   });
 
+  it('a profile type naming no string (sample_type past the string table) is rejected by name', async () => {
+    const request = storableSinkRequest();
+    const cpu = request.resourceProfiles[0]!.scopeProfiles[0]!.profiles[0]!;
+    cpu.sampleType = { typeStrindex: 9_999, unitStrindex: 0 };
+    const reply = await postOtlp(base, encodeExportRequest(request));
+    assert.equal(reply.status, 200, reply.body.toString());
+    const response = decodeExportResponse(reply.body);
+    assert.equal(response.partialSuccess?.rejectedProfiles, 1n);
+    assert.match(response.partialSuccess?.errorMessage ?? '', /sample_type/);
+    await stillServing();
+  });
+
   it('an index past a dictionary table rejects the whole request (every index is suspect)', async () => {
     const request = storableSinkRequest();
     request.dictionary.locationTable[4]!.lines[0]!.functionIndex = 77;
