@@ -130,61 +130,78 @@ export function finishTree(
 ): FinishedTree {
   const count = shape.count;
   const keep = keepMask(values.touched, measure, count, maxNodes);
-  // Children lists of kept nodes (CSR), each sorted by name.
-  const childCount = new Int32Array(count + 1);
-  for (let i = 1; i < count; i++) if (keep[i] === 1) childCount[shape.parent[i]! + 1]!++;
-  for (let i = 0; i < count; i++) childCount[i + 1]! += childCount[i]!;
-  const children = new Int32Array(childCount[count]!);
-  const fill = childCount.slice(0, count);
-  for (let i = 1; i < count; i++) if (keep[i] === 1) children[fill[shape.parent[i]!]!++] = i;
-  const nameOf = (node: number): string => shape.frameName(shape.frame[node]!);
-  for (let p = 0; p < count; p++) {
-    const from = childCount[p]!;
-    const to = childCount[p + 1]!;
-    if (to - from > 1) {
-      const sorted = Array.from(children.subarray(from, to)).sort((a, b) => {
-        const na = nameOf(a);
-        const nb = nameOf(b);
-        return na < nb ? -1 : na > nb ? 1 : a - b;
-      });
-      children.set(sorted, from);
+  let kept = 0;
+  for (let i = 0; i < count; i++) kept += keep[i]!;
+
+  // Rank the distinct frames of the kept nodes by name (few, next to the nodes), then order the kept nodes
+  // by rank with a counting sort and lay them out as children lists (CSR): every list comes out sorted by
+  // name without comparing strings per node, and a node's name index is its frame's rank + 1.
+  let maxFrame = 0;
+  for (let i = 1; i < count; i++) if (keep[i] === 1 && shape.frame[i]! > maxFrame) maxFrame = shape.frame[i]!;
+  const localOfFrame = new Int32Array(maxFrame + 1).fill(-1);
+  const frames: number[] = [];
+  for (let i = 1; i < count; i++) {
+    if (keep[i] !== 1) continue;
+    const f = shape.frame[i]!;
+    if (localOfFrame[f]! < 0) {
+      localOfFrame[f] = frames.length;
+      frames.push(f);
     }
   }
-
-  const names: string[] = [shape.rootName];
-  const nameIndex = new Map<number, number>();
-  const name: number[] = [];
-  const parent: number[] = [];
-  const frameType: string[] = [];
-  const total: number[] = [];
-  const self: number[] = [];
-  const source: number[] = [];
-  const outIndex = new Int32Array(count);
-  const stack: number[] = [0];
-  while (stack.length > 0) {
-    const node = stack.pop()!;
-    const out = name.length;
-    outIndex[node] = out;
-    source.push(node);
-    if (node === 0) {
-      name.push(0);
-      parent.push(-1);
-      frameType.push(shape.rootFrameType);
-    } else {
-      const frame = shape.frame[node]!;
-      let ni = nameIndex.get(frame);
-      if (ni === undefined) {
-        ni = names.length;
-        names.push(shape.frameName(frame));
-        nameIndex.set(frame, ni);
-      }
-      name.push(ni);
-      parent.push(outIndex[shape.parent[node]!]!);
-      frameType.push(shape.frameType(frame));
+  const frameNames = frames.map((f) => shape.frameName(f));
+  const byName = frames
+    .map((_, i) => i)
+    .sort((a, b) => (frameNames[a]! < frameNames[b]! ? -1 : frameNames[a]! > frameNames[b]! ? 1 : 0));
+  const rankOfLocal = new Int32Array(frames.length);
+  byName.forEach((local, r) => (rankOfLocal[local] = r));
+  const names = [shape.rootName, ...byName.map((local) => frameNames[local]!)];
+  const typeOfRank = byName.map((local) => shape.frameType(frames[local]!));
+  const rank = new Int32Array(count);
+  const perRank = new Int32Array(frames.length + 1);
+  for (let i = 1; i < count; i++)
+    if (keep[i] === 1) {
+      const r = rankOfLocal[localOfFrame[shape.frame[i]!]!]!;
+      rank[i] = r;
+      perRank[r + 1]!++;
     }
-    total.push(values.total[node]!);
-    self.push(values.self[node]!);
-    for (let c = childCount[node + 1]! - 1; c >= childCount[node]!; c--) stack.push(children[c]!);
+  for (let r = 0; r < frames.length; r++) perRank[r + 1]! += perRank[r]!;
+  const inRankOrder = new Int32Array(Math.max(0, kept - 1));
+  for (let i = 1; i < count; i++) if (keep[i] === 1) inRankOrder[perRank[rank[i]!]!++] = i;
+  const childStart = new Int32Array(count + 1);
+  for (let i = 1; i < count; i++) if (keep[i] === 1) childStart[shape.parent[i]! + 1]!++;
+  for (let i = 0; i < count; i++) childStart[i + 1]! += childStart[i]!;
+  const children = new Int32Array(childStart[count]!);
+  const fill = childStart.slice(0, count);
+  for (const node of inRankOrder) children[fill[shape.parent[node]!]!++] = node;
+
+  const name = new Int32Array(kept);
+  const parent = new Int32Array(kept);
+  const frameType = new Array<string>(kept);
+  const total = new Array<number>(kept);
+  const self = new Array<number>(kept);
+  const source = new Int32Array(kept);
+  const outIndex = new Int32Array(count);
+  const stack = new Int32Array(kept + 1);
+  let depth = 0;
+  stack[depth++] = 0;
+  let out = 0;
+  while (depth > 0) {
+    const node = stack[--depth]!;
+    outIndex[node] = out;
+    source[out] = node;
+    if (node === 0) {
+      name[out] = 0;
+      parent[out] = -1;
+      frameType[out] = shape.rootFrameType;
+    } else {
+      name[out] = rank[node]! + 1;
+      parent[out] = outIndex[shape.parent[node]!]!;
+      frameType[out] = typeOfRank[rank[node]!]!;
+    }
+    total[out] = values.total[node]!;
+    self[out] = values.self[node]!;
+    out++;
+    for (let c = childStart[node + 1]! - 1; c >= childStart[node]!; c--) stack[depth++] = children[c]!;
   }
   let touchedCount = 0;
   for (let i = 0; i < count; i++) touchedCount += values.touched[i]!;
@@ -196,8 +213,8 @@ export function finishTree(
     total,
     self,
     rootTotal: values.rootExact.toString(),
-    truncated: touchedCount - name.length,
-    sourceNode: Int32Array.from(source),
+    truncated: touchedCount - out,
+    sourceNode: source,
   };
 }
 
