@@ -79,7 +79,18 @@ export async function startServe(options: ServeOptions): Promise<ServeApp> {
   const webDir = options.webDir ?? WEB_BUNDLE_DIR;
   let ready = false;
 
+  const loopbackOnly = isLoopback(options.http.host);
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    // On loopback, only loopback names: a web page whose name was re-pointed at 127.0.0.1 (DNS rebinding)
+    // must not read the profiles through the visitor's browser.
+    if (loopbackOnly && !isLoopbackHostHeader(req.headers.host)) {
+      res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end(
+        `Host "${req.headers.host ?? ''}" is not a loopback name; serve listens on loopback only ` +
+          `(use 127.0.0.1, localhost or [::1], or listen elsewhere with --http)\n`,
+      );
+      return;
+    }
     const url = new URL(req.url ?? '/', 'http://serve');
     if (url.pathname === OTLP_PROFILES_HTTP_PATH) {
       return handleOtlpHttpExport(req, res, { gate, maxRequestBytes: options.maxRequestBytes });
@@ -157,6 +168,13 @@ export async function startServe(options: ServeOptions): Promise<ServeApp> {
     grpcPort: grpc.port,
     close: () => (closing ??= close()),
   };
+}
+
+/** Whether a Host header names this machine's loopback (`127.0.0.1:4318`, `localhost`, `[::1]:4318`). */
+function isLoopbackHostHeader(host: string | undefined): boolean {
+  if (host === undefined) return true; // HTTP/1.0 clients (go tool pprof sends one; curl too)
+  const name = /^\[([^\]]+)\](?::\d+)?$/.exec(host)?.[1] ?? host.replace(/:\d+$/, '');
+  return isLoopback(name.toLowerCase());
 }
 
 /** Where a client on this machine connects to a listener bound to `host` (a wildcard is reached on loopback). */

@@ -283,3 +283,36 @@ function openEvents(url: string, lastEventId?: string) {
     },
   };
 }
+
+describe('serve on loopback: DNS rebinding', () => {
+  it('answers loopback Host names and refuses others with 403', async () => {
+    const serve = await startTestServe();
+    try {
+      const url = new URL(serve.app.httpUrl);
+      const status = (host: string): Promise<number> =>
+        new Promise((resolve, reject) => {
+          const req = httpRequest(
+            { host: url.hostname, port: url.port, path: '/api/profile-types', headers: { host } },
+            (res) => {
+              res.resume();
+              resolve(res.statusCode ?? 0);
+            },
+          );
+          req.on('error', reject);
+          req.end();
+        });
+      for (const host of [
+        `127.0.0.1:${url.port}`,
+        `localhost:${url.port}`,
+        `[::1]:${url.port}`,
+        'localhost',
+      ]) {
+        assert.equal(await status(host), 200, host);
+      }
+      assert.equal(await status(`evil.example:${url.port}`), 403);
+      assert.equal(await status('127.0.0.1.evil.example'), 403);
+    } finally {
+      await serve.cleanup();
+    }
+  });
+});
