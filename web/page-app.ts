@@ -139,6 +139,13 @@ export class PageApp {
     });
     window.addEventListener('popstate', () => this.apply(stateFromQuery(location.search)));
     window.addEventListener('resize', () => this.redrawAll());
+    // Escape zooms out one frame (not while typing in a field, where it belongs to the field).
+    window.addEventListener('keydown', (e) => {
+      const target = e.target as HTMLElement | null;
+      if (e.key !== 'Escape' || target?.closest('input, select, textarea')) return;
+      if (this.state.view !== 'sandwich' && this.state.zoom.length)
+        this.update({ zoom: this.state.zoom.slice(0, -1) });
+    });
   }
 
   async start(): Promise<void> {
@@ -508,7 +515,11 @@ export class PageApp {
       parts.push(el('span', { className: 'sep', text: '›' }), crumb(name, path.slice(0, i + 1))),
     );
     if (path.length) {
-      const reset = el('button', { text: 'reset zoom', className: 'reset' });
+      const reset = el('button', {
+        text: 'reset zoom',
+        className: 'reset',
+        title: 'Esc zooms out one frame',
+      });
       reset.addEventListener('click', () => this.update({ zoom: [] }));
       const sandwich = el('button', { text: `sandwich of ${path[path.length - 1]}`, className: 'reset' });
       sandwich.addEventListener('click', () => this.update({ view: 'sandwich', fn: path[path.length - 1] }));

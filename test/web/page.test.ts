@@ -291,6 +291,11 @@ describe('page: the flame-graph page in Chromium against a real serve', { skip: 
     assert.deepEqual(s.focusPath, [widest.name]);
     await page.click('#breadcrumbs button:has-text("all")');
     assert.deepEqual((await settle()).focusPath, []);
+    // Escape zooms out one frame at a time.
+    await clickFrame(widest.name);
+    assert.deepEqual((await settle()).focusPath, [widest.name]);
+    await page.keyboard.press('Escape');
+    assert.deepEqual((await settle()).focusPath, []);
   });
 
   it('search highlights matching frames, sums them counting each stack once, and filters the table', async () => {
