@@ -1,13 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { silentLogger } from '../src/observability/logger.js';
 import { decodeBody } from '../src/receiver/request-body.js';
 import { totalSampleValue } from '../src/profiles/otlp-model.js';
 import type { EncodedRequest } from '../src/profiles/request-splitter.js';
 import type { ServeApp } from '../src/serve/serve-app.js';
-import { startServe } from '../src/serve/serve-app.js';
+import { startTestServe } from '../test/serve/serve-fixtures.js';
 import type { Benchmark, BenchOptions, BenchResult, Measurement } from './bench-harness.js';
 import { collectGarbage, fmt, fmtInt, fmtMiB, fmtRatio, sleep, verdict } from './bench-harness.js';
 import { batchOfFetch, createCorePipeline, FETCHES_PER_FLUSH, loadCapture } from './capture-fixture.js';
@@ -94,33 +91,21 @@ async function run(options: BenchOptions): Promise<BenchResult> {
     `receiver-ingest: ${requests.length} requests, ${fmtInt(samples)} samples, ${fmtMiB(wireBytes)} gzipped`,
   );
 
-  const dataDir = mkdtempSync(join(tmpdir(), 'igop-bench-serve-'));
+  // A real serve on loopback in a temp directory, as the tests start it.
+  const serve = await startTestServe({ logger: silentLogger });
   let sent: { ms: number; refused: number };
   let storedTotal: string;
   let storeBytes: number;
   try {
-    const app = await startServe({
-      dataDir,
-      grpc: { host: '127.0.0.1', port: 0 },
-      http: { host: '127.0.0.1', port: 0 },
-      retentionMs: 0,
-      maxBytes: 0,
-      maxRequestBytes: 64 * 1024 * 1024,
-      logger: silentLogger,
-    });
-    try {
-      collectGarbage();
-      sent = await sendAll(app, bodies);
-      const tree = (await (await fetch(`${app.httpUrl}/api/flamegraph?maxNodes=1`)).json()) as {
-        rootTotal: string;
-      };
-      storedTotal = tree.rootTotal;
-      storeBytes = (await app.store.stats()).bytes;
-    } finally {
-      await app.close();
-    }
+    collectGarbage();
+    sent = await sendAll(serve.app, bodies);
+    const tree = (await (await fetch(`${serve.app.httpUrl}/api/flamegraph?maxNodes=1`)).json()) as {
+      rootTotal: string;
+    };
+    storedTotal = tree.rootTotal;
+    storeBytes = (await serve.app.store.stats()).bytes;
   } finally {
-    rmSync(dataDir, { recursive: true, force: true });
+    await serve.cleanup();
   }
   // Where the receiver's time goes: the same bodies inflated and decoded alone (informative).
   collectGarbage();
