@@ -3,7 +3,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { silentLogger } from '../../src/observability/logger.js';
-import type { ExportProfilesServiceRequest } from '../../src/profiles/otlp-model.js';
+import { DictionaryBuilder } from '../../src/profiles/dictionary-builder.js';
+import type { ExportProfilesServiceRequest, Profile, Sample } from '../../src/profiles/otlp-model.js';
 import type { DuckDBProfileStore } from '../../src/store/duckdb-profile-store.js';
 import { openProfileStore } from '../../src/store/open-profile-store.js';
 import { InvalidRequestError } from '../../src/store/store-errors.js';
@@ -29,93 +30,35 @@ function totalOf(request: ExportProfilesServiceRequest, skip?: (pi: number) => b
  * above main is beyond 2^53, where a double would round.
  */
 function bigValuesRequest(): ExportProfilesServiceRequest {
-  const strings = [
-    '',
-    'alloc_space',
-    'bytes',
-    'main',
-    'alloc',
-    'grow',
-    'profile.frame.type',
-    'native',
-    'service.name',
-    'big',
-  ];
+  const b = new DictionaryBuilder();
+  const native = b.attribute('profile.frame.type', { stringValue: 'native' });
+  const frame = (name: string): number =>
+    b.location(0, 0n, [{ functionIndex: b.function(name), line: 0n, column: 0n }], [native]);
+  const main = frame('main');
+  const sample = (leaf: string, value: bigint): Sample => ({
+    stackIndex: b.stack([frame(leaf), main]),
+    attributeIndices: [],
+    linkIndex: 0,
+    values: [value],
+    timestampsUnixNano: [],
+  });
+  const samples = [sample('alloc', 2n ** 60n + 1n), sample('grow', 2n ** 60n + 3n)];
+  const profile: Profile = {
+    sampleType: { typeStrindex: b.string('alloc_space'), unitStrindex: b.string('bytes') },
+    samples,
+    timeUnixNano: T0,
+    durationNano: 1_000_000_000n,
+    period: 0n,
+    attributeIndices: [],
+  };
   return {
     resourceProfiles: [
       {
         resource: { attributes: [{ key: 'service.name', value: { stringValue: 'big' } }] },
-        scopeProfiles: [
-          {
-            scope: { name: 'test', version: '1' },
-            profiles: [
-              {
-                sampleType: { typeStrindex: 1, unitStrindex: 2 },
-                samples: [
-                  {
-                    stackIndex: 1,
-                    attributeIndices: [],
-                    linkIndex: 0,
-                    values: [2n ** 60n + 1n],
-                    timestampsUnixNano: [],
-                  },
-                  {
-                    stackIndex: 2,
-                    attributeIndices: [],
-                    linkIndex: 0,
-                    values: [2n ** 60n + 3n],
-                    timestampsUnixNano: [],
-                  },
-                ],
-                timeUnixNano: T0,
-                durationNano: 1_000_000_000n,
-                period: 0n,
-                attributeIndices: [],
-              },
-            ],
-          },
-        ],
+        scopeProfiles: [{ scope: { name: 'test', version: '1' }, profiles: [profile] }],
       },
     ],
-    dictionary: {
-      mappingTable: [
-        { memoryStart: 0n, memoryLimit: 0n, fileOffset: 0n, filenameStrindex: 0, attributeIndices: [] },
-      ],
-      locationTable: [
-        { mappingIndex: 0, address: 0n, lines: [], attributeIndices: [] },
-        {
-          mappingIndex: 0,
-          address: 0n,
-          lines: [{ functionIndex: 1, line: 0n, column: 0n }],
-          attributeIndices: [1],
-        },
-        {
-          mappingIndex: 0,
-          address: 0n,
-          lines: [{ functionIndex: 2, line: 0n, column: 0n }],
-          attributeIndices: [1],
-        },
-        {
-          mappingIndex: 0,
-          address: 0n,
-          lines: [{ functionIndex: 3, line: 0n, column: 0n }],
-          attributeIndices: [1],
-        },
-      ],
-      functionTable: [
-        { nameStrindex: 0, systemNameStrindex: 0, filenameStrindex: 0, startLine: 0n },
-        { nameStrindex: 3, systemNameStrindex: 0, filenameStrindex: 0, startLine: 0n },
-        { nameStrindex: 4, systemNameStrindex: 0, filenameStrindex: 0, startLine: 0n },
-        { nameStrindex: 5, systemNameStrindex: 0, filenameStrindex: 0, startLine: 0n },
-      ],
-      linkTable: [{ traceId: new Uint8Array(0), spanId: new Uint8Array(0) }],
-      stringTable: strings,
-      attributeTable: [
-        { keyStrindex: 0, unitStrindex: 0 },
-        { keyStrindex: 6, value: { stringValue: 'native' }, unitStrindex: 0 },
-      ],
-      stackTable: [{ locationIndices: [] }, { locationIndices: [2, 1] }, { locationIndices: [3, 1] }],
-    },
+    dictionary: b.build(),
   };
 }
 
