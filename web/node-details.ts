@@ -11,13 +11,22 @@ function kindText(frameType: string): string {
   return kind === 'interpreted' ? `interpreted (${frameType})` : kind;
 }
 
-/** Tooltip of a frame: self, total and share of the whole selection (and of the zoomed frame). */
-export function describeNode(model: FlameModel, id: number, focus: number, unit: ValueUnit): NodeDescription {
+/**
+ * Tooltip of a frame: self, total and share of the tree's root (and of the zoomed frame). `whole`
+ * names that root: "all" for the selection's graph, the function for a sandwich side.
+ */
+export function describeNode(
+  model: FlameModel,
+  id: number,
+  focus: number,
+  unit: ValueUnit,
+  whole = 'all',
+): NodeDescription {
   const tree = model.tree;
   const total = tree.total[id] as number;
   const self = tree.self[id] as number;
   const rootA = tree.total[0] as number;
-  const title = id === 0 ? 'all (root)' : nodeName(tree, id);
+  const title = id === 0 && whole === 'all' ? 'all (root)' : nodeName(tree, id);
   const rows: [string, string][] = [['type', id === 0 ? '–' : kindText(tree.frameType[id] ?? '')]];
   if (isDiffTree(tree)) {
     const totalB = tree.totalB[id] as number;
@@ -36,8 +45,8 @@ export function describeNode(model: FlameModel, id: number, focus: number, unit:
     return { title, rows };
   }
   rows.push(
-    ['total', `${formatValue(total, unit)} · ${formatShare(total, rootA)} of all`],
-    ['self', `${formatValue(self, unit)} · ${formatShare(self, rootA)} of all`],
+    ['total', `${formatValue(total, unit)} · ${formatShare(total, rootA)} of ${whole}`],
+    ['self', `${formatValue(self, unit)} · ${formatShare(self, rootA)} of ${whole}`],
   );
   if (focus > 0 && id !== focus) rows.push(['of zoomed', formatShare(total, tree.total[focus] as number)]);
   return { title, rows };

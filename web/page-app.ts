@@ -100,7 +100,8 @@ export class PageApp {
     const sandwichSide = (side: 'callers' | 'callees', inverted: boolean): FlameView =>
       new FlameView(byId<HTMLCanvasElement>(side), tooltip, {
         inverted,
-        describe: (id) => (this.sandwich ? describeNode(this.sandwich[side], id, 0, this.unit) : null),
+        describe: (id) =>
+          this.sandwich ? describeNode(this.sandwich[side], id, 0, this.unit, this.state.fn ?? 'all') : null,
         onClick: (id) => {
           const m = this.sandwich?.[side];
           if (m && id > 0) this.update({ fn: nodeName(m.tree, id) });

@@ -79,6 +79,10 @@ interface Rect {
   h: number;
 }
 
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 /** Sum of a pprof's `samples` values (the CPU type's count). */
 function samplesTotal(profile: Profile): bigint {
   const index = profile.sampleType.findIndex(
@@ -280,7 +284,7 @@ describe('page: the flame-graph page in Chromium against a real serve', { skip: 
     assert.equal(s.focusTotal, widest.total);
     assert.match(page.url(), /ui\.zoom=/);
     const crumbs = await page.locator('#breadcrumbs').innerText();
-    assert.match(crumbs, new RegExp(`all\\s*›\\s*${widest.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    assert.match(crumbs, new RegExp(`all\\s*›\\s*${escapeRegExp(widest.name)}`));
     await shot('03-zoomed');
     await page.goBack();
     s = await settle();
@@ -346,10 +350,7 @@ describe('page: the flame-graph page in Chromium against a real serve', { skip: 
     s = await settle();
     assert.equal(s.highlight, name);
     assert.equal(await page.locator('#top-table tr.highlighted').count(), 1);
-    assert.match(
-      decodeURIComponent(page.url()),
-      new RegExp(`ui\\.hl=${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`),
-    );
+    assert.match(decodeURIComponent(page.url()), new RegExp(`ui\\.hl=${escapeRegExp(name)}`));
     await shot('05-table-highlight');
   });
 
@@ -371,6 +372,13 @@ describe('page: the flame-graph page in Chromium against a real serve', { skip: 
       new RegExp(`total ${Number(sandwich.callees.rootTotal).toLocaleString('en-US')} samples`),
     );
     assert.equal(await page.locator('#sandwich-fn').innerText(), name);
+    // Shares in a sandwich are of the function's total, and say so.
+    const rect = await page.evaluate<Rect>(`window.__flame.frameRect(${JSON.stringify(name)}, 'callees')`);
+    await page.mouse.move(rect.x + rect.w / 2, rect.y + rect.h / 2);
+    assert.match(
+      await page.locator('#tooltip').innerText(),
+      new RegExp(`100\\.0 % of ${escapeRegExp(name)}`),
+    );
     // The table's shares stay shares of the whole selection, not of the sandwich's tree.
     const top = await api<{ functions: { name: string; self: string }[] }>('/api/top?limit=200');
     const all = await api<FlameTreeJson>('/api/flamegraph');
