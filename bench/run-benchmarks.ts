@@ -28,8 +28,11 @@ import { footprintBenchmark } from './footprint-benchmark.js';
 import { grpcBenchmark } from './grpc-benchmark.js';
 import { ingestBenchmark } from './ingest-benchmark.js';
 import { outageBenchmark } from './outage-benchmark.js';
+import { pageDrawBenchmark } from './page-draw-benchmark.js';
+import { receiverIngestBenchmark } from './receiver-ingest-benchmark.js';
 import { renderReport } from './render-report.js';
 import { splitBenchmark } from './split-benchmark.js';
+import { storeQueryBenchmark } from './store-query-benchmark.js';
 
 const BENCHMARKS: readonly Benchmark[] = [
   ingestBenchmark,
@@ -38,6 +41,9 @@ const BENCHMARKS: readonly Benchmark[] = [
   grpcBenchmark,
   outageBenchmark,
   footprintBenchmark,
+  pageDrawBenchmark,
+  receiverIngestBenchmark,
+  storeQueryBenchmark,
 ];
 
 const ROOT = resolve(dirname(new URL(import.meta.url).pathname), '..');

@@ -1,129 +1,159 @@
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import { countArrayEmissions } from '../gadget-bridge/json/replay-count.js';
 import { createJsonRowSource } from '../gadget-bridge/json/json-row-source.js';
 import { createSpecResolver, DEFAULT_FETCH_INTERVAL_NANO } from '../gadget-bridge/profile-presets.js';
-import { parseExporterSelection, selectedExporterNames } from '../config/exporter-selection.js';
-import { readOtlpFile } from '../exporter/sinks/file-sink.js';
-import { fromOtlpJson } from '../profiles/encoding/otlp-json.js';
-import { countRequest } from '../profiles/otlp-model.js';
-import { validateRequest } from '../profiles/validation/conformance-validator.js';
-import { COMMON_HELP, parseCommand, UsageError } from './cli-options.js';
+import type { Logger } from '../observability/logger.js';
+import type { ListenAddress } from '../serve/listen-address.js';
+import { formatListenAddress } from '../serve/listen-address.js';
+import type { ServeApp } from '../serve/serve-app.js';
+import { startServe } from '../serve/serve-app.js';
+import { UsageError } from './cli-options.js';
 import type { CommandContext } from './command-context.js';
-import { openSession, printConfig } from './command-context.js';
+import { openSession } from './command-context.js';
+import { BUNDLED_CAPTURE, demoFiles } from './demo-files.js';
+import { EXIT_OK } from './export-session.js';
+import {
+  describeServe,
+  parseServeArgs,
+  SERVE_FLAGS_HELP,
+  serveLogger,
+  serveOptionsFrom,
+  waitForStop,
+} from './serve-command.js';
 
-/** The capture `npm start` replays: realistic `ig run profile_cpu -o json` output from two nodes. */
-export const BUNDLED_CAPTURE = new URL('../../examples/profile_cpu-capture.jsonl', import.meta.url).pathname;
-export const DEFAULT_DEMO_DIR = 'ig-otel-profiles-out';
+export const DEMO_HELP = `Usage: ig-otel-profiles demo [--once] [--input FILE] [serve options]
+       ig-otel-profiles demo --files [--out DIR] [--input FILE] [exporter options]
 
-export const DEMO_HELP = `Usage: ig-otel-profiles demo [--out DIR] [--input FILE] [options]
+Starts serve (on its default addresses, or free ports when those are taken), replays the bundled
+profile_cpu capture (or FILE) through the real exporter over OTLP/gRPC into it, and prints the URL
+to open. Then keeps replaying it, shifted to the current time, one capture length after the other,
+so the page's live mode has something to follow. Ctrl-C stops it cleanly (the data stays in --data).
 
-Runs the whole exporter on a bundled profile_cpu capture (or FILE): IG JSON → aggregation →
-OTLP profiles with deduplicated dictionaries → OTLP/JSON file, one gzipped pprof per process and a
-summary. Then validates what it wrote and tells you how to look at it.
-
-      --out DIR        where to write (default ${DEFAULT_DEMO_DIR}; its demo outputs are replaced)
-      --input FILE     replay FILE instead of the bundled capture
-
-${COMMON_HELP}
+      --once                 replay once, print what was stored and exit (scripts, tests)
+      --input FILE           replay FILE instead of the bundled capture
+      --files                no server: write the OTLP/JSON file and one pprof per process instead
+                             (see ig-otel-profiles demo --files --help)
+${SERVE_FLAGS_HELP}
 
 Examples:
+  npm start                                   (runs ig-otel-profiles demo)
   ig-otel-profiles demo
-  ig-otel-profiles demo --input capture.jsonl --out /tmp/profiles
-  ig-otel-profiles demo --otel-profiles-exporter pprof     (only the pprof files)`;
+  ig-otel-profiles demo --once --data /tmp/demo-data --http 127.0.0.1:0 --grpc 127.0.0.1:0
+  ig-otel-profiles demo --files --out /tmp/profiles`;
 
 export async function demoCommand(argv: readonly string[], ctx: CommandContext): Promise<number> {
-  const { values, positionals } = parseCommand(
-    argv,
-    { out: { type: 'string' }, input: { type: 'string' } },
-    false,
-  );
+  if (argv.includes('--files'))
+    return demoFiles(
+      argv.filter((a) => a !== '--files'),
+      ctx,
+    );
+  const values = parseServeArgs(argv, { once: { type: 'boolean' }, input: { type: 'string' } });
   if (values.help) {
     ctx.stdout(DEMO_HELP + '\n');
     return 0;
   }
-  if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const input = resolve((values.input as string | undefined) ?? BUNDLED_CAPTURE);
   if (!existsSync(input)) throw new UsageError(`--input ${input}: no such file`);
-  const out = resolve((values.out as string | undefined) ?? DEFAULT_DEMO_DIR);
-  const otlpFile = join(out, 'profiles.otlp.jsonl');
-  const pprofDir = join(out, 'pprof');
-  const prefix = 'operator.otel-profiles.exporters';
-  const selection = (values['otel-profiles-exporter'] as string | undefined) ?? 'otlp-file,pprof,summary';
-  const sessionValues = { ...values, 'otel-profiles-exporter': selection };
-  const demoExporters = [
-    `${prefix}.otlp-file.exporter=file`,
-    `${prefix}.otlp-file.path=${otlpFile}`,
-    `${prefix}.otlp-file.format=json`,
-    `${prefix}.pprof.exporter=pprof`,
-    `${prefix}.pprof.directory=${pprofDir}`,
-    `${prefix}.summary.exporter=debug`,
-  ];
-  if (values['print-config']) return printConfig(ctx, sessionValues, demoExporters);
-  mkdirSync(out, { recursive: true });
-  rmSync(otlpFile, { force: true });
-  rmSync(pprofDir, { recursive: true, force: true });
+  const logger = serveLogger(ctx, values);
+  const options = serveOptionsFrom(values, logger);
+  // The defaults may be taken (a Collector on 4317, another serve): then any free port will do.
+  const app = await startServe({
+    ...options,
+    grpc: values.grpc === undefined ? await freeOrAny(options.grpc, '--grpc', logger) : options.grpc,
+    http: values.http === undefined ? await freeOrAny(options.http, '--http', logger) : options.http,
+  });
+  let exitCode = EXIT_OK;
+  try {
+    const replayMs = Number(
+      (BigInt(await countArrayEmissions(input)) * DEFAULT_FETCH_INTERVAL_NANO) / 1_000_000n,
+    );
+    exitCode = await replay(ctx, app, input, logger);
+    const stats = await app.store.stats();
+    ctx.stdout(
+      `\nReplayed ${input} through the exporter over OTLP/gRPC into serve: the store holds ${stats.samples} sample(s).\n` +
+        describeServe(app),
+    );
+    if (!values.once && exitCode === EXIT_OK) {
+      ctx.stdout(
+        `Replaying it again every ${Math.round(replayMs / 1000)} s (live mode follows). Ctrl-C to stop.\n`,
+      );
+      exitCode = await replayUntilStopped(ctx, app, input, logger, Math.max(1_000, replayMs));
+    }
+  } finally {
+    await app.close();
+  }
+  return exitCode;
+}
 
-  const selected = new Set(selectedExporterNames(parseExporterSelection(selection)));
-  const exitCode = await openSession(
-    ctx,
-    sessionValues,
+/** Replays on a timer until a signal; a failed replay ends the demo with its exit code. */
+async function replayUntilStopped(
+  ctx: CommandContext,
+  app: ServeApp,
+  input: string,
+  logger: Logger,
+  intervalMs: number,
+): Promise<number> {
+  let stopped = false;
+  let wake: () => void = () => undefined;
+  const stop = waitForStop(ctx, logger).then(() => {
+    stopped = true;
+    wake();
+  });
+  while (!stopped) {
+    await new Promise<void>((resolveSleep) => {
+      wake = resolveSleep;
+      setTimeout(resolveSleep, intervalMs).unref();
+    });
+    if (stopped) break;
+    const code = await replay(ctx, app, input, logger);
+    if (code !== EXIT_OK) return code;
+  }
+  await stop;
+  return EXIT_OK;
+}
+
+/**
+ * One pass of the capture through the real exporter session (json input → pipeline → OTLP/gRPC with
+ * retries) into the serve. The session's report is printed only when something was not delivered.
+ */
+async function replay(ctx: CommandContext, app: ServeApp, input: string, logger: Logger): Promise<number> {
+  let report = '';
+  const code = await openSession(
+    { ...ctx, handleSignals: false, stderr: (t) => void (report += t) },
+    { endpoint: `http://${app.grpcAddress}`, protocol: 'grpc', insecure: true, 'log-level': 'warn' },
     (session) =>
       createJsonRowSource({
         input: { kind: 'file', path: input, follow: false },
         resolveSpec: createSpecResolver([]),
         defaultFetchIntervalNano: DEFAULT_FETCH_INTERVAL_NANO,
-        strict: Boolean(values.strict),
+        strict: false,
         logger: session.logger.child('input'),
         counters: session.counters,
       }),
-    demoExporters,
   );
-
-  // Check what we wrote with the same rules as `validate`, and point at it.
-  const wantOtlp = selected.has('otlp-file');
-  const wantPprof = selected.has('pprof');
-  let requests = 0;
-  let samples = 0;
-  let issues = 0;
-  if (existsSync(otlpFile)) {
-    for await (const line of readOtlpFile(otlpFile, 'json')) {
-      const request = fromOtlpJson(line);
-      requests++;
-      samples += countRequest(request).samples;
-      issues += validateRequest(request).length;
-    }
+  if (code !== EXIT_OK) {
+    ctx.stderr(report);
+    logger.error(`the replay did not deliver everything (exit status ${code}); see the report above`);
   }
-  const pprofFiles = existsSync(pprofDir)
-    ? readdirSync(pprofDir)
-        .filter((f) => f.endsWith('.pb.gz'))
-        .sort()
-    : [];
-  const rel = (p: string): string => relative(process.cwd(), p) || '.';
-  const first = pprofFiles[0] ? join(rel(pprofDir), pprofFiles[0]) : undefined;
-  ctx.stdout(
-    [
-      '',
-      `Replayed ${rel(input)} through the exporter.`,
-      ...(wantOtlp
-        ? [
-            `  OTLP/JSON requests: ${rel(otlpFile)}  (${requests} request(s), ${samples} sample(s); ` +
-              (issues === 0 ? 'every profcheck rule holds)' : `${issues} conformance issue(s)!)`),
-          ]
-        : []),
-      ...(wantPprof
-        ? [`  pprof profiles:     ${rel(pprofDir)}/  (${pprofFiles.length} file(s), one per process)`]
-        : []),
-      '',
-      'Look at them:',
-      ...(first ? [`  go tool pprof -top ${first}`, `  go tool pprof -http=127.0.0.1:8081 ${first}`] : []),
-      ...(wantOtlp ? [`  ig-otel-profiles validate ${rel(otlpFile)}`] : []),
-      '',
-      'Send the same capture to an OpenTelemetry Collector (started with --feature-gates=service.profilesSupport):',
-      `  ig-otel-profiles export --input ${rel(input)} --endpoint http://localhost:4317 --protocol grpc`,
-      '',
-    ].join('\n'),
+  return code;
+}
+
+/** `address` when its port can be bound now, else the same host on any free port. */
+export async function freeOrAny(
+  address: ListenAddress,
+  flag: string,
+  logger: Logger,
+): Promise<ListenAddress> {
+  const free = await new Promise<boolean>((resolveProbe) => {
+    const probe = createServer();
+    probe.once('error', () => resolveProbe(false));
+    probe.listen(address.port, address.host, () => probe.close(() => resolveProbe(true)));
+  });
+  if (free) return address;
+  logger.info(
+    `${formatListenAddress(address.host, address.port)} is taken: ${flag} uses a free port instead`,
   );
-  // Nothing written where something was asked for is a failure, like a conformance issue.
-  const missing = (wantOtlp && requests === 0) || (wantPprof && pprofFiles.length === 0);
-  return issues > 0 || missing ? 1 : exitCode;
+  return { host: address.host, port: 0 };
 }

@@ -9,7 +9,9 @@ const MAIN_HELP = `${EXPORTER_NAME} ${EXPORTER_VERSION}: continuous profiling fo
 Usage: ig-otel-profiles <command> [options]
 
 Commands:
-  demo        replay the bundled profile_cpu capture into OTLP and pprof files and say how to look at them
+  demo        start serve, replay the bundled profile_cpu capture into it over OTLP and print the page's URL
+              (demo --files: OTLP and pprof files instead, no server)
+  serve       receive OTLP profiles (gRPC/HTTP), store them (DuckDB) and show them in the browser, live
   export      read IG JSON output (stdin, a file, or a command after --) and export it
   run         run a gadget on IG's daemon over gRPC (or on every node with --k8s) and export it
   attach      attach to a headless gadget instance and export it
@@ -32,6 +34,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   run: async () => (await import('./run-command.js')).runCommand,
   attach: async () => (await import('./run-command.js')).attachCommand,
   demo: async () => (await import('./demo-command.js')).demoCommand,
+  serve: async () => (await import('./serve-command.js')).serveCommand,
   validate: async () => (await import('./validate-command.js')).validateCommand,
 };
 

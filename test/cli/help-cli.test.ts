@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { runCli, tempDir } from '../support/cli-harness.js';
 
-const COMMANDS = ['export', 'run', 'attach', 'demo', 'validate'] as const;
+const COMMANDS = ['export', 'run', 'attach', 'demo', 'serve', 'validate'] as const;
 
 describe('help: every command explains itself with examples', () => {
   for (const command of COMMANDS) {
@@ -27,7 +27,10 @@ describe('help: every command explains itself with examples', () => {
   it('help for an unknown command is a usage error that lists the commands', async () => {
     const res = await runCli(['help', 'exprot']);
     assert.equal(res.code, 2);
-    assert.match(res.stderr, /unknown command "exprot"\. Commands: export, run, attach, demo, validate/);
+    assert.match(
+      res.stderr,
+      /unknown command "exprot"\. Commands: export, run, attach, demo, serve, validate/,
+    );
   });
 
   it('export given a file name without --input says how to read a file', async () => {
@@ -40,11 +43,11 @@ describe('help: every command explains itself with examples', () => {
   });
 });
 
-describe('demo with some of its exporters', () => {
+describe('demo --files with some of its exporters', () => {
   it('reports and checks only what was selected: pprof alone succeeds without OTLP files', async () => {
     const dir = tempDir();
     try {
-      const res = await runCli(['demo', '--out', dir.path, '--otel-profiles-exporter', 'pprof']);
+      const res = await runCli(['demo', '--files', '--out', dir.path, '--otel-profiles-exporter', 'pprof']);
       assert.equal(res.code, 0, res.stderr + res.stdout);
       assert.match(res.stdout, /pprof profiles: .*\(\d+ file\(s\), one per process\)/);
       assert.doesNotMatch(res.stdout, /OTLP\/JSON requests|ig-otel-profiles validate/);
