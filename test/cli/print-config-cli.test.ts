@@ -86,7 +86,7 @@ describe('--print-config', () => {
       assert.equal(res.code, 0, `${command}: ${res.stderr}`);
       assert.equal(exportersOf(res.stdout).default?.timeout, '7s');
     }
-    const demo = await runCli(['demo', '--print-config', '--out', join(dir.path, 'demo')]);
+    const demo = await runCli(['demo', '--files', '--print-config', '--out', join(dir.path, 'demo')]);
     assert.equal(demo.code, 0, demo.stderr);
     assert.deepEqual(Object.keys(exportersOf(demo.stdout)), ['otlp-file', 'pprof', 'summary']);
   });
