@@ -21,6 +21,8 @@ export const COMMON_OPTIONS = {
   'shutdown-timeout': { type: 'string' },
   'log-level': { type: 'string' },
   'report-json': { type: 'string' },
+  'k8s-pod-metadata': { type: 'boolean' },
+  'k8s-node-name': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -39,6 +41,9 @@ export const COMMON_HELP = `Exporter options (shared by every command):
       --shutdown-timeout DURATION    how long to drain queues at exit (default 30s)
       --log-level L                  error | warn | info | debug (default info)
       --report-json FILE             write the final delivery report as JSON
+      --k8s-pod-metadata             watch this node's pods in the Kubernetes API for resource attributes and the
+                                     service.name the workload's traces carry (needs get/list/watch on pods)
+      --k8s-node-name NAME           the node whose pods to watch (default $NODE_NAME; unset: every node)
   -h, --help                         this help`;
 
 export type CommonValues = {

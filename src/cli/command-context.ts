@@ -6,6 +6,7 @@ import type { RowSource } from '../gadget-bridge/row-batch.js';
 import { Counters } from '../observability/counters.js';
 import type { Logger, LogLevel } from '../observability/logger.js';
 import { createLogger, parseLogLevel } from '../observability/logger.js';
+import type { PodMetadataInformer } from '../gadget-bridge/k8s/pod-metadata-informer.js';
 import { pipelineFieldsRead } from '../profiles/fields-read.js';
 import { parseDurationMs, UsageError } from './cli-options.js';
 import { runExportSession } from './export-session.js';
@@ -32,6 +33,8 @@ export interface SessionParts {
   readonly counters: Counters;
   /** The row fields the session's pipelines read for rows of a spec (the gRPC sources decode only these). */
   readonly fieldsRead: (spec: ProfileSpec) => ReadonlySet<string>;
+  /** `--k8s-pod-metadata`: the pod informer; its status() is the state a readiness check reports. */
+  readonly podMetadata?: PodMetadataInformer;
 }
 
 type Values = Record<string, string | boolean | string[] | undefined>;
@@ -62,10 +65,19 @@ export function loadCommandConfig(
       ...(values.compression !== undefined ? { compression: values.compression as string } : {}),
       ...(values.timeout !== undefined ? { timeout: values.timeout as string } : {}),
       ...(level !== undefined ? { logLevel: level } : {}),
+      ...(values['k8s-pod-metadata'] !== undefined
+        ? { k8sPodMetadata: Boolean(values['k8s-pod-metadata']) }
+        : {}),
     },
   });
   const logger = createLogger({ level: level ?? config.logLevel, write: ctx.stderr });
   return { config, logger };
+}
+
+/** `--k8s-node-name`, else $NODE_NAME (the downward API's spec.nodeName in the manifests). */
+function podMetadataNode(values: Values, env: CommandContext['env']): { nodeName?: string } {
+  const nodeName = (values['k8s-node-name'] as string | undefined) ?? env.NODE_NAME?.trim();
+  return nodeName ? { nodeName } : {};
 }
 
 /** Loads the configuration, runs one export session over the source and prints the report. */
@@ -91,15 +103,38 @@ export async function openSession(
     }
     return fields;
   };
-  const source = makeSource({ config, logger, counters, fieldsRead });
-  const result = await runExportSession({
-    config,
-    source,
-    logger,
-    counters,
-    shutdownTimeoutMs,
-    handleSignals: ctx.handleSignals,
-  });
+  const podMetadata = config.k8sPodMetadata
+    ? await (
+        await import('./k8s-pod-metadata.js')
+      ).startPodMetadata({
+        ...(values.kubeconfig !== undefined ? { kubeconfigPath: values.kubeconfig as string } : {}),
+        ...(values.context !== undefined ? { context: values.context as string } : {}),
+        ...podMetadataNode(values, ctx.env),
+        env: ctx.env,
+        logger,
+      })
+    : undefined;
+  let result: Awaited<ReturnType<typeof runExportSession>>;
+  try {
+    const source = makeSource({
+      config,
+      logger,
+      counters,
+      fieldsRead,
+      ...(podMetadata ? { podMetadata } : {}),
+    });
+    result = await runExportSession({
+      config,
+      source,
+      logger,
+      counters,
+      shutdownTimeoutMs,
+      handleSignals: ctx.handleSignals,
+      ...(podMetadata ? { podMetadata } : {}),
+    });
+  } finally {
+    await podMetadata?.stop();
+  }
   ctx.stderr(formatReport(counters, result.reports) + '\n');
   const reportPath = values['report-json'] as string | undefined;
   if (reportPath !== undefined) {

@@ -98,7 +98,8 @@ function toGadgetPod(pod: V1Pod, fallbackNamespace: string): GadgetPod | undefin
   };
 }
 
-function errorText(err: unknown): string {
+/** An error for a log line: `HTTP 403: …` for API errors. */
+export function errorText(err: unknown): string {
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code;
     return typeof code === 'number' ? `HTTP ${code}: ${firstLine(err.message)}` : err.message;
@@ -111,7 +112,8 @@ function firstLine(s: string): string {
   return i === -1 ? s : s.slice(0, i);
 }
 
-function httpStatusOf(err: unknown): number | undefined {
+/** The HTTP status of a client-node error (ApiException or Watch), if it has one. */
+export function httpStatusOf(err: unknown): number | undefined {
   if (typeof err !== 'object' || err === null) return undefined;
   const e = err as { code?: unknown; statusCode?: unknown };
   if (typeof e.code === 'number') return e.code; // client-node ApiException
