@@ -16,12 +16,8 @@ import type { RetryConfig } from '../../config/exporter-config.js';
 import { createBackoff } from '../../exporter/retry/backoff.js';
 import type { Logger } from '../../observability/logger.js';
 import { silentLogger } from '../../observability/logger.js';
-import {
-  errorText,
-  httpStatusOf,
-  WATCH_STALL_GRACE_SECONDS,
-  WATCH_TIMEOUT_SECONDS,
-} from './gadget-pod-discovery.js';
+import type { WatchOutcome } from './pod-watch.js';
+import { errorText, httpStatusOf, WATCH_TIMEOUT_SECONDS, watchPods } from './pod-watch.js';
 import type { PodMetadata } from './pod-metadata.js';
 import { bareContainerId, podMetadataOf } from './pod-metadata.js';
 
@@ -97,11 +93,6 @@ interface Stored {
   /** Equal fingerprints: nothing a resource is made of changed (status churn is ignored). */
   readonly fingerprint: string;
 }
-
-type WatchOutcome =
-  | { readonly kind: 'ended'; readonly events: number }
-  | { readonly kind: 'gone' }
-  | { readonly kind: 'failed'; readonly error: unknown };
 
 /** Why the pods cannot be read, with the fix; the RBAC rule when the server refused. */
 function unavailableReason(err: unknown, nodeName: string | undefined): string {
@@ -195,81 +186,26 @@ export function createPodMetadataInformer(options: PodMetadataInformerOptions): 
     settleWaiters();
   };
 
-  const watchOnce = (): Promise<WatchOutcome> =>
-    new Promise<WatchOutcome>((resolve) => {
-      let events = 0;
-      let settled = false;
-      let controller: AbortController | undefined;
-      const finish = (outcome: WatchOutcome): void => {
-        if (settled) return;
-        settled = true;
-        abortWatch = undefined;
-        clearTimeout(stallTimer);
-        resolve(outcome);
-        controller?.abort();
-      };
-      // A connection lost without a FIN never ends by itself; client-node's Watch has no timeout.
-      const stallTimer = setTimeout(
-        () =>
-          finish({
-            kind: 'failed',
-            error: new Error(`watch stalled: no end after ${watchTimeoutSeconds} s`),
-          }),
-        (watchTimeoutSeconds + WATCH_STALL_GRACE_SECONDS) * 1000,
-      );
-      stallTimer.unref();
-      abortWatch = () => finish({ kind: 'ended', events });
-      const query: Record<string, string | number | boolean> = {
-        allowWatchBookmarks: true,
-        timeoutSeconds: watchTimeoutSeconds,
-        resourceVersion,
-      };
-      if (fieldSelector) query.fieldSelector = fieldSelector;
-      watcher
-        .watch(
-          '/api/v1/pods',
-          query,
-          (type: string, obj: unknown) => {
-            if (stopped || settled) return;
-            events++;
-            const o = obj as V1Pod & { code?: number; message?: string };
-            if (type === 'ERROR') {
-              finish(
-                o.code === 410
-                  ? { kind: 'gone' }
-                  : {
-                      kind: 'failed',
-                      error: Object.assign(new Error(o.message ?? 'watch ERROR event'), { code: o.code }),
-                    },
-              );
-              return;
-            }
-            const rv = o.metadata?.resourceVersion;
-            if (rv) resourceVersion = rv;
-            if (type === 'BOOKMARK') return;
-            if (type === 'DELETED') {
-              if (o.metadata?.uid) forget(o.metadata.uid);
-              return;
-            }
-            upsert(o);
-          },
-          (err: unknown) => {
-            if (stopped) return finish({ kind: 'ended', events });
-            if (err && httpStatusOf(err) === 410) return finish({ kind: 'gone' });
-            // node-fetch reports the server ending the stream as a premature close at times.
-            if (err && !(err instanceof Error && /premature close|aborted/i.test(err.message)))
-              return finish({ kind: 'failed', error: err });
-            finish({ kind: 'ended', events });
-          },
-        )
-        .then(
-          (c: AbortController) => {
-            controller = c;
-            if (settled || stopped) c.abort();
-          },
-          (err: unknown) => finish({ kind: 'failed', error: err }),
-        );
+  const watchOnce = (): Promise<WatchOutcome> => {
+    const watch = watchPods({
+      watcher,
+      path: '/api/v1/pods',
+      query: { resourceVersion, ...(fieldSelector ? { fieldSelector } : {}) },
+      timeoutSeconds: watchTimeoutSeconds,
+      stopped: () => stopped,
+      onResourceVersion: (rv) => {
+        resourceVersion = rv;
+      },
+      onEvent: (type, pod) => {
+        if (type !== 'DELETED') return upsert(pod);
+        if (pod.metadata?.uid) forget(pod.metadata.uid);
+      },
     });
+    abortWatch = watch.end;
+    return watch.outcome.finally(() => {
+      abortWatch = undefined;
+    });
+  };
 
   /** Waits the next backoff delay; false when stopped meanwhile. */
   const pause = async (): Promise<boolean> => {
