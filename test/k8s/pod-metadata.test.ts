@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { PodMetadataInformer } from '../../src/gadget-bridge/k8s/pod-metadata-informer.js';
 import { podMetadataOf } from '../../src/gadget-bridge/k8s/pod-metadata.js';
-import { DEFAULT_RESOURCE, K8S_POD_METADATA_SERVICE_NAME } from '../../src/config/load-config.js';
-import { ResourceResolver } from '../../src/profiles/resource-attributes.js';
-import { startK8sApiDouble } from '../support/k8s-api-double.js';
-import type { FakePodSpec, K8sApiDouble } from '../support/k8s-api-double.js';
+import type { FakePodSpec } from '../support/k8s-api-double.js';
 import { waitFor } from '../support/k8s-tcp-fixtures.js';
-import { containerRow, startInformer, stringAttributes } from '../support/pod-metadata-fixtures.js';
+import {
+  containerRow,
+  podMetadataResolver,
+  informerTestbed,
+  stringAttributes,
+} from '../support/pod-metadata-fixtures.js';
 
 const NODE = 'node-a';
 const id = (n: number): string => n.toString(16).padStart(64, 'c');
@@ -23,41 +25,35 @@ function workloadPod(n: number, spec: Omit<FakePodSpec, 'nodeName'>): FakePodSpe
 }
 
 describe('service.name and resource attributes from pod metadata (semantic-conventions chain)', () => {
-  let api: K8sApiDouble;
-  let informer: PodMetadataInformer | undefined;
+  const bed = informerTestbed();
 
-  beforeEach(async () => {
-    api = await startK8sApiDouble();
-  });
-  afterEach(async () => {
-    await informer?.stop();
-    informer = undefined;
-    await api.close();
-  });
-
-  const resolve = async (
-    n: number,
-    pod: { namespace: string; name: string; container?: string },
-    serviceName: readonly string[] = K8S_POD_METADATA_SERVICE_NAME,
-  ): Promise<Record<string, string>> => {
-    informer ??= startInformer(api, { nodeName: NODE });
+  const synced = async (): Promise<PodMetadataInformer> => {
+    const informer = bed.informerOn(NODE);
     assert.equal(await informer.waitForSync(5_000), true);
-    const resolver = new ResourceResolver({
-      config: { ...DEFAULT_RESOURCE, groupBy: 'container', serviceName },
-      podMetadata: informer,
-    });
-    const row = containerRow({
+    return informer;
+  };
+
+  /** The row IG reports for container `id(n)` of a pod. */
+  const rowOf = (n: number, pod: { namespace: string; name: string; container?: string }) =>
+    containerRow({
       node: NODE,
       namespace: pod.namespace,
       podName: pod.name,
       containerName: pod.container ?? 'app',
       containerId: id(n),
     });
-    return stringAttributes(resolver.attributesOf(resolver.newObservation(row)));
+
+  const resolve = async (
+    n: number,
+    pod: { namespace: string; name: string; container?: string },
+    serviceName?: readonly string[],
+  ): Promise<Record<string, string>> => {
+    const resolver = podMetadataResolver(await synced(), serviceName);
+    return stringAttributes(resolver.attributesOf(resolver.newObservation(rowOf(n, pod))));
   };
 
   it('a Deployment pod with the resource.opentelemetry.io annotations', async () => {
-    api.addPod(
+    bed.api.addPod(
       workloadPod(1, {
         name: 'checkout-7d4f9c8b6-x2k9p',
         namespace: 'shop',
@@ -93,7 +89,7 @@ describe('service.name and resource attributes from pod metadata (semantic-conve
   });
 
   it('a Deployment pod with only the well-known labels: the Deployment by default, the labels when opted in', async () => {
-    api.addPod(
+    bed.api.addPod(
       workloadPod(2, {
         name: 'cart-5b9c7d6f8-qq7xz',
         namespace: 'shop',
@@ -127,7 +123,7 @@ describe('service.name and resource attributes from pod metadata (semantic-conve
   });
 
   it('a StatefulSet pod', async () => {
-    api.addPod(
+    bed.api.addPod(
       workloadPod(3, {
         name: 'db-0',
         namespace: 'data',
@@ -148,14 +144,14 @@ describe('service.name and resource attributes from pod metadata (semantic-conve
   });
 
   it("a Job pod, and a CronJob's Job pod (the CronJob comes before the Job)", async () => {
-    api.addPod(
+    bed.api.addPod(
       workloadPod(4, {
         name: 'migrate-x7k2p',
         namespace: 'ops',
         ownerReferences: [{ kind: 'Job', name: 'migrate' }],
       }),
     );
-    api.addPod(
+    bed.api.addPod(
       workloadPod(5, {
         name: 'report-28512345-abcde',
         namespace: 'ops',
@@ -180,7 +176,7 @@ describe('service.name and resource attributes from pod metadata (semantic-conve
   });
 
   it('a bare pod: the pod name', async () => {
-    api.addPod(workloadPod(6, { name: 'debug-shell', namespace: 'default' }));
+    bed.api.addPod(workloadPod(6, { name: 'debug-shell', namespace: 'default' }));
     assert.deepEqual(await resolve(6, { namespace: 'default', name: 'debug-shell' }), {
       'k8s.node.name': NODE,
       'k8s.namespace.name': 'default',
@@ -195,7 +191,7 @@ describe('service.name and resource attributes from pod metadata (semantic-conve
 
   it('an auto-instrumented container: the OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES its SDK reports, fieldRefs resolved', async () => {
     // What the OpenTelemetry Operator injects (its env layout), plus a sidecar whose name comes from a ConfigMap.
-    api.addPod(
+    bed.api.addPod(
       workloadPod(7, {
         name: 'payments-5f6d7c8b9-abcde',
         namespace: 'shop',
@@ -267,31 +263,20 @@ describe('service.name and resource attributes from pod metadata (semantic-conve
   });
 
   it('joins by namespace + pod name when the row has no container id the pod reports', async () => {
-    api.addPod(
+    bed.api.addPod(
       workloadPod(9, {
         name: 'worker-0',
         namespace: 'jobs',
         ownerReferences: [{ kind: 'StatefulSet', name: 'worker' }],
       }),
     );
-    informer = startInformer(api, { nodeName: NODE });
-    await informer.waitForSync(5_000);
-    const resolver = new ResourceResolver({
-      config: { ...DEFAULT_RESOURCE, groupBy: 'container', serviceName: K8S_POD_METADATA_SERVICE_NAME },
-      podMetadata: informer,
-    });
-    const row = containerRow({
-      node: NODE,
-      namespace: 'jobs',
-      podName: 'worker-0',
-      containerName: 'app',
-      containerId: id(99),
-    });
+    const resolver = podMetadataResolver(await synced());
+    const row = rowOf(99, { namespace: 'jobs', name: 'worker-0' });
     assert.equal(resolver.serviceNameOf(resolver.newObservation(row)), 'worker');
   });
 
   it('a pod update that changes the annotation changes service.name at once (no stale cached list)', async () => {
-    api.addPod(
+    bed.api.addPod(
       workloadPod(10, {
         name: 'search-0',
         namespace: 'shop',
@@ -299,19 +284,8 @@ describe('service.name and resource attributes from pod metadata (semantic-conve
         ownerReferences: [{ kind: 'StatefulSet', name: 'search' }],
       }),
     );
-    informer = startInformer(api, { nodeName: NODE });
-    await informer.waitForSync(5_000);
-    const resolver = new ResourceResolver({
-      config: { ...DEFAULT_RESOURCE, groupBy: 'container', serviceName: K8S_POD_METADATA_SERVICE_NAME },
-      podMetadata: informer,
-    });
-    const row = containerRow({
-      node: NODE,
-      namespace: 'shop',
-      podName: 'search-0',
-      containerName: 'app',
-      containerId: id(10),
-    });
+    const resolver = podMetadataResolver(await synced());
+    const row = rowOf(10, { namespace: 'shop', name: 'search-0' });
     const nameNow = (): string | undefined =>
       stringAttributes(resolver.attributesOf(resolver.newObservation(row)))['service.name'];
     assert.equal(nameNow(), 'search-v1');
@@ -322,14 +296,14 @@ describe('service.name and resource attributes from pod metadata (semantic-conve
       'unchanged pod: the cached list',
     );
     // Status churn (readiness) does not rebuild lists; an annotation change does.
-    api.updatePod('search-0', { ready: false }, 'shop');
-    api.updatePod(
+    bed.api.updatePod('search-0', { ready: false }, 'shop');
+    bed.api.updatePod(
       'search-0',
       { annotations: { 'resource.opentelemetry.io/service.name': 'search-v2' } },
       'shop',
     );
     await waitFor('the new service.name', () => nameNow() === 'search-v2');
-    api.updatePod('search-0', { annotations: {} }, 'shop');
+    bed.api.updatePod('search-0', { annotations: {} }, 'shop');
     await waitFor('the StatefulSet once the annotation is gone', () => nameNow() === 'search');
   });
 

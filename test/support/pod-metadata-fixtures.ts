@@ -10,7 +10,12 @@ import type { RetryConfig } from '../../src/config/exporter-config.js';
 import type { Logger } from '../../src/observability/logger.js';
 import { createLogger } from '../../src/observability/logger.js';
 import type { AnyValue, KeyValue } from '../../src/profiles/otlp-model.js';
+import { DEFAULT_RESOURCE, K8S_POD_METADATA_SERVICE_NAME } from '../../src/config/load-config.js';
+import type { PodMetadataLookup } from '../../src/gadget-bridge/k8s/pod-metadata-informer.js';
+import { ResourceResolver } from '../../src/profiles/resource-attributes.js';
+import { afterEach, beforeEach } from 'node:test';
 import type { K8sApiDouble } from './k8s-api-double.js';
+import { startK8sApiDouble } from './k8s-api-double.js';
 
 /** Retries in tens of milliseconds, so tests see a recovery quickly. */
 export const FAST_RETRY: RetryConfig = {
@@ -45,6 +50,55 @@ export function startInformer(
   });
   informer.start();
   return informer;
+}
+
+/** A fresh API double for each test, and the informer the test started on it (stopped after it). */
+export interface InformerTestbed {
+  readonly api: K8sApiDouble;
+  readonly informer: PodMetadataInformer | undefined;
+  /** Starts the informer of this test (once; later calls return it). */
+  informerOn(nodeName: string, logger?: Logger): PodMetadataInformer;
+}
+
+/** Registers the hooks of an InformerTestbed in the enclosing describe(). */
+export function informerTestbed(): InformerTestbed {
+  let api: K8sApiDouble | undefined;
+  let informer: PodMetadataInformer | undefined;
+  beforeEach(async () => {
+    api = await startK8sApiDouble();
+  });
+  afterEach(async () => {
+    await informer?.stop();
+    informer = undefined;
+    await api?.close();
+  });
+  const current = (): K8sApiDouble => {
+    if (!api) throw new Error('the API double runs inside tests only');
+    return api;
+  };
+  return {
+    get api() {
+      return current();
+    },
+    get informer() {
+      return informer;
+    },
+    informerOn(nodeName, logger) {
+      informer ??= startInformer(current(), { nodeName, ...(logger ? { logger } : {}) });
+      return informer;
+    },
+  };
+}
+
+/** A resolver per container with the pod-metadata chain (or `serviceName`) reading `podMetadata`. */
+export function podMetadataResolver(
+  podMetadata: PodMetadataLookup,
+  serviceName: readonly string[] = K8S_POD_METADATA_SERVICE_NAME,
+): ResourceResolver {
+  return new ResourceResolver({
+    config: { ...DEFAULT_RESOURCE, groupBy: 'container', serviceName },
+    podMetadata,
+  });
 }
 
 /** A row as IG enriches it for a container of a pod. */
