@@ -74,9 +74,15 @@ export function loadCommandConfig(
   return { config, logger };
 }
 
-/** `--k8s-node-name`, else $NODE_NAME (the downward API's spec.nodeName in the manifests). */
+/**
+ * `--k8s-node-name`, else $NODE_NAME (the downward API's spec.nodeName in the manifests), else the
+ * `--node` a `run --k8s` is limited to (its rows come from that node only).
+ */
 function podMetadataNode(values: Values, env: CommandContext['env']): { nodeName?: string } {
-  const nodeName = (values['k8s-node-name'] as string | undefined) ?? env.NODE_NAME?.trim();
+  const nodeName =
+    (values['k8s-node-name'] as string | undefined) ??
+    (env.NODE_NAME?.trim() || undefined) ??
+    (values.node as string | undefined);
   return nodeName ? { nodeName } : {};
 }
 
