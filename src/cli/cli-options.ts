@@ -23,6 +23,8 @@ export const COMMON_OPTIONS = {
   'log-level': { type: 'string' },
   'report-json': { type: 'string' },
   'print-config': { type: 'boolean' },
+  'k8s-pod-metadata': { type: 'boolean' },
+  'k8s-node-name': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -43,6 +45,9 @@ export const COMMON_HELP = `Exporter options (shared by every command):
       --log-level L                  error | warn | info | debug (default info)
       --report-json FILE             write the final delivery report as JSON
       --print-config                 print the effective configuration (header values redacted) and exit
+      --k8s-pod-metadata             watch this node's pods in the Kubernetes API for resource attributes and the
+                                     service.name the workload's traces carry (needs get/list/watch on pods)
+      --k8s-node-name NAME           the node whose pods to watch (default $NODE_NAME; unset: every node)
   -h, --help                         this help`;
 
 export type CommonValues = {

@@ -10,6 +10,7 @@ import { LossLedger } from '../observability/loss-ledger.js';
 import type { Logger, LogLevel } from '../observability/logger.js';
 import { createLogger, parseLogLevel } from '../observability/logger.js';
 import { withRowChecks } from '../profiles/checked-row-source.js';
+import type { PodMetadataInformer } from '../gadget-bridge/k8s/pod-metadata-informer.js';
 import { pipelineFieldsRead } from '../profiles/fields-read.js';
 import { parseDurationMs, UsageError } from './cli-options.js';
 import { runExportSession } from './export-session.js';
@@ -36,6 +37,8 @@ export interface SessionParts {
   readonly counters: Counters;
   /** The row fields the session's pipelines read for rows of a spec (the gRPC sources decode only these). */
   readonly fieldsRead: (spec: ProfileSpec) => ReadonlySet<string>;
+  /** `--k8s-pod-metadata`: the pod informer; its status() is the state a readiness check reports. */
+  readonly podMetadata?: PodMetadataInformer;
 }
 
 type Values = Record<string, string | boolean | string[] | undefined>;
@@ -69,6 +72,9 @@ export function loadCommandConfig(
       ...(values.compression !== undefined ? { compression: values.compression as string } : {}),
       ...(timeout !== undefined ? { timeout, timeoutFlag } : {}),
       ...(level !== undefined ? { logLevel: level } : {}),
+      ...(values['k8s-pod-metadata'] !== undefined
+        ? { k8sPodMetadata: Boolean(values['k8s-pod-metadata']) }
+        : {}),
     },
   });
   const logger = createLogger({ level: level ?? config.logLevel, write: ctx.stderr });
@@ -104,6 +110,18 @@ function checkReportPath(path: string): void {
   }
 }
 
+/**
+ * `--k8s-node-name`, else $NODE_NAME (the downward API's spec.nodeName in the manifests), else the
+ * `--node` a `run --k8s` is limited to (its rows come from that node only).
+ */
+function podMetadataNode(values: Values, env: CommandContext['env']): { nodeName?: string } {
+  const nodeName =
+    (values['k8s-node-name'] as string | undefined) ??
+    (env.NODE_NAME?.trim() || undefined) ??
+    (values.node as string | undefined);
+  return nodeName ? { nodeName } : {};
+}
+
 /** Everything a session needs, loaded and checked before anything connects or reads. */
 export interface PreparedSession {
   readonly config: LoadedConfig;
@@ -112,6 +130,8 @@ export interface PreparedSession {
   /** `--strict`: the first malformed input or invalid row fails the run. */
   readonly strict: boolean;
   readonly reportPath?: string;
+  /** Where `--k8s-pod-metadata` finds the API and which node's pods it watches. */
+  readonly podMetadataSetup: { kubeconfigPath?: string; context?: string; nodeName?: string };
 }
 
 /** Loads the configuration and checks every session flag; throws UsageError/ConfigError (exit 2). */
@@ -133,6 +153,11 @@ export function prepareSession(
     shutdownTimeoutMs,
     strict: Boolean(values.strict),
     ...(reportPath !== undefined ? { reportPath } : {}),
+    podMetadataSetup: {
+      ...(values.kubeconfig !== undefined ? { kubeconfigPath: values.kubeconfig as string } : {}),
+      ...(values.context !== undefined ? { context: values.context as string } : {}),
+      ...podMetadataNode(values, ctx.env),
+    },
   };
 }
 
@@ -154,19 +179,33 @@ export async function runSession(
     }
     return fields;
   };
-  const source = withRowChecks(makeSource({ config, logger, counters, fieldsRead }), {
-    counters,
-    logger,
-    strict,
-  });
-  const result = await runExportSession({
-    config,
-    source,
-    logger,
-    counters,
-    shutdownTimeoutMs,
-    handleSignals: ctx.handleSignals,
-  });
+  const podMetadata = config.k8sPodMetadata
+    ? await (
+        await import('./k8s-pod-metadata.js')
+      ).startPodMetadata({
+        ...prepared.podMetadataSetup,
+        env: ctx.env,
+        logger,
+      })
+    : undefined;
+  let result: Awaited<ReturnType<typeof runExportSession>>;
+  try {
+    const source = withRowChecks(
+      makeSource({ config, logger, counters, fieldsRead, ...(podMetadata ? { podMetadata } : {}) }),
+      { counters, logger, strict },
+    );
+    result = await runExportSession({
+      config,
+      source,
+      logger,
+      counters,
+      shutdownTimeoutMs,
+      handleSignals: ctx.handleSignals,
+      ...(podMetadata ? { podMetadata } : {}),
+    });
+  } finally {
+    await podMetadata?.stop();
+  }
   ctx.stderr(formatReport(counters, result.reports) + '\n');
   if (reportPath !== undefined) {
     const json = {

@@ -1,6 +1,7 @@
 import type { LoadedConfig } from '../config/load-config.js';
 import { selectExporters } from '../config/exporter-selection.js';
 import type { RowSource } from '../gadget-bridge/row-batch.js';
+import type { PodMetadataLookup } from '../gadget-bridge/k8s/pod-metadata-informer.js';
 import type { Counters } from '../observability/counters.js';
 import type { Logger } from '../observability/logger.js';
 import { LossLedger } from '../observability/loss-ledger.js';
@@ -35,6 +36,8 @@ export interface ExportSessionOptions {
   /** How long the end may take, from the first signal or the end of input, whichever comes first. */
   readonly shutdownTimeoutMs: number;
   readonly handleSignals?: boolean;
+  /** Pod metadata for resource attributes (`--k8s-pod-metadata`). */
+  readonly podMetadata?: PodMetadataLookup;
 }
 
 export interface SessionResult {
@@ -68,6 +71,7 @@ async function openLanes(options: ExportSessionOptions, onFlushed: () => void): 
       resources: new ResourceResolver({
         config: exporterConfig.resource,
         ...(config.serviceNameFromEnv !== undefined ? { serviceNameFromEnv: config.serviceNameFromEnv } : {}),
+        ...(options.podMetadata ? { podMetadata: options.podMetadata } : {}),
       }),
       consumer: exporter,
       counters,

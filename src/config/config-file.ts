@@ -18,7 +18,9 @@ export const SECTION_KEY = SECTION_PATH.join('.');
 /** Keys of `operator.otel-profiles` besides `exporters`: IG's param key for the selection, and ours. */
 export const SELECTION_KEY = 'otel-profiles-exporter';
 export const LOG_LEVEL_KEY = 'log-level';
-const KNOWN_SECTION_KEYS = new Set(['exporters', SELECTION_KEY, LOG_LEVEL_KEY]);
+/** Pod metadata from the Kubernetes API (service.name as the workload's traces carry it). */
+export const K8S_POD_METADATA_KEY = 'k8s-pod-metadata';
+const KNOWN_SECTION_KEYS = new Set(['exporters', SELECTION_KEY, LOG_LEVEL_KEY, K8S_POD_METADATA_KEY]);
 
 /** Exporter names end up in `--set` keys and in `ds:name` selections, so these characters would be ambiguous. */
 const EXPORTER_NAME = /^[A-Za-z0-9_-]+$/;
@@ -34,6 +36,8 @@ export interface ConfigFile {
   readonly selection?: string;
   /** `operator.otel-profiles.log-level`. */
   readonly logLevel?: string;
+  /** `operator.otel-profiles.k8s-pod-metadata`. */
+  readonly k8sPodMetadata?: boolean;
   /** Non-fatal problems (bad names, unset `${VAR}`s); the loader adds them to its own. */
   readonly problems: readonly string[];
   /** Keys under `operator.otel-profiles` we do not know (warned about, then ignored like IG does). */
@@ -168,6 +172,13 @@ export function parseConfigFile(
   };
   const selection = scalar(SELECTION_KEY);
   const logLevel = scalar(LOG_LEVEL_KEY);
+  const podMetadataValue = substituted[K8S_POD_METADATA_KEY];
+  let k8sPodMetadata: boolean | undefined;
+  if (typeof podMetadataValue === 'boolean') k8sPodMetadata = podMetadataValue;
+  else if (podMetadataValue === 'true' || podMetadataValue === 'false')
+    k8sPodMetadata = podMetadataValue === 'true';
+  else if (podMetadataValue !== undefined && podMetadataValue !== null)
+    problems.push(`${where([K8S_POD_METADATA_KEY])}: expected true or false`);
   const ignoredKeys = Object.keys(substituted)
     .filter((k) => !KNOWN_SECTION_KEYS.has(k))
     .map((k) => `${SECTION_KEY}.${k}`);
@@ -176,6 +187,7 @@ export function parseConfigFile(
     exporters,
     ...(selection !== undefined ? { selection } : {}),
     ...(logLevel !== undefined ? { logLevel } : {}),
+    ...(k8sPodMetadata !== undefined ? { k8sPodMetadata } : {}),
     problems,
     ignoredKeys,
     locate,

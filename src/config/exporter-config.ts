@@ -57,8 +57,10 @@ export interface ResourceConfig {
   /** One ResourceProfiles per process (default, the OTel TC recommendation) or per container. */
   readonly groupBy: 'process' | 'container';
   /**
-   * Where service.name comes from, first match wins. Sources: `label:<pod label key>`, `owner`
-   * (k8s workload name), `k8s.container.name`, `container.name`, `field:<gadget field>`,
+   * Where service.name comes from, first match wins. Sources: `k8s.env` (the container spec's
+   * OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES), `k8s.semconv` and `k8s.semconv.labels` (the
+   * semantic conventions' Kubernetes chain; both need pod metadata), `label:<pod label key>`,
+   * `owner` (k8s workload name), `k8s.container.name`, `container.name`, `field:<gadget field>`,
    * `env` (OTEL_SERVICE_NAME), `process.executable.name`.
    */
   readonly serviceName: readonly string[];

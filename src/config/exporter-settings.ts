@@ -2,7 +2,7 @@ import type { ExporterKind } from './exporter-config.js';
 import { didYouMean } from './config-error.js';
 import { isPlainObject } from './config-file.js';
 import { durationLimitProblem, parseDurationMs, parseSizeBytes } from './units.js';
-import { isServiceNameSource } from '../profiles/resource-attributes.js';
+import { isServiceNameSource, SERVICE_NAME_SOURCES } from '../profiles/resource-attributes.js';
 
 /**
  * The settings of one exporter as flat dotted keys (`retry.max_elapsed_time`), the same keys in
@@ -217,17 +217,9 @@ export function convertValue(spec: FieldSpec, raw: unknown): Converted {
           return {
             ok: false,
             problem:
-              `${show(item)} is not a service.name source (use label:<pod label>, field:<gadget field>, owner, ` +
-              `k8s.container.name, container.name, env or process.executable.name)` +
-              (text
-                ? didYouMean(text, [
-                    'owner',
-                    'k8s.container.name',
-                    'container.name',
-                    'env',
-                    'process.executable.name',
-                  ])
-                : ''),
+              `${show(item)} is not a service.name source (use label:<pod label>, field:<gadget field>, ` +
+              `${SERVICE_NAME_SOURCES.join(', ')})` +
+              (text ? didYouMean(text, SERVICE_NAME_SOURCES) : ''),
           };
         }
         list.push(text);

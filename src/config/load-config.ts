@@ -3,7 +3,14 @@ import type { Logger, LogLevel } from '../observability/logger.js';
 import { parseLogLevel } from '../observability/logger.js';
 import { ConfigError, didYouMean } from './config-error.js';
 import type { ConfigFile } from './config-file.js';
-import { isPlainObject, LOG_LEVEL_KEY, readConfigFile, SECTION_KEY, SELECTION_KEY } from './config-file.js';
+import {
+  isPlainObject,
+  K8S_POD_METADATA_KEY,
+  LOG_LEVEL_KEY,
+  readConfigFile,
+  SECTION_KEY,
+  SELECTION_KEY,
+} from './config-file.js';
 import {
   DEFAULT_GRPC_ENDPOINT,
   DEFAULT_HTTP_ENDPOINT,
@@ -94,6 +101,17 @@ export const DEFAULT_RESOURCE: ResourceConfig = {
   attributes: {},
 };
 
+/**
+ * The service.name chain when pod metadata is on: what the container's SDK reports
+ * (OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES of its spec), then the semantic conventions'
+ * Kubernetes chain; the rest serves processes no pod was found for (host processes, no API).
+ */
+export const K8S_POD_METADATA_SERVICE_NAME: readonly string[] = [
+  'k8s.env',
+  'k8s.semconv',
+  ...DEFAULT_RESOURCE.serviceName,
+];
+
 export const DEFAULT_SAMPLES: SampleConfig = { merge: 'flush' };
 
 /** Everything the command line contributes; the CLI fills it from its flags. */
@@ -115,6 +133,8 @@ export interface ConfigFlags {
   /** The flag `timeout` came from, as the user typed it (run/attach: `--otlp-timeout`); default `--timeout`. */
   readonly timeoutFlag?: string;
   readonly logLevel?: LogLevel;
+  /** `--k8s-pod-metadata`. */
+  readonly k8sPodMetadata?: boolean;
 }
 
 export interface LoadConfigInput {
@@ -129,6 +149,8 @@ export interface LoadedConfig {
   readonly exporters: ReadonlyMap<string, ExporterConfig>;
   readonly selection: ExporterSelection;
   readonly logLevel: LogLevel;
+  /** Watch this node's pods for resource attributes (flag, --set, file; default off). */
+  readonly k8sPodMetadata: boolean;
   /** OTEL_SERVICE_NAME (the `env` source of the service.name chain). */
   readonly serviceNameFromEnv?: string;
   /** OTEL_RESOURCE_ATTRIBUTES, decoded (also merged into every exporter's resource.attributes). */
@@ -195,6 +217,7 @@ interface SetFlags {
   readonly exporters: Map<string, SettingMap>;
   selection?: string;
   logLevel?: string;
+  k8sPodMetadata?: string;
 }
 
 /** Parses every `--set KEY=VALUE`; later items win over earlier ones. */
@@ -217,9 +240,14 @@ function parseSetFlags(items: readonly string[], problems: string[]): SetFlags {
       out.logLevel = value;
       continue;
     }
+    if (key === `${SECTION_KEY}.${K8S_POD_METADATA_KEY}`) {
+      out.k8sPodMetadata = value;
+      continue;
+    }
     if (!key.startsWith(exportersPrefix)) {
       problems.push(
-        `--set ${key}: only ${exportersPrefix}NAME.KEY, ${SECTION_KEY}.${SELECTION_KEY} and ${SECTION_KEY}.${LOG_LEVEL_KEY} can be set here`,
+        `--set ${key}: only ${exportersPrefix}NAME.KEY, ${SECTION_KEY}.${SELECTION_KEY}, ${SECTION_KEY}.${LOG_LEVEL_KEY} ` +
+          `and ${SECTION_KEY}.${K8S_POD_METADATA_KEY} can be set here`,
       );
       continue;
     }
@@ -343,6 +371,8 @@ interface ResolveContext {
   readonly envBuilt: boolean;
   readonly problems: string[];
   readonly logger: Logger;
+  /** Pod metadata is on: the service.name chain defaults to K8S_POD_METADATA_SERVICE_NAME. */
+  readonly k8sPodMetadata: boolean;
 }
 
 /** Turns merged settings into an ExporterConfig; adds problems for missing or conflicting values. */
@@ -498,7 +528,9 @@ function resolveExporter(ctx: ResolveContext): ExporterConfig | undefined {
     },
     resource: {
       groupBy: get<'process' | 'container'>('resource.group_by') ?? DEFAULT_RESOURCE.groupBy,
-      serviceName: get<readonly string[]>('resource.service_name') ?? DEFAULT_RESOURCE.serviceName,
+      serviceName:
+        get<readonly string[]>('resource.service_name') ??
+        (ctx.k8sPodMetadata ? K8S_POD_METADATA_SERVICE_NAME : DEFAULT_RESOURCE.serviceName),
       attributes: get<Record<string, string>>('resource.attributes') ?? {},
     },
     samples: { merge: get<SampleConfig['merge']>('samples.merge') ?? DEFAULT_SAMPLES.merge },
@@ -562,6 +594,16 @@ export function loadConfig(input: LoadConfigInput): LoadedConfig {
     }
   }
   const selected = selectedExporterNames(selection);
+  let setPodMetadata: boolean | undefined;
+  if (setFlags.k8sPodMetadata !== undefined) {
+    if (setFlags.k8sPodMetadata === 'true' || setFlags.k8sPodMetadata === 'false')
+      setPodMetadata = setFlags.k8sPodMetadata === 'true';
+    else
+      problems.push(
+        `--set ${SECTION_KEY}.${K8S_POD_METADATA_KEY}=${setFlags.k8sPodMetadata}: expected true or false`,
+      );
+  }
+  const k8sPodMetadata = flags.k8sPodMetadata ?? setPodMetadata ?? file?.k8sPodMetadata ?? false;
   if (
     selectionText === undefined &&
     file &&
@@ -694,7 +736,7 @@ export function loadConfig(input: LoadConfigInput): LoadedConfig {
       ...(isDefault ? [direct.map, protocolLayer] : []),
       setLayer,
     ]);
-    const exporter = resolveExporter({ name, merged, kind, envBuilt, problems, logger });
+    const exporter = resolveExporter({ name, merged, kind, envBuilt, problems, logger, k8sPodMetadata });
     if (exporter) resolved.set(name, exporter);
   }
 
@@ -729,6 +771,7 @@ export function loadConfig(input: LoadConfigInput): LoadedConfig {
     exporters,
     selection,
     logLevel,
+    k8sPodMetadata,
     ...(resourceEnv.serviceName !== undefined ? { serviceNameFromEnv: resourceEnv.serviceName } : {}),
     resourceAttributesFromEnv: resourceEnv.attributes,
     sources,

@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import { LOG_LEVEL_KEY, SELECTION_KEY } from './config-file.js';
+import { K8S_POD_METADATA_KEY, LOG_LEVEL_KEY, SELECTION_KEY } from './config-file.js';
 import type { ExporterConfig } from './exporter-config.js';
 import type { LoadedConfig } from './load-config.js';
 import { formatDuration, formatSize } from './units.js';
@@ -70,6 +70,7 @@ export function renderConfig(config: LoadedConfig): string {
   const exporters = Object.fromEntries([...config.exporters].map(([name, c]) => [name, exporterToYaml(c)]));
   const section = {
     [LOG_LEVEL_KEY]: config.logLevel,
+    ...(config.k8sPodMetadata ? { [K8S_POD_METADATA_KEY]: true } : {}),
     ...(config.selection.text !== '' ? { [SELECTION_KEY]: config.selection.text } : {}),
     exporters,
   };

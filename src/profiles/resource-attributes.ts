@@ -1,6 +1,12 @@
 import type { ResourceConfig } from '../config/exporter-config.js';
 import type { FieldAccessor, FieldValue, GadgetRow } from '../gadget-bridge/gadget-row.js';
 import { fieldAccessor, fieldString, getString, readFields } from '../gadget-bridge/gadget-row.js';
+import type { PodMetadataEntry, PodMetadataLookup } from '../gadget-bridge/k8s/pod-metadata-informer.js';
+import {
+  containerEnvServiceName,
+  podResourceAttributes,
+  semconvServiceName,
+} from '../gadget-bridge/k8s/pod-metadata.js';
 import type { AnyValue, KeyValue } from './otlp-model.js';
 import { INT64_MAX } from './row-checks.js';
 import { isPrimitiveTuple, TupleTrie } from './tuple-trie.js';
@@ -108,6 +114,12 @@ export interface ResourceResolverOptions {
   readonly config: ResourceConfig;
   /** OTEL_SERVICE_NAME, used by the chain's `env` source. */
   readonly serviceNameFromEnv?: string;
+  /**
+   * Pod metadata from the Kubernetes API (`--k8s-pod-metadata`): adds the pod's resource
+   * attributes and feeds the chain's `k8s.env` and `k8s.semconv` sources. Without it (or when the
+   * pod is not known) those sources yield nothing and the rest of the chain decides.
+   */
+  readonly podMetadata?: PodMetadataLookup;
 }
 
 /**
@@ -166,6 +178,7 @@ export class ResourceResolver {
   private readonly _config: ResourceConfig;
   private readonly _envServiceName: string | undefined;
   private readonly _perProcess: boolean;
+  private readonly _podMetadata: PodMetadataLookup | undefined;
 
   /** Fields attributes are built from, with their compiled readers and their index in the tuple. */
   private readonly _attributeFields: readonly FieldAccessor[];
@@ -178,6 +191,7 @@ export class ResourceResolver {
     this._config = options.config;
     this._envServiceName = options.serviceNameFromEnv ?? options.config.attributes['service.name'];
     this._perProcess = options.config.groupBy === 'process';
+    this._podMetadata = options.podMetadata;
     for (const name of [...ATTRIBUTE_FIELDS, ...fieldSourcesOf(options.config)])
       if (!this._attributeFieldIndex.has(name))
         this._attributeFieldIndex.set(name, this._attributeFieldIndex.size);
@@ -223,6 +237,11 @@ export class ResourceResolver {
    */
   attributesOf(observation: ResourceObservation): readonly KeyValue[] {
     const tuple = readFields(this._attributeTuple, this._attributeFields, observation.row);
+    const pod = this._podOf((name) =>
+      fieldString(tuple[this._attributeFieldIndex.get(name) ?? -1] as FieldValue),
+    );
+    // The pod's revision is part of the key: a pod update (a new annotation) builds a new list.
+    tuple.push(pod?.revision ?? 0);
     // Objects are fresh on every row: lists built from them are not remembered.
     const cacheable = isPrimitiveTuple(tuple);
     if (cacheable) {
@@ -237,7 +256,7 @@ export class ResourceResolver {
         if (index === undefined)
           throw new Error(`resource attributes read ${name}, which is not in ATTRIBUTE_FIELDS`);
         return values[index] as FieldValue | undefined;
-      }),
+      }, pod),
     );
     if (cacheable) {
       if (this._attributeCache.size >= ATTRIBUTE_CACHE_LIMIT) this._attributeCache.clear();
@@ -246,7 +265,17 @@ export class ResourceResolver {
     return attributes;
   }
 
-  private _buildAttributes(field: FieldReader): KeyValue[] {
+  /** The pod (and container) of a row's fields, when pod metadata is on and knows it. */
+  private _podOf(getText: (dottedName: string) => string): PodMetadataEntry | undefined {
+    return this._podMetadata?.find(
+      getText('runtime.containerId'),
+      getText('k8s.namespace'),
+      getText('k8s.podName'),
+      getText('k8s.containerName'),
+    );
+  }
+
+  private _buildAttributes(field: FieldReader, pod: PodMetadataEntry | undefined): KeyValue[] {
     const getText = (name: string): string => fieldString(field(name));
     const out: KeyValue[] = [];
     const add = (key: string, value: string): void => {
@@ -264,6 +293,11 @@ export class ResourceResolver {
       add(OWNER_KIND_ATTRIBUTES[ownerKind] ?? `k8s.${ownerKind.toLowerCase()}.name`, ownerName);
     }
     for (const [k, v] of labels) add(`k8s.pod.label.${k}`, v);
+    if (pod) {
+      // IG's own fields stay; the pod adds what IG does not know (uid, service.*, annotations, env).
+      const known = new Set(out.map((kv) => kv.key));
+      for (const [k, v] of podResourceAttributes(pod.pod, pod.containerName)) if (!known.has(k)) add(k, v);
+    }
 
     const containerId = getText('runtime.containerId');
     if (containerId !== '') {
@@ -297,7 +331,7 @@ export class ResourceResolver {
       }
     }
 
-    out.push(str('service.name', this._serviceName(getText, labels, executable)));
+    out.push(str('service.name', this._serviceName(getText, labels, executable, pod)));
     const present = new Set(out.map((kv) => kv.key));
     for (const [k, v] of Object.entries(this._config.attributes)) {
       if (!present.has(k)) out.push(str(k, v));
@@ -308,17 +342,31 @@ export class ResourceResolver {
   /** The first source of the configured chain that yields a non-empty name. */
   serviceNameOf(observation: ResourceObservation): string {
     const getText = (name: string): string => getString(observation.row, name);
-    return this._serviceName(getText, parsePodLabels(getText('k8s.podLabels')), getText('proc.comm'));
+    return this._serviceName(
+      getText,
+      parsePodLabels(getText('k8s.podLabels')),
+      getText('proc.comm'),
+      this._podOf(getText),
+    );
   }
 
   private _serviceName(
     getText: (dottedName: string) => string,
     podLabels: ReadonlyMap<string, string>,
     executable: string,
+    pod: PodMetadataEntry | undefined,
   ): string {
     for (const source of this._config.serviceName) {
       let candidate = '';
-      if (source.startsWith('label:')) candidate = podLabels.get(source.slice('label:'.length)) ?? '';
+      if (source === 'k8s.env')
+        candidate = pod ? (containerEnvServiceName(pod.pod, pod.containerName) ?? '') : '';
+      else if (source === 'k8s.semconv' || source === 'k8s.semconv.labels')
+        candidate = pod
+          ? semconvServiceName(pod.pod, pod.containerName, {
+              wellKnownLabels: source === 'k8s.semconv.labels',
+            })
+          : '';
+      else if (source.startsWith('label:')) candidate = podLabels.get(source.slice('label:'.length)) ?? '';
       else if (source.startsWith('field:')) candidate = getText(source.slice('field:'.length));
       else if (source === 'owner')
         candidate = getText('k8s.owner.kind') !== '' ? getText('k8s.owner.name') : '';
@@ -332,11 +380,19 @@ export class ResourceResolver {
   }
 }
 
+/** The chain sources without an argument (`label:` and `field:` take one). */
+export const SERVICE_NAME_SOURCES: readonly string[] = [
+  'k8s.env',
+  'k8s.semconv',
+  'k8s.semconv.labels',
+  'owner',
+  'k8s.container.name',
+  'container.name',
+  'env',
+  'process.executable.name',
+];
+
 /** Every service.name chain source the resolver understands, for config validation. */
 export function isServiceNameSource(source: string): boolean {
-  return (
-    /^label:.+/.test(source) ||
-    /^field:.+/.test(source) ||
-    ['owner', 'k8s.container.name', 'container.name', 'env', 'process.executable.name'].includes(source)
-  );
+  return /^label:.+/.test(source) || /^field:.+/.test(source) || SERVICE_NAME_SOURCES.includes(source);
 }

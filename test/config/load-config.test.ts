@@ -10,6 +10,7 @@ import {
   DEFAULT_RESOURCE,
   DEFAULT_RETRY,
   DEFAULT_TIMEOUT_MS,
+  K8S_POD_METADATA_SERVICE_NAME,
   loadConfig,
 } from '../../src/config/load-config.js';
 import { renderConfig } from '../../src/config/print-config.js';
@@ -400,6 +401,55 @@ operator:
         flags: { logLevel: 'info', set: ['operator.otel-profiles.log-level=error'] },
       }).logLevel,
       'info',
+    );
+  });
+});
+
+describe('loadConfig: k8s-pod-metadata', () => {
+  it('flag > --set > file > off, and it makes the k8s chain the default service.name chain', () => {
+    const yaml = 'operator:\n  otel-profiles:\n    k8s-pod-metadata: true\n';
+    const off = load({});
+    assert.equal(off.k8sPodMetadata, false);
+    assert.deepEqual(exporter(off, 'default').resource.serviceName, DEFAULT_RESOURCE.serviceName);
+    const on = load({ yaml });
+    assert.equal(on.k8sPodMetadata, true);
+    assert.deepEqual(exporter(on, 'default').resource.serviceName, K8S_POD_METADATA_SERVICE_NAME);
+    assert.deepEqual(K8S_POD_METADATA_SERVICE_NAME.slice(0, 2), ['k8s.env', 'k8s.semconv']);
+    assert.equal(
+      load({ yaml, flags: { set: ['operator.otel-profiles.k8s-pod-metadata=false'] } }).k8sPodMetadata,
+      false,
+    );
+    assert.equal(
+      load({ yaml, flags: { k8sPodMetadata: true, set: ['operator.otel-profiles.k8s-pod-metadata=false'] } })
+        .k8sPodMetadata,
+      true,
+    );
+    assert.match(renderConfig(on), /k8s-pod-metadata: true/);
+  });
+
+  it('a configured chain is kept as written; bad values are errors naming the key', () => {
+    const chain = load({
+      flags: {
+        k8sPodMetadata: true,
+        set: ['operator.otel-profiles.exporters.default.resource.service_name=k8s.semconv.labels,owner'],
+      },
+    });
+    assert.deepEqual(exporter(chain, 'default').resource.serviceName, ['k8s.semconv.labels', 'owner']);
+    assert.match(
+      problemsOf(() => load({ flags: { set: ['operator.otel-profiles.k8s-pod-metadata=yes'] } })).join('\n'),
+      /--set operator\.otel-profiles\.k8s-pod-metadata=yes: expected true or false/,
+    );
+    assert.match(
+      problemsOf(() => load({ yaml: 'operator:\n  otel-profiles:\n    k8s-pod-metadata: 3\n' })).join('\n'),
+      /k8s-pod-metadata: expected true or false/,
+    );
+    assert.match(
+      problemsOf(() =>
+        load({
+          flags: { set: ['operator.otel-profiles.exporters.default.resource.service_name=k8s.semconf'] },
+        }),
+      ).join('\n'),
+      /did you mean "k8s.semconv"/,
     );
   });
 });

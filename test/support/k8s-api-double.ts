@@ -9,6 +9,9 @@
  *   With `resourceVersion=N` it replays the events after N, with none it starts with synthetic
  *   ADDED events (as kube-apiserver does); an N older than the compaction point gets an ERROR
  *   event carrying a 410 Status (`expireHistory()` compacts). `timeoutSeconds` ends the stream.
+ * - Pods carry annotations, ownerReferences, containers with their env (`value`/`valueFrom`) and
+ *   container ids in the status, as the real API serves them. `setPodsForbidden` answers lists and
+ *   watches with RBAC's 403 Status; `dropWatches` cuts watch connections mid-stream.
  * - `GET /api/v1/namespaces/{ns}/pods/{name}/portforward?ports=P` upgraded to a WebSocket with
  *   subprotocol `v4.channel.k8s.io`, speaking the kubelet's channel protocol: every binary
  *   message starts with a channel byte (port i: data 2i, error 2i+1); the server's first message
@@ -50,6 +53,36 @@ export interface FakePodSpec {
   readonly target?: { readonly host?: string; readonly port: number };
   /** Pod port the target stands for; default 8080 (the gadget service port). */
   readonly port?: number;
+  /** Default a random UUID. */
+  readonly uid?: string;
+  readonly annotations?: Readonly<Record<string, string>>;
+  readonly ownerReferences?: readonly FakeOwnerReference[];
+  /** Default one container `gadget` (IG's image) with no container id. */
+  readonly containers?: readonly FakeContainer[];
+}
+
+export interface FakeOwnerReference {
+  readonly kind: string;
+  readonly name: string;
+  /** Default true. */
+  readonly controller?: boolean;
+}
+
+/** A container of the pod's spec, and its id in the status (`containerd://…`) once it runs. */
+export interface FakeContainer {
+  readonly name: string;
+  readonly image?: string;
+  /** The spec's env list, as the API serves it (`value` or `valueFrom`). */
+  readonly env?: readonly Readonly<Record<string, unknown>>[];
+  readonly containerID?: string;
+}
+
+/** What updatePod can change. */
+export interface FakePodChange {
+  readonly phase?: string;
+  readonly ready?: boolean;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly annotations?: Readonly<Record<string, string>>;
 }
 
 interface StoredPod {
@@ -58,6 +91,9 @@ interface StoredPod {
   uid: string;
   nodeName: string;
   labels: Record<string, string>;
+  annotations: Record<string, string>;
+  ownerReferences: readonly FakeOwnerReference[];
+  containers: readonly FakeContainer[];
   phase: string;
   ready: boolean;
   deleting: boolean;
@@ -104,8 +140,8 @@ export interface K8sApiDouble {
   readonly watchesOpen: number;
   /** Adds a pod (ADDED event). Replaces nothing: the name must be new in its namespace. */
   addPod(spec: FakePodSpec): void;
-  /** Changes phase/readiness (MODIFIED event). */
-  updatePod(name: string, change: { phase?: string; ready?: boolean }, namespace?: string): void;
+  /** Changes phase, readiness, labels or annotations (MODIFIED event); labels/annotations are replaced. */
+  updatePod(name: string, change: FakePodChange, namespace?: string): void;
   /** Graceful delete sets deletionTimestamp first (MODIFIED), then removes (DELETED). */
   deletePod(name: string, options?: { namespace?: string; graceful?: boolean }): void;
   /** Sets (or clears) where a pod's port-forward leads. */
@@ -116,6 +152,10 @@ export interface K8sApiDouble {
   ): void;
   /** Refuse port-forward upgrades with 403 Forbidden (RBAC without `pods/portforward` create). */
   setPortForwardForbidden(forbidden: boolean): void;
+  /** Refuse listing and watching pods with 403 Forbidden (RBAC without `list`/`watch` on pods). */
+  setPodsForbidden(forbidden: boolean): void;
+  /** Cuts every open watch connection without ending its response (a network failure). */
+  dropWatches(): void;
   /**
    * Compacts the event history: watches resuming from an older resourceVersion get a 410 ERROR
    * event. With `notifyOpenWatches`, open watches get that event now and are closed.
@@ -214,6 +254,16 @@ function podJson(p: StoredPod): Record<string, unknown> {
     creationTimestamp: p.created,
     labels: { ...p.labels },
   };
+  if (Object.keys(p.annotations).length > 0) metadata.annotations = { ...p.annotations };
+  if (p.ownerReferences.length > 0)
+    metadata.ownerReferences = p.ownerReferences.map((o) => ({
+      apiVersion: o.kind === 'Job' || o.kind === 'CronJob' ? 'batch/v1' : 'apps/v1',
+      kind: o.kind,
+      name: o.name,
+      uid: `uid-of-${o.name}`,
+      controller: o.controller ?? true,
+      blockOwnerDeletion: true,
+    }));
   if (p.deleting) {
     metadata.deletionTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
     metadata.deletionGracePeriodSeconds = 30;
@@ -225,24 +275,26 @@ function podJson(p: StoredPod): Record<string, unknown> {
     metadata,
     spec: {
       nodeName: p.nodeName,
-      containers: [{ name: 'gadget', image: 'ghcr.io/inspektor-gadget/inspektor-gadget:test', ports: [] }],
+      containers: p.containers.map((c) => ({
+        name: c.name,
+        image: c.image ?? 'ghcr.io/inspektor-gadget/inspektor-gadget:test',
+        ports: [],
+        ...(c.env !== undefined ? { env: c.env } : {}),
+      })),
     },
     status: {
       phase: p.phase,
       podIP: '10.244.0.' + String(p.resourceVersion % 250),
       conditions: [{ type: 'Ready', status: p.ready && running ? 'True' : 'False' }],
-      containerStatuses: [
-        {
-          name: 'gadget',
-          ready: p.ready && running,
-          restartCount: 0,
-          image: 'ghcr.io/inspektor-gadget/inspektor-gadget:test',
-          imageID: '',
-          state: running
-            ? { running: { startedAt: p.created } }
-            : { waiting: { reason: 'ContainerCreating' } },
-        },
-      ],
+      containerStatuses: p.containers.map((c) => ({
+        name: c.name,
+        ready: p.ready && running,
+        restartCount: 0,
+        image: c.image ?? 'ghcr.io/inspektor-gadget/inspektor-gadget:test',
+        imageID: '',
+        ...(running && c.containerID !== undefined ? { containerID: c.containerID } : {}),
+        state: running ? { running: { startedAt: p.created } } : { waiting: { reason: 'ContainerCreating' } },
+      })),
     },
   };
 }
@@ -260,11 +312,12 @@ export async function startK8sApiDouble(options: K8sApiDoubleOptions = {}): Prom
   let compactedRv = 0; // events with rv <= compactedRv are gone
   let forwardsTotal = 0;
   let forbidForward = false;
+  let forbidPods = false;
 
   const keyOf = (ns: string, name: string): string => `${ns}/${name}`;
 
   const emit = (type: WatchEvent['type'], pod: StoredPod): void => {
-    const snapshot = { ...pod, labels: { ...pod.labels } };
+    const snapshot = { ...pod, labels: { ...pod.labels }, annotations: { ...pod.annotations } };
     history.push({ rv: pod.resourceVersion, type, pod: snapshot });
     for (const w of watches) {
       if (w.res.writableEnded) continue;
@@ -390,6 +443,17 @@ export async function startK8sApiDouble(options: K8sApiDoubleOptions = {}): Prom
     const list = /^\/api\/v1(?:\/namespaces\/([^/]+))?\/pods$/.exec(path);
     if (list) {
       const namespace = list[1] !== undefined ? decodeURIComponent(list[1]) : undefined;
+      if (forbidPods) {
+        const verb = url.searchParams.get('watch') ? 'watch' : 'list';
+        const scope = namespace === undefined ? 'at the cluster scope' : `in the namespace "${namespace}"`;
+        return status(
+          res,
+          403,
+          'Forbidden',
+          `pods is forbidden: User "system:serviceaccount:gadget:gadget" cannot ${verb} resource "pods" ` +
+            `in API group "" ${scope}`,
+        );
+      }
       const sel = selectorOrError(url.searchParams);
       if ('error' in sel) return status(res, 400, 'BadRequest', sel.error);
       const watch = url.searchParams.get('watch');
@@ -585,9 +649,12 @@ export async function startK8sApiDouble(options: K8sApiDoubleOptions = {}): Prom
       const pod: StoredPod = {
         name: spec.name,
         namespace,
-        uid: randomUUID(),
+        uid: spec.uid ?? randomUUID(),
         nodeName: spec.nodeName,
         labels: { ...(spec.labels ?? { 'k8s-app': 'gadget' }) },
+        annotations: { ...spec.annotations },
+        ownerReferences: spec.ownerReferences ?? [],
+        containers: spec.containers ?? [{ name: 'gadget' }],
         phase: spec.phase ?? 'Running',
         ready: spec.ready ?? true,
         deleting: false,
@@ -603,6 +670,8 @@ export async function startK8sApiDouble(options: K8sApiDoubleOptions = {}): Prom
       const pod = mustGet(name, namespace);
       if (change.phase !== undefined) pod.phase = change.phase;
       if (change.ready !== undefined) pod.ready = change.ready;
+      if (change.labels !== undefined) pod.labels = { ...change.labels };
+      if (change.annotations !== undefined) pod.annotations = { ...change.annotations };
       pod.resourceVersion = ++rv;
       emit('MODIFIED', pod);
     },
@@ -624,6 +693,15 @@ export async function startK8sApiDouble(options: K8sApiDoubleOptions = {}): Prom
     },
     setPortForwardForbidden(forbidden) {
       forbidForward = forbidden;
+    },
+    setPodsForbidden(forbidden) {
+      forbidPods = forbidden;
+    },
+    dropWatches() {
+      for (const w of [...watches]) {
+        watches.delete(w);
+        w.res.socket?.destroy();
+      }
     },
     expireHistory(opts = {}) {
       compactedRv = rv;

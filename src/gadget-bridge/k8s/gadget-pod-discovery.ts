@@ -12,21 +12,16 @@ import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
 import type { Logger } from '../../observability/logger.js';
 import { silentLogger } from '../../observability/logger.js';
 import type { Counters } from '../../observability/counters.js';
+import type { WatchOutcome } from './pod-watch.js';
+import { errorText, httpStatusOf, WATCH_TIMEOUT_SECONDS, watchPods } from './pod-watch.js';
 
 /** IG's namespace (`kubectl gadget --gadget-namespace`). */
 export const DEFAULT_GADGET_NAMESPACE = 'gadget';
 /** Label of IG's DaemonSet pods. */
 export const DEFAULT_GADGET_LABEL_SELECTOR = 'k8s-app=gadget';
-/** Asked of the server per watch request; it ends the stream then and we re-watch. */
-export const WATCH_TIMEOUT_SECONDS = 300;
 /** Backoff between failed watch/list attempts: initial, doubled up to the max. */
 export const WATCH_RETRY_INITIAL_MS = 250;
 export const WATCH_RETRY_MAX_MS = 15_000;
-/**
- * Grace beyond timeoutSeconds before a silent watch is presumed dead (a connection lost without a
- * FIN never ends by itself; client-node's Watch has no timeout of its own).
- */
-export const WATCH_STALL_GRACE_SECONDS = 30;
 /** A watch that lasted at least this long counts as healthy and resets the backoff. */
 const WATCH_HEALTHY_MS = 2_000;
 
@@ -98,32 +93,6 @@ function toGadgetPod(pod: V1Pod, fallbackNamespace: string): GadgetPod | undefin
     uid: pod.metadata?.uid ?? '',
   };
 }
-
-function errorText(err: unknown): string {
-  if (err instanceof Error) {
-    const code = (err as { code?: unknown }).code;
-    return typeof code === 'number' ? `HTTP ${code}: ${firstLine(err.message)}` : err.message;
-  }
-  return String(err);
-}
-
-function firstLine(s: string): string {
-  const i = s.indexOf('\n');
-  return i === -1 ? s : s.slice(0, i);
-}
-
-function httpStatusOf(err: unknown): number | undefined {
-  if (typeof err !== 'object' || err === null) return undefined;
-  const e = err as { code?: unknown; statusCode?: unknown };
-  if (typeof e.code === 'number') return e.code; // client-node ApiException
-  if (typeof e.statusCode === 'number') return e.statusCode; // client-node Watch
-  return undefined;
-}
-
-type WatchOutcome =
-  | { readonly kind: 'ended'; readonly events: number }
-  | { readonly kind: 'gone' }
-  | { readonly kind: 'failed'; readonly error: unknown };
 
 /** Lists and watches gadget pods; see the module comment. */
 export function createGadgetPodDiscovery(options: GadgetPodDiscoveryOptions): GadgetPodDiscovery {
@@ -197,96 +166,31 @@ export function createGadgetPodDiscovery(options: GadgetPodDiscoveryOptions): Ga
     for (const obj of res.items) upsert(obj);
   };
 
-  const watchOnce = (): Promise<WatchOutcome> =>
-    new Promise<WatchOutcome>((resolve) => {
-      let events = 0;
-      let gone = false;
-      let settled = false;
-      const finish = (outcome: WatchOutcome): void => {
-        if (settled) return;
-        settled = true;
-        abortWatch = undefined;
-        clearTimeout(stallTimer);
-        resolve(outcome);
-      };
-      // The open watch connection keeps the process alive; this timer only guards it.
-      const stallTimer = setTimeout(
-        () => {
-          finish({
-            kind: 'failed',
-            error: new Error(`watch stalled: no end after ${watchTimeoutSeconds} s`),
-          });
-          controller?.abort();
-        },
-        (watchTimeoutSeconds + WATCH_STALL_GRACE_SECONDS) * 1000,
-      );
-      stallTimer.unref();
-      const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`;
-      const query: Record<string, string | number | boolean> = {
-        labelSelector,
-        allowWatchBookmarks: true,
-        timeoutSeconds: watchTimeoutSeconds,
-      };
-      if (fieldSelector) query.fieldSelector = fieldSelector;
-      if (resourceVersion) query.resourceVersion = resourceVersion;
-      let controller: AbortController | undefined;
-      abortWatch = () => {
-        finish({ kind: 'ended', events });
-        controller?.abort();
-      };
-      watcher
-        .watch(
-          path,
-          query,
-          (type: string, obj: unknown) => {
-            if (stopped || settled) return;
-            events++;
-            const o = obj as V1Pod & { code?: number; message?: string };
-            if (type === 'ERROR') {
-              if (o.code === 410) {
-                gone = true;
-                logger.info('watch resourceVersion expired (410 Gone); re-listing', { resourceVersion });
-              } else {
-                logger.warn('watch reported an error', { code: o.code, message: o.message });
-              }
-              // Settle first: aborting synchronously runs the done callback, which would settle as 'ended'.
-              finish(
-                gone
-                  ? { kind: 'gone' }
-                  : { kind: 'failed', error: new Error(o.message ?? 'watch ERROR event') },
-              );
-              controller?.abort();
-              return;
-            }
-            const rv = o.metadata?.resourceVersion;
-            if (rv) resourceVersion = rv;
-            if (type === 'BOOKMARK') return;
-            if (type === 'DELETED') {
-              const name = o.metadata?.name;
-              const prev = name ? known.get(name) : undefined;
-              if (name && prev && (!o.metadata?.uid || prev.uid === o.metadata.uid)) remove(name, 'deleted');
-              return;
-            }
-            upsert(o);
-          },
-          (err: unknown) => {
-            if (stopped) return finish({ kind: 'ended', events });
-            if (err && httpStatusOf(err) === 410) return finish({ kind: 'gone' });
-            // node-fetch reports the server ending the stream as a premature-close error at times.
-            if (err && !(err instanceof Error && /premature close|aborted/i.test(err.message))) {
-              return finish({ kind: 'failed', error: err });
-            }
-            finish({ kind: 'ended', events });
-          },
-        )
-        .then(
-          (c: AbortController) => {
-            controller = c;
-            if (settled || stopped) c.abort();
-          },
-          (err: unknown) => finish({ kind: 'failed', error: err }),
-        );
+  const watchOnce = (): Promise<WatchOutcome> => {
+    const query: Record<string, string> = { labelSelector };
+    if (fieldSelector) query.fieldSelector = fieldSelector;
+    if (resourceVersion) query.resourceVersion = resourceVersion;
+    const watch = watchPods({
+      watcher,
+      path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`,
+      query,
+      timeoutSeconds: watchTimeoutSeconds,
+      stopped: () => stopped,
+      onResourceVersion: (rv) => {
+        resourceVersion = rv;
+      },
+      onEvent: (type, o) => {
+        if (type !== 'DELETED') return upsert(o);
+        const name = o.metadata?.name;
+        const prev = name ? known.get(name) : undefined;
+        if (name && prev && (!o.metadata?.uid || prev.uid === o.metadata.uid)) remove(name, 'deleted');
+      },
     });
+    abortWatch = watch.end;
+    return watch.outcome.finally(() => {
+      abortWatch = undefined;
+    });
+  };
 
   // Ref'd on purpose: while no pod exists this wait is what keeps the exporter watching.
   const sleep = (ms: number): Promise<void> =>
@@ -330,6 +234,7 @@ export function createGadgetPodDiscovery(options: GadgetPodDiscoveryOptions): Ga
       if (stopped) return;
       switch (outcome.kind) {
         case 'gone':
+          logger.info('watch resourceVersion expired (410 Gone); re-listing', { resourceVersion });
           needList = true;
           failures = 0;
           break;
