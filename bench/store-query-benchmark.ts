@@ -1,17 +1,17 @@
 import { DuckDBInstance } from '@duckdb/node-api';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
 import { silentLogger } from '../src/observability/logger.js';
+import { DEFAULT_MAX_NODES as API_DEFAULT_MAX_NODES } from '../src/serve/query-api.js';
 import type { DuckDBProfileStore } from '../src/store/duckdb-profile-store.js';
+import { DEFAULT_MAX_NODES } from '../src/store/flame-tree.js';
 import { openProfileStore } from '../src/store/open-profile-store.js';
 import type { Selection } from '../src/store/profile-store.js';
 import { DATABASE_FILE } from '../src/store/store-schema.js';
 import type { Benchmark, BenchOptions, BenchResult, Measurement } from './bench-harness.js';
 import { collectGarbage, fmt, fmtInt, fmtRatio, median, verdict } from './bench-harness.js';
-import { batchOfFetch, createCorePipeline, FETCHES_PER_FLUSH, loadCapture } from './capture-fixture.js';
-import { createLineParser, lineBytes } from './ingest-benchmark.js';
 
 /**
  * Issue 14: the flame-graph query of the store over 100k, 1M and 10M stored samples (unfiltered and
@@ -31,6 +31,11 @@ const QUICK_SIZES = [100_000, 1_000_000] as const;
 /** Timed runs per query (median reported), after one warm-up run of each. */
 const RUNS = 5;
 const QUICK_RUNS = 2;
+/** Node budgets timed: the API's default and what the page asks for (the store's default). */
+const BUDGETS: readonly [string, number][] = [
+  [`API default ${fmtInt(API_DEFAULT_MAX_NODES)} nodes`, API_DEFAULT_MAX_NODES],
+  [`page ${fmtInt(DEFAULT_MAX_NODES)} nodes`, DEFAULT_MAX_NODES],
+];
 
 interface Timings {
   readonly floorMs: number;
@@ -39,27 +44,23 @@ interface Timings {
   readonly nodes: number;
 }
 
-/** The capture as the exporter sends it, and the OTLP bytes (protobuf, gzip) of those requests. */
-function exporterRequests(quick: boolean): { pieces: ReturnType<typeof flushPieces>; gzipBytes: number } {
-  const pieces = flushPieces(quick);
-  let gzipBytes = 0;
-  for (const p of pieces) gzipBytes += gzipSync(p.bytes).length;
-  return { pieces, gzipBytes };
+interface Filled {
+  readonly requests: number;
+  readonly rows: number;
+  readonly gzipBytes: number;
+  readonly ingestMs: number;
+  readonly captureRows: number;
 }
 
-function flushPieces(
-  quick: boolean,
-): { request: Parameters<DuckDBProfileStore['ingest']>[0]; bytes: Uint8Array }[] {
-  const lines = lineBytes(loadCapture(quick).lines);
-  const pipeline = createCorePipeline();
-  const parseLine = createLineParser();
-  const out: { request: Parameters<DuckDBProfileStore['ingest']>[0]; bytes: Uint8Array }[] = [];
-  lines.forEach((line, i) => {
-    pipeline.add(batchOfFetch(parseLine(line), i));
-    if ((i + 1) % FETCHES_PER_FLUSH === 0 || i === lines.length - 1)
-      out.push(...(pipeline.flush()?.pieces ?? []));
+/** Fills the store in `dir` from the capture in a child process (see store-query-fill.ts for why). */
+function fill(dir: string, quick: boolean): Filled {
+  const script = new URL('./store-query-fill.ts', import.meta.url).pathname;
+  const run = spawnSync(process.execPath, [...process.execArgv, script, dir, ...(quick ? ['quick'] : [])], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
-  return out;
+  if (run.status !== 0) throw new Error(`store-query-fill.ts exited with ${run.status ?? run.signal}`);
+  return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Filled;
 }
 
 /** Rewrites the samples of the store in `dir` to exactly `rows` rows: the base rows repeated later in time. */
@@ -78,14 +79,19 @@ async function resize(dir: string, rows: number, baseRows: number, spanNs: bigin
   db.closeSync();
 }
 
-async function timeQueries(store: DuckDBProfileStore, sel: Selection, runs: number): Promise<Timings> {
+async function timeQueries(
+  store: DuckDBProfileStore,
+  sel: Selection,
+  maxNodes: number,
+  runs: number,
+): Promise<Timings> {
   const floor: number[] = [];
   const ours: number[] = [];
   let stacks = 0;
   let nodes = 0;
   // Warm-up, then interleaved runs so both sides meet the same machine state.
   await store.groupByStack(sel);
-  await store.flameGraph(sel);
+  await store.flameGraph(sel, { maxNodes });
   for (let i = 0; i < runs; i++) {
     collectGarbage();
     let t = process.hrtime.bigint();
@@ -93,7 +99,7 @@ async function timeQueries(store: DuckDBProfileStore, sel: Selection, runs: numb
     floor.push(Number(process.hrtime.bigint() - t) / 1e6);
     collectGarbage();
     t = process.hrtime.bigint();
-    nodes = (await store.flameGraph(sel)).name.length;
+    nodes = (await store.flameGraph(sel, { maxNodes })).name.length;
     ours.push(Number(process.hrtime.bigint() - t) / 1e6);
   }
   return { floorMs: median(floor), oursMs: median(ours), stacks, nodes };
@@ -104,24 +110,20 @@ async function run(options: BenchOptions): Promise<BenchResult> {
   const runs = options.quick ? QUICK_RUNS : RUNS;
   const root = mkdtempSync(join(tmpdir(), 'igop-store-bench-'));
   try {
-    options.log('store-query: building the exporter requests from the capture');
-    const { pieces, gzipBytes } = exporterRequests(options.quick);
+    options.log('store-query: ingesting the capture (child process)');
     const baseDir = join(root, 'base');
+    const filled = fill(baseDir, options.quick);
+    const { gzipBytes, ingestMs, rows: baseRows } = filled;
     const base = await openProfileStore(baseDir, { logger: silentLogger });
-    const t0 = Date.now();
-    for (const p of pieces) await base.ingest(p.request);
-    const ingestMs = Date.now() - t0;
-    const baseStats = await base.stats();
     const range = await base.timeRange();
     await base.close();
-    const baseRows = Number(baseStats.samples);
     const spanNs = range!.to - range!.from + 1_000_000_000n;
     options.log(`store-query: ${fmtInt(baseRows)} rows ingested in ${fmtInt(ingestMs)} ms`);
 
     const measurements: Measurement[] = [];
     const scaling: string[] = [
-      '| stored samples | selection | floor (GROUP BY stack) | flame graph | ratio | stacks | nodes returned | bytes/sample |',
-      '|---|---|---|---|---|---|---|---|',
+      '| stored samples | selection | maxNodes | floor (GROUP BY stack) | flame graph | ratio | stacks | nodes returned | bytes/sample |',
+      '|---|---|---|---|---|---|---|---|---|',
     ];
     for (const rows of sizes) {
       const dir = join(root, `n${rows}`);
@@ -139,23 +141,24 @@ async function run(options: BenchOptions): Promise<BenchResult> {
           ['unfiltered', { filters: new Map() }],
           [`service.name=${busiest.value}`, { filters: new Map([['service.name', [busiest.value]]]) }],
         ];
-        for (const [label, sel] of selections) {
-          options.log(`store-query: ${fmtInt(rows)} samples, ${label}: timing`);
-          const t = await timeQueries(store, sel, runs);
-          const ratio = t.oursMs / t.floorMs;
-          scaling.push(
-            `| ${fmtInt(rows)} | ${label} | ${fmt(t.floorMs)} ms | ${fmt(t.oursMs)} ms | ${fmtRatio(ratio)} | ${fmtInt(t.stacks)} | ${fmtInt(t.nodes)} | ${fmt(stats.usedBytes / rows)} |`,
-          );
-          if (rows >= 1_000_000)
-            measurements.push({
-              what: `flame graph, ${fmtInt(rows)} samples, ${label === 'unfiltered' ? 'unfiltered' : 'one service'}`,
-              baseline: `${fmt(t.floorMs)} ms`,
-              ours: `${fmt(t.oursMs)} ms`,
-              ratio: fmtRatio(ratio),
-              target: `≤ ${TARGET_RATIO}×`,
-              verdict: verdict(ratio <= TARGET_RATIO),
-            });
-        }
+        for (const [label, sel] of selections)
+          for (const [budget, maxNodes] of BUDGETS) {
+            options.log(`store-query: ${fmtInt(rows)} samples, ${label}, ${budget}: timing`);
+            const t = await timeQueries(store, sel, maxNodes, runs);
+            const ratio = t.oursMs / t.floorMs;
+            scaling.push(
+              `| ${fmtInt(rows)} | ${label} | ${fmtInt(maxNodes)} | ${fmt(t.floorMs)} ms | ${fmt(t.oursMs)} ms | ${fmtRatio(ratio)} | ${fmtInt(t.stacks)} | ${fmtInt(t.nodes)} | ${fmt(stats.usedBytes / rows)} |`,
+            );
+            if (rows >= 1_000_000)
+              measurements.push({
+                what: `flame graph, ${fmtInt(rows)} samples, ${label === 'unfiltered' ? 'unfiltered' : 'one service'}, ${budget}`,
+                baseline: `${fmt(t.floorMs)} ms`,
+                ours: `${fmt(t.oursMs)} ms`,
+                ratio: fmtRatio(ratio),
+                target: `≤ ${TARGET_RATIO}×`,
+                verdict: verdict(ratio <= TARGET_RATIO),
+              });
+          }
         if (rows === sizes.at(-1))
           measurements.push({
             what: `bytes per stored sample (${fmtInt(rows)} samples) vs OTLP protobuf+gzip bytes per sample`,
@@ -174,8 +177,8 @@ async function run(options: BenchOptions): Promise<BenchResult> {
       status: 'ran',
       measurements,
       method: [
-        `The benchmark capture (${fmtInt(loadCapture(options.quick).rows)} IG rows) goes through the exporter's pipeline into ${fmtInt(pieces.length)} OTLP requests, which the store ingests (${fmtInt(baseRows)} sample rows after merging equal (time, stack, series, attributes) rows, ${fmtInt(ingestMs)} ms). Each size repeats those rows later in time, in time order, written by DuckDB itself.`,
-        `Floor: the selection's bare \`SELECT node, SUM(value) … GROUP BY node\` in the same database, read into JS. Flame graph: the same scan plus the per-query tree (values into leaf nodes, one downward pass over the prefix tree's ids, truncation to 100,000 nodes, pre-order output). Median of ${runs} interleaved runs after a warm-up.`,
+        `The benchmark capture (${fmtInt(filled.captureRows)} IG rows) goes through the exporter's pipeline into ${fmtInt(filled.requests)} OTLP requests, which the store ingests in a process of its own (${fmtInt(baseRows)} sample rows after merging equal (time, stack, series, attributes) rows, ${fmtInt(ingestMs)} ms). Each size repeats those rows later in time, in time order, written by DuckDB itself.`,
+        `Floor: the selection's bare \`SELECT node, SUM(value) … GROUP BY node\` in the same database, read into JS. Flame graph: the same scan plus the per-query tree (values into leaf nodes, one downward pass over the prefix tree's ids, truncation to the node budget, pre-order output; timed with the API's default budget and the page's). Median of ${runs} interleaved runs after a warm-up.`,
         `Bytes per stored sample: DuckDB blocks in use plus write-ahead log after a checkpoint, over stored rows; OTLP: the requests' protobuf, gzip-compressed as the exporter sends them, over the same rows.`,
       ],
       details: ['Scaling:', '', ...scaling],

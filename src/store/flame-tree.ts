@@ -95,23 +95,35 @@ function kthLargest(values: Float64Array, k: number): number {
   return a[target]!;
 }
 
-/** Which touched nodes to keep so at most `maxNodes` remain: those with the largest `measure`. */
-function keepMask(touched: Uint8Array, measure: Float64Array, count: number, maxNodes: number): Uint8Array {
+/**
+ * The ids (ascending, the root first) of the touched nodes to keep so at most `maxNodes` remain: those with
+ * the largest `measure`; ties at the threshold all go rather than split arbitrarily.
+ */
+function keptNodes(
+  touched: Uint8Array,
+  measure: Float64Array,
+  count: number,
+  maxNodes: number,
+): { kept: Int32Array; touchedCount: number } {
   let touchedCount = 0;
   for (let i = 0; i < count; i++) touchedCount += touched[i]!;
-  if (touchedCount <= maxNodes) return touched;
-  const candidates = new Float64Array(touchedCount);
-  let n = 0;
-  for (let i = 0; i < count; i++) if (touched[i] === 1) candidates[n++] = measure[i]!;
-  const threshold = kthLargest(candidates, Math.max(1, maxNodes));
-  let atLeast = 0;
-  for (let i = 0; i < touchedCount; i++) if (candidates[i]! >= threshold) atLeast++;
-  const inclusive = atLeast <= maxNodes;
-  const keep = new Uint8Array(count);
-  for (let i = 0; i < count; i++)
-    if (touched[i] === 1 && (inclusive ? measure[i]! >= threshold : measure[i]! > threshold)) keep[i] = 1;
-  keep[0] = 1;
-  return keep;
+  let threshold = -Infinity;
+  let inclusive = true;
+  if (touchedCount > maxNodes) {
+    const candidates = new Float64Array(touchedCount);
+    let n = 0;
+    for (let i = 0; i < count; i++) if (touched[i] === 1) candidates[n++] = measure[i]!;
+    threshold = kthLargest(candidates, Math.max(1, maxNodes));
+    let atLeast = 0;
+    for (let i = 0; i < touchedCount; i++) if (candidates[i]! >= threshold) atLeast++;
+    inclusive = atLeast <= maxNodes;
+  }
+  const kept = new Int32Array(Math.min(touchedCount, Math.max(1, maxNodes)) + 1);
+  let k = 0;
+  kept[k++] = 0;
+  for (let i = 1; i < count; i++)
+    if (touched[i] === 1 && (inclusive ? measure[i]! >= threshold : measure[i]! > threshold)) kept[k++] = i;
+  return { kept: kept.subarray(0, k), touchedCount };
 }
 
 export interface FinishedTree extends FlameTree {
@@ -121,6 +133,7 @@ export interface FinishedTree extends FlameTree {
 
 /**
  * Writes the kept part of a tree in pre-order. `measure` ranks nodes for truncation (by default the total).
+ * After the selection of the kept nodes every pass runs over those only, not over the whole tree.
  */
 export function finishTree(
   shape: TreeShape,
@@ -128,21 +141,22 @@ export function finishTree(
   maxNodes: number = DEFAULT_MAX_NODES,
   measure: Float64Array = values.total,
 ): FinishedTree {
-  const count = shape.count;
-  const keep = keepMask(values.touched, measure, count, maxNodes);
-  let kept = 0;
-  for (let i = 0; i < count; i++) kept += keep[i]!;
+  const { kept, touchedCount } = keptNodes(values.touched, measure, shape.count, maxNodes);
+  const k = kept.length;
+  // Local index of each kept node (its position in `kept`); a kept node's parent is kept too, except
+  // when values are negative, so a missing parent drops the node.
+  const localOf = new Int32Array(shape.count).fill(-1);
+  for (let j = 0; j < k; j++) localOf[kept[j]!] = j;
 
   // Rank the distinct frames of the kept nodes by name (few, next to the nodes), then order the kept nodes
   // by rank with a counting sort and lay them out as children lists (CSR): every list comes out sorted by
   // name without comparing strings per node, and a node's name index is its frame's rank + 1.
   let maxFrame = 0;
-  for (let i = 1; i < count; i++) if (keep[i] === 1 && shape.frame[i]! > maxFrame) maxFrame = shape.frame[i]!;
+  for (let j = 1; j < k; j++) if (shape.frame[kept[j]!]! > maxFrame) maxFrame = shape.frame[kept[j]!]!;
   const localOfFrame = new Int32Array(maxFrame + 1).fill(-1);
   const frames: number[] = [];
-  for (let i = 1; i < count; i++) {
-    if (keep[i] !== 1) continue;
-    const f = shape.frame[i]!;
+  for (let j = 1; j < k; j++) {
+    const f = shape.frame[kept[j]!]!;
     if (localOfFrame[f]! < 0) {
       localOfFrame[f] = frames.length;
       frames.push(f);
@@ -156,65 +170,69 @@ export function finishTree(
   byName.forEach((local, r) => (rankOfLocal[local] = r));
   const names = [shape.rootName, ...byName.map((local) => frameNames[local]!)];
   const typeOfRank = byName.map((local) => shape.frameType(frames[local]!));
-  const rank = new Int32Array(count);
+  const rank = new Int32Array(k);
   const perRank = new Int32Array(frames.length + 1);
-  for (let i = 1; i < count; i++)
-    if (keep[i] === 1) {
-      const r = rankOfLocal[localOfFrame[shape.frame[i]!]!]!;
-      rank[i] = r;
-      perRank[r + 1]!++;
-    }
+  for (let j = 1; j < k; j++) {
+    const r = rankOfLocal[localOfFrame[shape.frame[kept[j]!]!]!]!;
+    rank[j] = r;
+    perRank[r + 1]!++;
+  }
   for (let r = 0; r < frames.length; r++) perRank[r + 1]! += perRank[r]!;
-  const inRankOrder = new Int32Array(Math.max(0, kept - 1));
-  for (let i = 1; i < count; i++) if (keep[i] === 1) inRankOrder[perRank[rank[i]!]!++] = i;
-  const childStart = new Int32Array(count + 1);
-  for (let i = 1; i < count; i++) if (keep[i] === 1) childStart[shape.parent[i]! + 1]!++;
-  for (let i = 0; i < count; i++) childStart[i + 1]! += childStart[i]!;
-  const children = new Int32Array(childStart[count]!);
-  const fill = childStart.slice(0, count);
-  for (const node of inRankOrder) children[fill[shape.parent[node]!]!++] = node;
+  const inRankOrder = new Int32Array(Math.max(0, k - 1));
+  for (let j = 1; j < k; j++) inRankOrder[perRank[rank[j]!]!++] = j;
+  const parentLocal = new Int32Array(k);
+  parentLocal[0] = -1;
+  const childStart = new Int32Array(k + 1);
+  for (let j = 1; j < k; j++) {
+    const p = localOf[shape.parent[kept[j]!]!]!;
+    parentLocal[j] = p;
+    if (p >= 0) childStart[p + 1]!++;
+  }
+  for (let j = 0; j < k; j++) childStart[j + 1]! += childStart[j]!;
+  const children = new Int32Array(childStart[k]!);
+  const fill = childStart.slice(0, k);
+  for (const j of inRankOrder) if (parentLocal[j]! >= 0) children[fill[parentLocal[j]!]!++] = j;
 
-  const name = new Int32Array(kept);
-  const parent = new Int32Array(kept);
-  const frameType = new Array<string>(kept);
-  const total = new Array<number>(kept);
-  const self = new Array<number>(kept);
-  const source = new Int32Array(kept);
-  const outIndex = new Int32Array(count);
-  const stack = new Int32Array(kept + 1);
+  const name = new Int32Array(k);
+  const parent = new Int32Array(k);
+  const frameType = new Array<string>(k);
+  const total = new Array<number>(k);
+  const self = new Array<number>(k);
+  const source = new Int32Array(k);
+  const outIndex = new Int32Array(k);
+  const stack = new Int32Array(k + 1);
   let depth = 0;
   stack[depth++] = 0;
   let out = 0;
   while (depth > 0) {
-    const node = stack[--depth]!;
-    outIndex[node] = out;
+    const j = stack[--depth]!;
+    const node = kept[j]!;
+    outIndex[j] = out;
     source[out] = node;
-    if (node === 0) {
+    if (j === 0) {
       name[out] = 0;
       parent[out] = -1;
       frameType[out] = shape.rootFrameType;
     } else {
-      name[out] = rank[node]! + 1;
-      parent[out] = outIndex[shape.parent[node]!]!;
-      frameType[out] = typeOfRank[rank[node]!]!;
+      name[out] = rank[j]! + 1;
+      parent[out] = outIndex[parentLocal[j]!]!;
+      frameType[out] = typeOfRank[rank[j]!]!;
     }
     total[out] = values.total[node]!;
     self[out] = values.self[node]!;
     out++;
-    for (let c = childStart[node + 1]! - 1; c >= childStart[node]!; c--) stack[depth++] = children[c]!;
+    for (let c = childStart[j + 1]! - 1; c >= childStart[j]!; c--) stack[depth++] = children[c]!;
   }
-  let touchedCount = 0;
-  for (let i = 0; i < count; i++) touchedCount += values.touched[i]!;
   return {
     names,
-    name,
-    parent,
-    frameType,
-    total,
-    self,
+    name: out === k ? name : name.slice(0, out),
+    parent: out === k ? parent : parent.slice(0, out),
+    frameType: out === k ? frameType : frameType.slice(0, out),
+    total: out === k ? total : total.slice(0, out),
+    self: out === k ? self : self.slice(0, out),
     rootTotal: values.rootExact.toString(),
     truncated: touchedCount - out,
-    sourceNode: source,
+    sourceNode: source.subarray(0, out),
   };
 }
 
