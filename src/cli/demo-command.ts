@@ -67,6 +67,7 @@ export async function demoCommand(argv: readonly string[], ctx: CommandContext):
   const exitCode = await openSession(
     ctx,
     sessionValues,
+    { kind: 'file', initial: { state: 'connected', detail: `reading ${input}` } },
     (session) =>
       createJsonRowSource({
         input: { kind: 'file', path: input, follow: false },

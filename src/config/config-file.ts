@@ -18,7 +18,15 @@ export const SECTION_KEY = SECTION_PATH.join('.');
 /** Keys of `operator.otel-profiles` besides `exporters`: IG's param key for the selection, and ours. */
 export const SELECTION_KEY = 'otel-profiles-exporter';
 export const LOG_LEVEL_KEY = 'log-level';
-const KNOWN_SECTION_KEYS = new Set(['exporters', SELECTION_KEY, LOG_LEVEL_KEY]);
+export const LOG_FORMAT_KEY = 'log-format';
+export const TELEMETRY_ADDRESS_KEY = 'telemetry-address';
+const KNOWN_SECTION_KEYS = new Set([
+  'exporters',
+  SELECTION_KEY,
+  LOG_LEVEL_KEY,
+  LOG_FORMAT_KEY,
+  TELEMETRY_ADDRESS_KEY,
+]);
 
 /** Exporter names end up in `--set` keys and in `ds:name` selections, so these characters would be ambiguous. */
 const EXPORTER_NAME = /^[A-Za-z0-9_-]+$/;
@@ -34,6 +42,10 @@ export interface ConfigFile {
   readonly selection?: string;
   /** `operator.otel-profiles.log-level`. */
   readonly logLevel?: string;
+  /** `operator.otel-profiles.log-format`. */
+  readonly logFormat?: string;
+  /** `operator.otel-profiles.telemetry-address`. */
+  readonly telemetryAddress?: string;
   /** Non-fatal problems (bad names, unset `${VAR}`s); the loader adds them to its own. */
   readonly problems: readonly string[];
   /** Keys under `operator.otel-profiles` we do not know (warned about, then ignored like IG does). */
@@ -168,6 +180,8 @@ export function parseConfigFile(
   };
   const selection = scalar(SELECTION_KEY);
   const logLevel = scalar(LOG_LEVEL_KEY);
+  const logFormat = scalar(LOG_FORMAT_KEY);
+  const telemetryAddress = scalar(TELEMETRY_ADDRESS_KEY);
   const ignoredKeys = Object.keys(substituted)
     .filter((k) => !KNOWN_SECTION_KEYS.has(k))
     .map((k) => `${SECTION_KEY}.${k}`);
@@ -176,6 +190,8 @@ export function parseConfigFile(
     exporters,
     ...(selection !== undefined ? { selection } : {}),
     ...(logLevel !== undefined ? { logLevel } : {}),
+    ...(logFormat !== undefined ? { logFormat } : {}),
+    ...(telemetryAddress !== undefined ? { telemetryAddress } : {}),
     problems,
     ignoredKeys,
     locate,

@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import { LOG_LEVEL_KEY, SELECTION_KEY } from './config-file.js';
+import { LOG_FORMAT_KEY, LOG_LEVEL_KEY, SELECTION_KEY, TELEMETRY_ADDRESS_KEY } from './config-file.js';
 import type { ExporterConfig } from './exporter-config.js';
 import type { LoadedConfig } from './load-config.js';
 import { formatDuration, formatSize } from './units.js';
@@ -70,6 +70,8 @@ export function renderConfig(config: LoadedConfig): string {
   const exporters = Object.fromEntries([...config.exporters].map(([name, c]) => [name, exporterToYaml(c)]));
   const section = {
     [LOG_LEVEL_KEY]: config.logLevel,
+    [LOG_FORMAT_KEY]: config.logFormat,
+    ...(config.telemetryAddress ? { [TELEMETRY_ADDRESS_KEY]: config.telemetryAddress.text } : {}),
     ...(config.selection.text !== '' ? { [SELECTION_KEY]: config.selection.text } : {}),
     exporters,
   };

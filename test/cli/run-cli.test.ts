@@ -125,15 +125,18 @@ describe('run: a gadget on the IG daemon over gRPC', () => {
     }
   });
 
-  it('an unreachable daemon is a clear error naming the address', async () => {
+  it('a daemon that never comes up is waited for up to --reconnect-timeout, then a clear error naming the address', async () => {
     const res = await runCli([
       'run',
       'profile_cpu',
       '--remote-address',
       `unix://${join(dir.path, 'no.sock')}`,
+      '--reconnect-timeout',
+      '1s',
     ]);
     assert.equal(res.code, 1);
-    assert.match(res.stderr, /no\.sock/);
+    assert.match(res.stderr, /WARN .*no\.sock.*waiting for it for up to 1\.0 s/);
+    assert.match(res.stderr, /gave up waiting for Inspektor Gadget's daemon after .*no\.sock/);
   });
 
   it('SIGTERM stops the gadget, exports its final flush and exits 0 once delivered', async () => {

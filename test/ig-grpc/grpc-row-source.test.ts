@@ -273,12 +273,17 @@ describe('gRPC row source: attach', () => {
 });
 
 describe('gRPC row source: errors', () => {
-  it('fails with a clear error when the daemon is unreachable at start', async () => {
+  it('waits for a daemon unreachable at start like a lost one, then fails with a clear error at the bound', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'igop-'));
     try {
       const address = `unix://${join(dir, 'ig.socket')}`;
-      const { source, counters } = harness({ address, run: { imageName: 'profile_cpu' } });
+      const { source, counters } = harness({
+        address,
+        run: { imageName: 'profile_cpu' },
+        reconnect: { initialDelayMs: 20, maxDelayMs: 50, maxElapsedMs: 300 },
+      });
       await assert.rejects(drain(source), (err: Error) => {
+        assert.match(err.message, /gave up waiting for Inspektor Gadget at unix:.* after/);
         assert.match(err.message, /cannot reach Inspektor Gadget's daemon at unix:\/\/.*ig\.socket/);
         assert.match(err.message, /is `ig daemon` running.*--remote-address/);
         return true;
