@@ -89,7 +89,11 @@ export function loadCommandConfig(
         : {}),
     },
   });
-  const logger = createLogger({ level: level ?? config.logLevel, write: ctx.stderr, format: config.logFormat });
+  const logger = createLogger({
+    level: level ?? config.logLevel,
+    write: ctx.stderr,
+    format: config.logFormat,
+  });
   return { config, logger };
 }
 

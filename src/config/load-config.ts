@@ -557,7 +557,10 @@ function processSetting<T>(s: {
     [s.flag, () => `--${s.key}`],
     [s.set, () => `--set ${SECTION_KEY}.${s.key}`],
     [envText, () => s.envName],
-    [s.fileValue, () => `${s.file?.locate([s.key]) ?? s.file?.path ?? 'config file'}: ${SECTION_KEY}.${s.key}`],
+    [
+      s.fileValue,
+      () => `${s.file?.locate([s.key]) ?? s.file?.path ?? 'config file'}: ${SECTION_KEY}.${s.key}`,
+    ],
   ];
   for (const [text, where] of candidates) {
     if (text === undefined) continue;

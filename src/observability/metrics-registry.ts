@@ -87,12 +87,9 @@ const COUNTERS: readonly Definition[] = [
     'rows_dropped',
     ['reason', 'exporter'],
   ),
-  fromCounter(
-    'samples_exported_total',
-    'Samples in requests the backend accepted.',
-    'samples_sent',
-    ['exporter'],
-  ),
+  fromCounter('samples_exported_total', 'Samples in requests the backend accepted.', 'samples_sent', [
+    'exporter',
+  ]),
   fromCounter(
     'profiles_exported_total',
     'Profiles in requests the backend accepted (including profiles it rejected in a partial success).',
@@ -174,7 +171,7 @@ const COUNTERS: readonly Definition[] = [
   ),
   fromCounter(
     'ig_fetches_lost_total',
-    "Gadget emissions the IG daemon dropped (sequence gaps: its output buffer was full).",
+    'Gadget emissions the IG daemon dropped (sequence gaps: its output buffer was full).',
     'grpc_fetches_lost',
     [],
   ),
@@ -206,18 +203,16 @@ const GAUGES: readonly Definition[] = [
       ['queue_requests', 'Requests waiting in the queue', (s) => s.queuedRequests],
       ['queue_bytes', 'Encoded bytes waiting in the queue', (s) => s.queuedBytes],
     ] as const satisfies readonly (readonly [string, string, (s: ProbeStats) => number])[]
-  ).map(
-    ([name, help, value]): Definition => ({
-      name,
-      help: `${help} (queue = memory or disk).`,
-      labelNames: ['exporter', 'queue'],
-      read: (status) =>
-        status.exporters().map((probe) => ({
-          labels: { exporter: probe.name, queue: probe.queue.medium },
-          value: value(probe.stats()),
-        })),
-    }),
-  ),
+  ).map(([name, help, value]): Definition => ({
+    name,
+    help: `${help} (queue = memory or disk).`,
+    labelNames: ['exporter', 'queue'],
+    read: (status) =>
+      status.exporters().map((probe) => ({
+        labels: { exporter: probe.name, queue: probe.queue.medium },
+        value: value(probe.stats()),
+      })),
+  })),
   {
     name: 'queue_max_requests',
     help: 'Bound of the queue in requests (queue.max_requests); the oldest are dropped beyond it.',
@@ -243,7 +238,9 @@ const GAUGES: readonly Definition[] = [
     help: 'Requests taken from the queue and not finished (sending or waiting to retry).',
     labelNames: ['exporter'],
     read: (status) =>
-      status.exporters().map((probe) => ({ labels: { exporter: probe.name }, value: probe.stats().inFlight })),
+      status
+        .exporters()
+        .map((probe) => ({ labels: { exporter: probe.name }, value: probe.stats().inFlight })),
   },
   {
     name: 'exporter_backend_up',
@@ -275,9 +272,17 @@ function latencyMetric(name: string, help: string, histogram: LatencyHistogram):
       let cumulative = 0;
       histogram.buckets.forEach((bound, i) => {
         cumulative += series.counts[i] ?? 0;
-        values.push({ labels: { ...series.labels, le: bound }, value: cumulative, metricName: `${name}_bucket` });
+        values.push({
+          labels: { ...series.labels, le: bound },
+          value: cumulative,
+          metricName: `${name}_bucket`,
+        });
       });
-      values.push({ labels: { ...series.labels, le: '+Inf' }, value: series.count, metricName: `${name}_bucket` });
+      values.push({
+        labels: { ...series.labels, le: '+Inf' },
+        value: series.count,
+        metricName: `${name}_bucket`,
+      });
       values.push({ labels: { ...series.labels }, value: series.sum, metricName: `${name}_sum` });
       values.push({ labels: { ...series.labels }, value: series.count, metricName: `${name}_count` });
     }

@@ -30,7 +30,12 @@ export interface TelemetryServerOptions {
   readonly loopWatch?: EventLoopWatch;
 }
 
-function reply(res: ServerResponse, code: number, body: string, contentType = 'text/plain; charset=utf-8'): void {
+function reply(
+  res: ServerResponse,
+  code: number,
+  body: string,
+  contentType = 'text/plain; charset=utf-8',
+): void {
   res.writeHead(code, { 'content-type': contentType, 'cache-control': 'no-store' });
   res.end(body);
 }
@@ -41,7 +46,7 @@ export async function startTelemetryServer(options: TelemetryServerOptions): Pro
   const loop = options.loopWatch ?? watchEventLoop();
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD');
       return reply(res, 405, 'only GET\n');
@@ -76,7 +81,11 @@ export async function startTelemetryServer(options: TelemetryServerOptions): Pro
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: Error) => {
       loop.stop();
-      reject(new Error(`--telemetry-address ${text}: cannot listen (${err.message}): choose another address or port`));
+      reject(
+        new Error(
+          `--telemetry-address ${text}: cannot listen (${err.message}): choose another address or port`,
+        ),
+      );
     });
     server.listen({ port, ...(host !== undefined ? { host } : {}) }, () => resolve());
   });

@@ -41,7 +41,11 @@ async function get(url: string, headers: Record<string, string> = {}) {
 }
 
 /** Polls `read` until it returns a value, ignoring connection errors (the server may not be up yet). */
-async function eventually<T>(read: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
+async function eventually<T>(
+  read: () => Promise<T | undefined>,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const value = await read().catch(() => undefined);
@@ -65,7 +69,9 @@ describe('telemetry: /metrics scraped by Prometheus equals what the backend rece
 
   it('samples exported, requests and the report agree; promtool accepts the text; OpenMetrics on request', async (t) => {
     if (!existsSync(PROMETHEUS) || !existsSync(PROMTOOL)) {
-      t.skip(`${PROMETHEUS} or ${PROMTOOL} is not installed (Debian package prometheus; .ci/run installs it)`);
+      t.skip(
+        `${PROMETHEUS} or ${PROMTOOL} is not installed (Debian package prometheus; .ci/run installs it)`,
+      );
       return;
     }
     const server = await startHttpOtlpServer();
@@ -104,14 +110,26 @@ describe('telemetry: /metrics scraped by Prometheus equals what the backend rece
       const text = await get(`${base}/metrics`);
       assert.equal(text.status, 200);
       assert.match(text.type, /^text\/plain; version=0\.0\.4/);
-      assert.match(text.body, new RegExp(`^ig_otel_profiles_samples_exported_total\\{exporter="default"\\} ${received}$`, 'm'));
       assert.match(
         text.body,
-        new RegExp(`^ig_otel_profiles_export_requests_total\\{exporter="default",outcome="success"\\} ${server.requests.length}$`, 'm'),
+        new RegExp(`^ig_otel_profiles_samples_exported_total\\{exporter="default"\\} ${received}$`, 'm'),
+      );
+      assert.match(
+        text.body,
+        new RegExp(
+          `^ig_otel_profiles_export_requests_total\\{exporter="default",outcome="success"\\} ${server.requests.length}$`,
+          'm',
+        ),
       );
       assert.match(text.body, /^ig_otel_profiles_rows_received_total\{source="file"\} [1-9]/m);
-      assert.match(text.body, /^ig_otel_profiles_queue_max_requests\{exporter="default",queue="memory"\} 1000$/m);
-      assert.match(text.body, /^ig_otel_profiles_export_duration_seconds_count\{exporter="default",outcome="success"\} [1-9]/m);
+      assert.match(
+        text.body,
+        /^ig_otel_profiles_queue_max_requests\{exporter="default",queue="memory"\} 1000$/m,
+      );
+      assert.match(
+        text.body,
+        /^ig_otel_profiles_export_duration_seconds_count\{exporter="default",outcome="success"\} [1-9]/m,
+      );
       assert.match(text.body, /^ig_otel_profiles_input_connected\{source="file"\} 1$/m);
       const check = spawnSync(PROMTOOL, ['check', 'metrics'], { input: text.body, encoding: 'utf8' });
       assert.equal(check.status, 0, `promtool check metrics:\n${check.stdout}${check.stderr}`);
@@ -120,7 +138,10 @@ describe('telemetry: /metrics scraped by Prometheus equals what the backend rece
       assert.match(open.type, /^application\/openmetrics-text/);
       assert.match(open.body, /^# TYPE ig_otel_profiles_samples_exported counter$/m);
       assert.match(open.body, /# EOF\n$/);
-      assert.deepEqual([(await get(`${base}/healthz`)).status, (await get(`${base}/readyz`)).status], [200, 200]);
+      assert.deepEqual(
+        [(await get(`${base}/healthz`)).status, (await get(`${base}/readyz`)).status],
+        [200, 200],
+      );
       assert.equal((await get(`${base}/nope`)).status, 404);
 
       const promPort = await freePort();
@@ -140,11 +161,17 @@ describe('telemetry: /metrics scraped by Prometheus equals what the backend rece
       );
       children.push(prometheus);
       const query = `http://127.0.0.1:${promPort}/api/v1/query?query=${encodeURIComponent('ig_otel_profiles_samples_exported_total')}`;
-      const scraped = await eventually(async () => {
-        const res = await get(query);
-        const parsed = JSON.parse(res.body) as { data?: { result?: { metric: Record<string, string>; value: [number, string] }[] } };
-        return parsed.data?.result?.[0];
-      }, 'Prometheus to scrape the exporter', 60_000);
+      const scraped = await eventually(
+        async () => {
+          const res = await get(query);
+          const parsed = JSON.parse(res.body) as {
+            data?: { result?: { metric: Record<string, string>; value: [number, string] }[] };
+          };
+          return parsed.data?.result?.[0];
+        },
+        'Prometheus to scrape the exporter',
+        60_000,
+      );
       assert.equal(scraped.metric.exporter, 'default');
       assert.equal(scraped.metric.job, 'exporter');
       assert.equal(Number(scraped.value[1]), received);
@@ -201,7 +228,10 @@ describe('telemetry: a run started before IG daemon waits for it', () => {
         socketPath,
         script: () => [{ rows: emissions[0] ?? [] }, ...Array.from({ length: 300 }, () => ({ waitMs: 200 }))],
       });
-      await eventually(async () => ((await get(`${base}/readyz`)).status === 200 ? true : undefined), '/readyz 200');
+      await eventually(
+        async () => ((await get(`${base}/readyz`)).status === 200 ? true : undefined),
+        '/readyz 200',
+      );
       await until(() => server.requests.length > 0, 'an export after the daemon came up');
       child.kill('SIGTERM');
       assert.equal(await cli.exit, 0, cli.stderr());
@@ -216,7 +246,10 @@ describe('telemetry: a run started before IG daemon waits for it', () => {
         assert.deepEqual(Object.keys(event).slice(0, 2), ['time', 'level']);
         assert.equal(typeof event.msg, 'string');
       }
-      assert.ok(lines.some((l) => /"level":"warn","logger":"ig","msg":"cannot reach/.test(l)), cli.stderr());
+      assert.ok(
+        lines.some((l) => /"level":"warn","logger":"ig","msg":"cannot reach/.test(l)),
+        cli.stderr(),
+      );
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
       await daemon?.close();

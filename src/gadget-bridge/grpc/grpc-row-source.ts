@@ -299,7 +299,10 @@ export function createGrpcRowSource(options: GrpcRowSourceOptions): RowSource {
           const retryable =
             RETRYABLE.has(err.code) || (err.code === grpc.status.UNKNOWN && err.receivedEvents > 0);
           if (!retryable) throw err;
-          status?.setInput({ state: atStart ? 'connecting' : 'disconnected', detail: `IG daemon unreachable: ${err.message}` });
+          status?.setInput({
+            state: atStart ? 'connecting' : 'disconnected',
+            detail: `IG daemon unreachable: ${err.message}`,
+          });
           if (atStart) {
             // Not there yet (a sidecar started before IG): waited for like a lost stream, nothing was lost.
             if (!waitingAtStart) {
