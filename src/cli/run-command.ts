@@ -35,8 +35,9 @@ const CONNECTION_HELP = `Connection (gadgetctl's flags):
       --remote-address ADDR   IG daemon: unix:///var/run/ig/ig.socket (default, \`ig daemon\`) or tcp://HOST:PORT
                               (tcp://127.0.0.1:8080 from a sidecar in IG's gadget pod)
       --tls-key-file F, --tls-cert-file F, --tls-server-ca-file F, --tls-server-name NAME
-      --reconnect-timeout D   after the connection to IG is lost, keep reconnecting (with backoff) for up to D,
-                              then fail (exit 1); default 0 = until the gadget ends or a signal stops the run
+      --reconnect-timeout D   after the connection to IG is lost, or while the daemon is not up yet at start, keep
+                              trying (with backoff) for up to D, then fail (exit 1); default 0 = until the gadget
+                              ends or a signal stops the run
 ${K8S_HELP}`;
 
 export const RUN_HELP = `Usage: ig-otel-profiles run IMAGE [gadget flags] [options]

@@ -430,7 +430,7 @@ describe('loadConfig: process settings (telemetry address, log format)', () => {
   it('a bad address or format names where it came from and what is expected', () => {
     const problems = problemsOf(() =>
       load({
-        yaml: 'operator:\n  otel-profiles:\n    telemetry-address: 9464\n',
+        yaml: 'operator:\n  otel-profiles:\n    telemetry-address: "9464"\n',
         env: { IG_OTEL_PROFILES_LOG_FORMAT: 'yaml' },
       }),
     );
