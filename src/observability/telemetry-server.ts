@@ -71,7 +71,7 @@ export async function startTelemetryServer(options: TelemetryServerOptions): Pro
 
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
-      logger.warn(`telemetry: ${req.url ?? ''} failed: ${err instanceof Error ? err.message : String(err)}`);
+      logger.warn(`${req.url ?? ''} failed: ${err instanceof Error ? err.message : String(err)}`);
       if (!res.headersSent) reply(res, 500, 'internal error\n');
       else res.destroy();
     });
@@ -96,7 +96,7 @@ export async function startTelemetryServer(options: TelemetryServerOptions): Pro
     bound !== null && typeof bound === 'object'
       ? `${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}`
       : text;
-  logger.info(`telemetry: serving /metrics, /healthz and /readyz on http://${address}`);
+  logger.info(`serving /metrics, /healthz and /readyz on http://${address}`);
   return {
     address,
     close: () =>

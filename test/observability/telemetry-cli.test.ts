@@ -97,7 +97,7 @@ describe('telemetry: /metrics scraped by Prometheus equals what the backend rece
     const base = `http://127.0.0.1:${port}`;
     let prometheus: ChildProcess | undefined;
     try {
-      await cli.waitForStderr(/telemetry: serving/, 'the telemetry server');
+      await cli.waitForStderr(/\[telemetry\] serving \/metrics/, 'the telemetry server');
       await until(() => samplesReceived(server) > 0, 'requests at the OTLP server');
       // Follow mode stays up after the file is read: wait until nothing more arrives.
       let seen = -1;

@@ -22,11 +22,11 @@ import {
   isDaemonAbsent,
   OUTAGE_REMINDER_MS,
 } from './daemon-wait.js';
-
-export type { ReconnectOptions } from './daemon-wait.js';
 import { instanceIdFromName } from './instance-id.js';
 import { profileSpecFromDataSource } from './profile-spec-from-gadget-info.js';
 import { eventFingerprint, REPLAY_HISTORY_EVENTS, ReplayFilter } from './replay-filter.js';
+
+export type { ReconnectOptions } from './daemon-wait.js';
 
 /**
  * A RowSource over IG's gRPC API: runs a gadget (or attaches to a headless instance) and yields
