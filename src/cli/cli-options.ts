@@ -21,6 +21,8 @@ export const COMMON_OPTIONS = {
   strict: { type: 'boolean' },
   'shutdown-timeout': { type: 'string' },
   'log-level': { type: 'string' },
+  'log-format': { type: 'string' },
+  'telemetry-address': { type: 'string' },
   'report-json': { type: 'string' },
   'print-config': { type: 'boolean' },
   'k8s-pod-metadata': { type: 'boolean' },
@@ -43,6 +45,8 @@ export const COMMON_HELP = `Exporter options (shared by every command):
       --shutdown-timeout DURATION    bound of the end, from a signal or the end of input (default 30s);
                                      a second Ctrl-C/SIGTERM ends it at once (pending data counted as dropped)
       --log-level L                  error | warn | info | debug (default info)
+      --log-format F                 text (default) | json: one JSON object per line (time, level, logger, msg, fields)
+      --telemetry-address HOST:PORT  serve GET /metrics (Prometheus), /healthz and /readyz there (default: off)
       --report-json FILE             write the final delivery report as JSON
       --print-config                 print the effective configuration (header values redacted) and exit
       --k8s-pod-metadata             watch this node's pods in the Kubernetes API for resource attributes and the

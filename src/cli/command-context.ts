@@ -7,8 +7,12 @@ import type { ProfileSpec } from '../gadget-bridge/profile-spec.js';
 import type { RowSource } from '../gadget-bridge/row-batch.js';
 import { Counters } from '../observability/counters.js';
 import { LossLedger } from '../observability/loss-ledger.js';
-import type { Logger, LogLevel } from '../observability/logger.js';
-import { createLogger, parseLogLevel } from '../observability/logger.js';
+import type { Logger, LogFormat, LogLevel } from '../observability/logger.js';
+import { createLogger, parseLogFormat, parseLogLevel } from '../observability/logger.js';
+import type { InputKind, InputState } from '../observability/session-status.js';
+import { SessionStatus } from '../observability/session-status.js';
+import type { TelemetryServer } from '../observability/telemetry-server.js';
+import { startTelemetryServer } from '../observability/telemetry-server.js';
 import { withRowChecks } from '../profiles/checked-row-source.js';
 import type { PodMetadataInformer } from '../gadget-bridge/k8s/pod-metadata-informer.js';
 import { pipelineFieldsRead } from '../profiles/fields-read.js';
@@ -35,6 +39,8 @@ export interface SessionParts {
   readonly config: LoadedConfig;
   readonly logger: Logger;
   readonly counters: Counters;
+  /** The input's connection state, for /readyz: a source that knows it sets it. */
+  readonly status: SessionStatus;
   /** The row fields the session's pipelines read for rows of a spec (the gRPC sources decode only these). */
   readonly fieldsRead: (spec: ProfileSpec) => ReadonlySet<string>;
   /** `--k8s-pod-metadata`: the pod informer; its status() is the state a readiness check reports. */
@@ -55,7 +61,15 @@ export function loadCommandConfig(
   // run/attach call the request timeout --otlp-timeout (their --timeout is IG's): messages name what was typed.
   const timeoutFlag = values['otlp-timeout'] !== undefined ? '--otlp-timeout' : '--timeout';
   const timeout = (values['otlp-timeout'] ?? values.timeout) as string | undefined;
-  const bootLogger = createLogger({ level: level ?? 'info', write: ctx.stderr });
+  const formatFlag = values['log-format'] as string | undefined;
+  const format: LogFormat | undefined = formatFlag !== undefined ? parseLogFormat(formatFlag) : undefined;
+  if (formatFlag !== undefined && format === undefined)
+    throw new UsageError(`--log-format ${formatFlag}: expected text or json`);
+  const bootLogger = createLogger({
+    level: level ?? 'info',
+    write: ctx.stderr,
+    ...(format !== undefined ? { format } : {}),
+  });
   const config = loadConfig({
     ...(values.config !== undefined ? { configFile: values.config as string } : {}),
     env: ctx.env,
@@ -75,9 +89,17 @@ export function loadCommandConfig(
       ...(values['k8s-pod-metadata'] !== undefined
         ? { k8sPodMetadata: Boolean(values['k8s-pod-metadata']) }
         : {}),
+      ...(format !== undefined ? { logFormat: format } : {}),
+      ...(values['telemetry-address'] !== undefined
+        ? { telemetryAddress: values['telemetry-address'] as string }
+        : {}),
     },
   });
-  const logger = createLogger({ level: level ?? config.logLevel, write: ctx.stderr });
+  const logger = createLogger({
+    level: level ?? config.logLevel,
+    write: ctx.stderr,
+    format: config.logFormat,
+  });
   return { config, logger };
 }
 
@@ -132,15 +154,35 @@ export interface PreparedSession {
   readonly reportPath?: string;
   /** Where `--k8s-pod-metadata` finds the API and which node's pods it watches. */
   readonly podMetadataSetup: { kubeconfigPath?: string; context?: string; nodeName?: string };
+  /** Every count of the run (the report, the ledger and /metrics read them). */
+  readonly counters: Counters;
+  readonly status: SessionStatus;
+  /**
+   * Starts the telemetry server when `--telemetry-address` is set (once; runSession does it, a
+   * command that waits for its input before the session may do it earlier).
+   */
+  startTelemetry(): Promise<void>;
+  stopTelemetry(): Promise<void>;
+}
+
+/** What the session reads, and its state before the first row. */
+export interface SessionInput {
+  readonly kind: InputKind;
+  readonly initial: InputState;
 }
 
 /** Loads the configuration and checks every session flag; throws UsageError/ConfigError (exit 2). */
 export function prepareSession(
   ctx: CommandContext,
   values: Values,
+  input: SessionInput,
   extraSet: readonly string[] = [],
 ): PreparedSession {
   const { config, logger } = loadCommandConfig(ctx, values, extraSet);
+  const counters = new Counters();
+  const status = new SessionStatus(counters, input.kind, input.initial);
+  let server: Promise<TelemetryServer | undefined> | undefined;
+  const address = config.telemetryAddress;
   const shutdownTimeoutMs =
     values['shutdown-timeout'] !== undefined
       ? parseDurationMs(values['shutdown-timeout'] as string, '--shutdown-timeout')
@@ -158,6 +200,17 @@ export function prepareSession(
       ...(values.context !== undefined ? { context: values.context as string } : {}),
       ...podMetadataNode(values, ctx.env),
     },
+    counters,
+    status,
+    startTelemetry: async () => {
+      server ??= address
+        ? startTelemetryServer({ address, status, logger: logger.child('telemetry') })
+        : Promise.resolve(undefined);
+      await server;
+    },
+    stopTelemetry: async () => {
+      await (await server?.catch(() => undefined))?.close();
+    },
   };
 }
 
@@ -167,8 +220,20 @@ export async function runSession(
   prepared: PreparedSession,
   makeSource: (parts: SessionParts) => RowSource,
 ): Promise<number> {
-  const { config, logger, shutdownTimeoutMs, strict, reportPath } = prepared;
-  const counters = new Counters();
+  await prepared.startTelemetry();
+  try {
+    return await runPrepared(ctx, prepared, makeSource);
+  } finally {
+    await prepared.stopTelemetry();
+  }
+}
+
+async function runPrepared(
+  ctx: CommandContext,
+  prepared: PreparedSession,
+  makeSource: (parts: SessionParts) => RowSource,
+): Promise<number> {
+  const { config, logger, shutdownTimeoutMs, strict, reportPath, counters, status } = prepared;
   const resources = [...config.exporters.values()].map((exporter) => exporter.resource);
   const fieldsBySpec = new WeakMap<ProfileSpec, ReadonlySet<string>>();
   const fieldsRead = (spec: ProfileSpec): ReadonlySet<string> => {
@@ -191,7 +256,14 @@ export async function runSession(
   let result: Awaited<ReturnType<typeof runExportSession>>;
   try {
     const source = withRowChecks(
-      makeSource({ config, logger, counters, fieldsRead, ...(podMetadata ? { podMetadata } : {}) }),
+      makeSource({
+        config,
+        logger,
+        counters,
+        status,
+        fieldsRead,
+        ...(podMetadata ? { podMetadata } : {}),
+      }),
       { counters, logger, strict },
     );
     result = await runExportSession({
@@ -199,6 +271,7 @@ export async function runSession(
       source,
       logger,
       counters,
+      status,
       shutdownTimeoutMs,
       handleSignals: ctx.handleSignals,
       ...(podMetadata ? { podMetadata } : {}),
@@ -227,8 +300,9 @@ export async function runSession(
 export async function openSession(
   ctx: CommandContext,
   values: Values,
+  input: SessionInput,
   makeSource: (parts: SessionParts) => RowSource,
   extraSet: readonly string[] = [],
 ): Promise<number> {
-  return runSession(ctx, prepareSession(ctx, values, extraSet), makeSource);
+  return runSession(ctx, prepareSession(ctx, values, input, extraSet), makeSource);
 }

@@ -123,6 +123,7 @@ async function replay(ctx: CommandContext, app: ServeApp, input: string, logger:
   const code = await openSession(
     { ...ctx, handleSignals: false, stderr: (t) => void (report += t) },
     { endpoint: `http://${app.grpcAddress}`, protocol: 'grpc', insecure: true, 'log-level': 'warn' },
+    { kind: 'file', initial: { state: 'connected', detail: `reading ${input}` } },
     (session) =>
       createJsonRowSource({
         input: { kind: 'file', path: input, follow: false },

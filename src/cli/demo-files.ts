@@ -69,6 +69,7 @@ export async function demoFiles(argv: readonly string[], ctx: CommandContext): P
   const exitCode = await openSession(
     ctx,
     sessionValues,
+    { kind: 'file', initial: { state: 'connected', detail: `reading ${input}` } },
     (session) =>
       createJsonRowSource({
         input: { kind: 'file', path: input, follow: false },

@@ -104,7 +104,15 @@ export async function exportCommand(argv: readonly string[], ctx: CommandContext
     ...(fetchIntervalNano !== undefined ? { fetchIntervalNano } : {}),
   });
 
-  return openSession(ctx, values, (session) =>
+  const reading =
+    input.kind === 'command'
+      ? `reading the output of ${input.argv[0] ?? 'the command'}`
+      : input.kind === 'file'
+        ? `reading ${input.path}`
+        : 'reading stdin';
+  // A stream is connected from the start: there is nothing to wait for before rows can come.
+  const sessionInput = { kind: input.kind, initial: { state: 'connected', detail: reading } } as const;
+  return openSession(ctx, values, sessionInput, (session) =>
     createJsonRowSource({
       input,
       resolveSpec,

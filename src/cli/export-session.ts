@@ -4,6 +4,7 @@ import type { RowSource } from '../gadget-bridge/row-batch.js';
 import type { PodMetadataLookup } from '../gadget-bridge/k8s/pod-metadata-informer.js';
 import type { Counters } from '../observability/counters.js';
 import type { Logger } from '../observability/logger.js';
+import type { SessionStatus } from '../observability/session-status.js';
 import { LossLedger } from '../observability/loss-ledger.js';
 import { decodeExportRequest } from '../profiles/encoding/decode-request.js';
 import { ResourceResolver } from '../profiles/resource-attributes.js';
@@ -33,6 +34,8 @@ export interface ExportSessionOptions {
   readonly source: RowSource;
   readonly logger: Logger;
   readonly counters: Counters;
+  /** The live state /readyz and /metrics read: exporters register here. */
+  readonly status?: SessionStatus;
   /** How long the end may take, from the first signal or the end of input, whichever comes first. */
   readonly shutdownTimeoutMs: number;
   readonly handleSignals?: boolean;
@@ -64,6 +67,16 @@ async function openLanes(options: ExportSessionOptions, onFlushed: () => void): 
       decodeRequest: decodeExportRequest,
       logger: log,
       counters,
+      ...(options.status ? { latency: options.status.exportLatency } : {}),
+    });
+    options.status?.addExporter({
+      name,
+      queue: {
+        medium: exporterConfig.queue.directory ? 'disk' : 'memory',
+        maxRequests: exporterConfig.queue.maxRequests,
+        maxBytes: exporterConfig.queue.maxBytes,
+      },
+      stats: () => exporter.stats(),
     });
     await exporter.start();
     const pipeline = new ProfilesPipeline({
@@ -97,7 +110,7 @@ export async function runExportSession(options: ExportSessionOptions): Promise<S
 }
 
 async function runSession(options: ExportSessionOptions, shutdown: ShutdownDeadline): Promise<SessionResult> {
-  const { config, source, logger, counters } = options;
+  const { config, source, logger, counters, status } = options;
   const acks = new AcknowledgementTracker();
   const lanes = await openLanes(options, () => acks.update());
   const unrouted = new Set<string>();
@@ -124,6 +137,9 @@ async function runSession(options: ExportSessionOptions, shutdown: ShutdownDeadl
   let sourceError: Error | undefined;
   try {
     for await (const batch of shutdown.readUntilExpired(source.batches())) {
+      // A source that does not say when it is connected (the Kubernetes fan-in) is once rows arrive.
+      if (status?.input.state === 'connecting')
+        status.setInput({ state: 'connected', detail: `receiving from ${batch.origin}` });
       const names = selectExporters(config.selection, batch.spec.datasource);
       if (names.length === 0) {
         new LossLedger(counters).dropRows(batch.rows.length, 'no_exporter_selected');
@@ -150,6 +166,10 @@ async function runSession(options: ExportSessionOptions, shutdown: ShutdownDeadl
     sourceError = err instanceof Error ? err : new Error(String(err));
     logger.error(`input failed: ${sourceError.message}`);
   }
+  status?.setInput({
+    state: 'ended',
+    detail: sourceError ? `input failed: ${sourceError.message}` : 'the input ended; draining',
+  });
 
   if (shutdown.inputCut)
     logger.warn(

@@ -1,5 +1,6 @@
 import type { IgTlsOptions } from '../gadget-bridge/grpc/ig-address.js';
 import { DEFAULT_IG_ADDRESS, igChannelSetup } from '../gadget-bridge/grpc/ig-address.js';
+import { waitForDaemon } from '../gadget-bridge/grpc/daemon-wait.js';
 import { createGrpcRowSource } from '../gadget-bridge/grpc/grpc-row-source.js';
 import type { IgGrpcClient } from '../gadget-bridge/grpc/ig-grpc-client.js';
 import { createIgGrpcClient } from '../gadget-bridge/grpc/ig-grpc-client.js';
@@ -8,10 +9,11 @@ import { profileSpecFromDataSource } from '../gadget-bridge/grpc/profile-spec-fr
 import type { ProfileSpec } from '../gadget-bridge/profile-spec.js';
 import type { DataSource, GadgetInfo } from '../gadget-bridge/grpc/gadget-api.js';
 import { COMMON_HELP, COMMON_OPTIONS, parseDurationMs, UsageError } from './cli-options.js';
-import type { CommandContext } from './command-context.js';
+import type { CommandContext, PreparedSession, SessionInput } from './command-context.js';
 import { prepareSession, printConfig, runSession } from './command-context.js';
 import { booleanFlagPredicate, resolveGadgetParams, tokenizeGadgetFlags } from './gadget-params.js';
 import { K8S_HELP } from './k8s-help.js';
+import { keepProcessAlive } from './process-keep-alive.js';
 
 const CONNECTION_OPTIONS = {
   'remote-address': { type: 'string' },
@@ -33,8 +35,9 @@ const CONNECTION_HELP = `Connection (gadgetctl's flags):
       --remote-address ADDR   IG daemon: unix:///var/run/ig/ig.socket (default, \`ig daemon\`) or tcp://HOST:PORT
                               (tcp://127.0.0.1:8080 from a sidecar in IG's gadget pod)
       --tls-key-file F, --tls-cert-file F, --tls-server-ca-file F, --tls-server-name NAME
-      --reconnect-timeout D   after the connection to IG is lost, keep reconnecting (with backoff) for up to D,
-                              then fail (exit 1); default 0 = until the gadget ends or a signal stops the run
+      --reconnect-timeout D   after the connection to IG is lost, or while the daemon is not up yet at start, keep
+                              trying (with backoff) for up to D, then fail (exit 1); default 0 = until the gadget
+                              ends or a signal stops the run
 ${K8S_HELP}`;
 
 export const RUN_HELP = `Usage: ig-otel-profiles run IMAGE [gadget flags] [options]
@@ -206,9 +209,11 @@ export async function runCommand(argv: readonly string[], ctx: CommandContext): 
       : undefined;
   const resolveSpec = specResolver((values.annotate as string[] | undefined) ?? []);
   const reconnect = reconnectOf(values);
-  const prepared = prepareSession(ctx, sessionValues(values));
+  const k8s = isK8sMode(values, ctx);
+  const connection = k8s ? undefined : igConnection(values);
+  const prepared = prepareSession(ctx, sessionValues(values), sessionInput(connection?.address));
 
-  if (isK8sMode(values, ctx)) {
+  if (k8s) {
     const { createK8sRowSource } = await import('./k8s-mode.js');
     return runSession(ctx, prepared, (session) =>
       createK8sRowSource({
@@ -225,14 +230,30 @@ export async function runCommand(argv: readonly string[], ctx: CommandContext): 
     );
   }
 
-  const { address, tls } = igConnection(values);
+  const { address, tls } = connection ?? igConnection(values);
   const client: IgGrpcClient = createIgGrpcClient({ address, ...(tls ? { tls } : {}) });
   let paramValues: Record<string, string>;
   try {
-    const info = await client.getGadgetInfo(image);
+    // The gadget's parameters decide what its flags mean: ask the daemon, waiting for it if it is not up yet.
+    const info = await untilStopped(ctx, prepared, (signal) =>
+      waitForDaemon(() => client.getGadgetInfo(image), {
+        address,
+        ...(reconnect ? { reconnect } : {}),
+        logger: prepared.logger.child('ig'),
+        status: prepared.status,
+        signal,
+      }),
+    );
+    if (info === undefined) {
+      client.close();
+      prepared.logger.info('stopped before the daemon could be reached: nothing was read or exported');
+      return 0;
+    }
+    prepared.status.setInput({ state: 'connecting', detail: `IG daemon at ${address}: starting ${image}` });
     paramValues = resolveGadgetParams(tokenizeGadgetFlags(gadgetTokens, booleanFlagPredicate(info)), info);
   } catch (err) {
     client.close();
+    await prepared.stopTelemetry();
     throw err;
   }
   return runSession(ctx, prepared, (session) =>
@@ -246,8 +267,50 @@ export async function runCommand(argv: readonly string[], ctx: CommandContext): 
       ...(reconnect ? { reconnect } : {}),
       logger: session.logger.child('ig'),
       counters: session.counters,
+      status: session.status,
     }),
   );
+}
+
+/** The input of a run or attach: the daemon at `address` (not connected yet), or the cluster's gadget pods. */
+function sessionInput(address: string | undefined): SessionInput {
+  return address !== undefined
+    ? {
+        kind: 'ig_grpc',
+        initial: { state: 'connecting', detail: `IG daemon at ${address}: not connected yet` },
+      }
+    : { kind: 'k8s', initial: { state: 'connecting', detail: 'no gadget pod has sent data yet' } };
+}
+
+/**
+ * Runs `wait` (before the session, which handles signals itself) with the telemetry up, so
+ * /healthz and /readyz answer meanwhile; SIGINT/SIGTERM abort it.
+ */
+async function untilStopped<T>(
+  ctx: CommandContext,
+  prepared: PreparedSession,
+  wait: (signal: AbortSignal) => Promise<T | undefined>,
+): Promise<T | undefined> {
+  await prepared.startTelemetry();
+  // The backoff's timers and the gRPC channel do not hold the process up on their own.
+  const release = keepProcessAlive();
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  if (ctx.handleSignals) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
+  try {
+    const result = await wait(stop.signal);
+    if (result === undefined) await prepared.stopTelemetry();
+    return result;
+  } finally {
+    release();
+    if (ctx.handleSignals) {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  }
 }
 
 export async function attachCommand(argv: readonly string[], ctx: CommandContext): Promise<number> {
@@ -266,8 +329,10 @@ export async function attachCommand(argv: readonly string[], ctx: CommandContext
   if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
   const resolveSpec = specResolver((values.annotate as string[] | undefined) ?? []);
   const reconnect = reconnectOf(values);
-  const prepared = prepareSession(ctx, sessionValues(values));
-  if (isK8sMode(values, ctx)) {
+  const k8s = isK8sMode(values, ctx);
+  const connection = k8s ? undefined : igConnection(values);
+  const prepared = prepareSession(ctx, sessionValues(values), sessionInput(connection?.address));
+  if (k8s) {
     const { createK8sRowSource } = await import('./k8s-mode.js');
     return runSession(ctx, prepared, (session) =>
       createK8sRowSource({
@@ -282,7 +347,7 @@ export async function attachCommand(argv: readonly string[], ctx: CommandContext
       }),
     );
   }
-  const { address, tls } = igConnection(values);
+  const { address, tls } = connection ?? igConnection(values);
   return runSession(ctx, prepared, (session) =>
     createGrpcRowSource({
       address,
@@ -293,6 +358,7 @@ export async function attachCommand(argv: readonly string[], ctx: CommandContext
       ...(reconnect ? { reconnect } : {}),
       logger: session.logger.child('ig'),
       counters: session.counters,
+      status: session.status,
     }),
   );
 }

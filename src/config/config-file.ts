@@ -20,7 +20,16 @@ export const SELECTION_KEY = 'otel-profiles-exporter';
 export const LOG_LEVEL_KEY = 'log-level';
 /** Pod metadata from the Kubernetes API (service.name as the workload's traces carry it). */
 export const K8S_POD_METADATA_KEY = 'k8s-pod-metadata';
-const KNOWN_SECTION_KEYS = new Set(['exporters', SELECTION_KEY, LOG_LEVEL_KEY, K8S_POD_METADATA_KEY]);
+export const LOG_FORMAT_KEY = 'log-format';
+export const TELEMETRY_ADDRESS_KEY = 'telemetry-address';
+const KNOWN_SECTION_KEYS = new Set([
+  'exporters',
+  SELECTION_KEY,
+  LOG_LEVEL_KEY,
+  LOG_FORMAT_KEY,
+  TELEMETRY_ADDRESS_KEY,
+  K8S_POD_METADATA_KEY,
+]);
 
 /** Exporter names end up in `--set` keys and in `ds:name` selections, so these characters would be ambiguous. */
 const EXPORTER_NAME = /^[A-Za-z0-9_-]+$/;
@@ -38,6 +47,10 @@ export interface ConfigFile {
   readonly logLevel?: string;
   /** `operator.otel-profiles.k8s-pod-metadata`. */
   readonly k8sPodMetadata?: boolean;
+  /** `operator.otel-profiles.log-format`. */
+  readonly logFormat?: string;
+  /** `operator.otel-profiles.telemetry-address`. */
+  readonly telemetryAddress?: string;
   /** Non-fatal problems (bad names, unset `${VAR}`s); the loader adds them to its own. */
   readonly problems: readonly string[];
   /** Keys under `operator.otel-profiles` we do not know (warned about, then ignored like IG does). */
@@ -179,6 +192,8 @@ export function parseConfigFile(
     k8sPodMetadata = podMetadataValue === 'true';
   else if (podMetadataValue !== undefined && podMetadataValue !== null)
     problems.push(`${where([K8S_POD_METADATA_KEY])}: expected true or false`);
+  const logFormat = scalar(LOG_FORMAT_KEY);
+  const telemetryAddress = scalar(TELEMETRY_ADDRESS_KEY);
   const ignoredKeys = Object.keys(substituted)
     .filter((k) => !KNOWN_SECTION_KEYS.has(k))
     .map((k) => `${SECTION_KEY}.${k}`);
@@ -188,6 +203,8 @@ export function parseConfigFile(
     ...(selection !== undefined ? { selection } : {}),
     ...(logLevel !== undefined ? { logLevel } : {}),
     ...(k8sPodMetadata !== undefined ? { k8sPodMetadata } : {}),
+    ...(logFormat !== undefined ? { logFormat } : {}),
+    ...(telemetryAddress !== undefined ? { telemetryAddress } : {}),
     problems,
     ignoredKeys,
     locate,

@@ -1,16 +1,20 @@
 import { existsSync } from 'node:fs';
-import type { Logger, LogLevel } from '../observability/logger.js';
-import { parseLogLevel } from '../observability/logger.js';
+import type { Logger, LogFormat, LogLevel } from '../observability/logger.js';
+import { parseLogFormat, parseLogLevel } from '../observability/logger.js';
 import { ConfigError, didYouMean } from './config-error.js';
 import type { ConfigFile } from './config-file.js';
 import {
   isPlainObject,
   K8S_POD_METADATA_KEY,
+  LOG_FORMAT_KEY,
   LOG_LEVEL_KEY,
   readConfigFile,
   SECTION_KEY,
   SELECTION_KEY,
+  TELEMETRY_ADDRESS_KEY,
 } from './config-file.js';
+import type { TelemetryAddress } from './telemetry-address.js';
+import { parseTelemetryAddress } from './telemetry-address.js';
 import {
   DEFAULT_GRPC_ENDPOINT,
   DEFAULT_HTTP_ENDPOINT,
@@ -135,7 +139,15 @@ export interface ConfigFlags {
   readonly logLevel?: LogLevel;
   /** `--k8s-pod-metadata`. */
   readonly k8sPodMetadata?: boolean;
+  /** `--log-format` (checked by the caller, like `--log-level`). */
+  readonly logFormat?: LogFormat;
+  /** `--telemetry-address HOST:PORT`, as typed. */
+  readonly telemetryAddress?: string;
 }
+
+/** Environment variables of the process-level settings (the config keys of the same names). */
+export const LOG_FORMAT_ENV = 'IG_OTEL_PROFILES_LOG_FORMAT';
+export const TELEMETRY_ADDRESS_ENV = 'IG_OTEL_PROFILES_TELEMETRY_ADDRESS';
 
 export interface LoadConfigInput {
   readonly configFile?: string;
@@ -151,6 +163,9 @@ export interface LoadedConfig {
   readonly logLevel: LogLevel;
   /** Watch this node's pods for resource attributes (flag, --set, file; default off). */
   readonly k8sPodMetadata: boolean;
+  readonly logFormat: LogFormat;
+  /** Where /metrics, /healthz and /readyz listen; absent = off. */
+  readonly telemetryAddress?: TelemetryAddress;
   /** OTEL_SERVICE_NAME (the `env` source of the service.name chain). */
   readonly serviceNameFromEnv?: string;
   /** OTEL_RESOURCE_ATTRIBUTES, decoded (also merged into every exporter's resource.attributes). */
@@ -218,6 +233,8 @@ interface SetFlags {
   selection?: string;
   logLevel?: string;
   k8sPodMetadata?: string;
+  logFormat?: string;
+  telemetryAddress?: string;
 }
 
 /** Parses every `--set KEY=VALUE`; later items win over earlier ones. */
@@ -244,11 +261,25 @@ function parseSetFlags(items: readonly string[], problems: string[]): SetFlags {
       out.k8sPodMetadata = value;
       continue;
     }
+    if (key === `${SECTION_KEY}.${LOG_FORMAT_KEY}`) {
+      out.logFormat = value;
+      continue;
+    }
+    if (key === `${SECTION_KEY}.${TELEMETRY_ADDRESS_KEY}`) {
+      out.telemetryAddress = value;
+      continue;
+    }
     if (!key.startsWith(exportersPrefix)) {
-      problems.push(
-        `--set ${key}: only ${exportersPrefix}NAME.KEY, ${SECTION_KEY}.${SELECTION_KEY}, ${SECTION_KEY}.${LOG_LEVEL_KEY} ` +
-          `and ${SECTION_KEY}.${K8S_POD_METADATA_KEY} can be set here`,
-      );
+      const sectionKeys = [
+        SELECTION_KEY,
+        LOG_LEVEL_KEY,
+        LOG_FORMAT_KEY,
+        TELEMETRY_ADDRESS_KEY,
+        K8S_POD_METADATA_KEY,
+      ]
+        .map((k) => `${SECTION_KEY}.${k}`)
+        .join(', ');
+      problems.push(`--set ${key}: only ${exportersPrefix}NAME.KEY and ${sectionKeys} can be set here`);
       continue;
     }
     const rest = key.slice(exportersPrefix.length);
@@ -537,6 +568,43 @@ function resolveExporter(ctx: ResolveContext): ExporterConfig | undefined {
   };
 }
 
+/**
+ * A process-level setting of our section (not an exporter's): the flag, then `--set`, then its
+ * environment variable, then the file. A bad value is a problem naming where it came from.
+ */
+function processSetting<T>(s: {
+  readonly key: string;
+  readonly envName: string;
+  readonly flag: string | undefined;
+  readonly set: string | undefined;
+  readonly env: Env;
+  readonly file: ConfigFile | undefined;
+  readonly fileValue: string | undefined;
+  readonly parse: (text: string) => { readonly value: T } | { readonly problem: string };
+  readonly problems: string[];
+}): T | undefined {
+  const envText = s.env[s.envName]?.trim() ? s.env[s.envName] : undefined;
+  const candidates: readonly [string | undefined, () => string][] = [
+    [s.flag, () => `--${s.key}`],
+    [s.set, () => `--set ${SECTION_KEY}.${s.key}`],
+    [envText, () => s.envName],
+    [
+      s.fileValue,
+      () => `${s.file?.locate([s.key]) ?? s.file?.path ?? 'config file'}: ${SECTION_KEY}.${s.key}`,
+    ],
+  ];
+  for (const [text, where] of candidates) {
+    if (text === undefined) continue;
+    const parsed = s.parse(text);
+    if ('problem' in parsed) {
+      s.problems.push(`${where()}: ${parsed.problem}`);
+      return undefined;
+    }
+    return parsed.value;
+  }
+  return undefined;
+}
+
 /** OTEL_LOG_LEVEL as our level (`verbose`/`all` → debug, `none` → error). */
 function logLevelFromEnv(env: Env, logger: Logger): LogLevel | undefined {
   const text = env.OTEL_LOG_LEVEL?.trim().toLowerCase();
@@ -568,7 +636,7 @@ export function loadConfig(input: LoadConfigInput): LoadedConfig {
         `${file.locate([key.split('.').pop() ?? ''], 'key') ?? file.path}: ${key} is not ours: ignored`,
       );
   }
-  for (const name of [...READ_ENV_VARIABLES, 'OTEL_LOG_LEVEL'])
+  for (const name of [...READ_ENV_VARIABLES, 'OTEL_LOG_LEVEL', LOG_FORMAT_ENV, TELEMETRY_ADDRESS_ENV])
     if (env[name]?.trim()) sources.push(`env ${name}`);
   const setFlags = parseSetFlags(flags.set ?? [], problems);
   const direct = parseDirectFlags(flags, problems);
@@ -759,6 +827,37 @@ export function loadConfig(input: LoadConfigInput): LoadedConfig {
     }
   }
   const logLevel = flags.logLevel ?? setLevel ?? logLevelFromEnv(env, logger) ?? fileLevel ?? 'info';
+  const logFormat =
+    processSetting({
+      key: LOG_FORMAT_KEY,
+      envName: LOG_FORMAT_ENV,
+      flag: flags.logFormat,
+      set: setFlags.logFormat,
+      env,
+      file,
+      fileValue: file?.logFormat,
+      parse: (text) => {
+        const format = parseLogFormat(text);
+        return format !== undefined
+          ? { value: format }
+          : { problem: `${JSON.stringify(text)} is not valid (one of: text, json)` };
+      },
+      problems,
+    }) ?? 'text';
+  const telemetryAddress = processSetting({
+    key: TELEMETRY_ADDRESS_KEY,
+    envName: TELEMETRY_ADDRESS_ENV,
+    flag: flags.telemetryAddress,
+    set: setFlags.telemetryAddress,
+    env,
+    file,
+    fileValue: file?.telemetryAddress,
+    parse: (text) => {
+      const address = parseTelemetryAddress(text);
+      return typeof address === 'string' ? { problem: address } : { value: address };
+    },
+    problems,
+  });
 
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -772,6 +871,8 @@ export function loadConfig(input: LoadConfigInput): LoadedConfig {
     selection,
     logLevel,
     k8sPodMetadata,
+    logFormat,
+    ...(telemetryAddress !== undefined ? { telemetryAddress } : {}),
     ...(resourceEnv.serviceName !== undefined ? { serviceNameFromEnv: resourceEnv.serviceName } : {}),
     resourceAttributesFromEnv: resourceEnv.attributes,
     sources,

@@ -1,5 +1,11 @@
 import { stringify } from 'yaml';
-import { K8S_POD_METADATA_KEY, LOG_LEVEL_KEY, SELECTION_KEY } from './config-file.js';
+import {
+  K8S_POD_METADATA_KEY,
+  LOG_FORMAT_KEY,
+  LOG_LEVEL_KEY,
+  SELECTION_KEY,
+  TELEMETRY_ADDRESS_KEY,
+} from './config-file.js';
 import type { ExporterConfig } from './exporter-config.js';
 import type { LoadedConfig } from './load-config.js';
 import { formatDuration, formatSize } from './units.js';
@@ -71,6 +77,8 @@ export function renderConfig(config: LoadedConfig): string {
   const section = {
     [LOG_LEVEL_KEY]: config.logLevel,
     ...(config.k8sPodMetadata ? { [K8S_POD_METADATA_KEY]: true } : {}),
+    [LOG_FORMAT_KEY]: config.logFormat,
+    ...(config.telemetryAddress ? { [TELEMETRY_ADDRESS_KEY]: config.telemetryAddress.text } : {}),
     ...(config.selection.text !== '' ? { [SELECTION_KEY]: config.selection.text } : {}),
     exporters,
   };

@@ -1,8 +1,17 @@
 /**
  * Leveled logger writing one line per event to stderr (stdout may carry data, e.g. `--path -`).
- * Line format: `<ISO time> <LEVEL> [component] message key=value …`.
+ * Text (for terminals): `<ISO time> <LEVEL> [component] message key=value …`.
+ * JSON (`--log-format json`, for log pipelines): one object per line with the keys `time`, `level`,
+ * `logger` (the component, absent at the top level), `msg`, then the event's fields; a field
+ * named like one of those keys is written as `field.<name>`.
  */
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+
+export type LogFormat = 'text' | 'json';
+
+export const LOG_FORMATS: readonly LogFormat[] = ['text', 'json'];
+
+const RESERVED_JSON_KEYS = new Set(['time', 'level', 'logger', 'msg']);
 
 const LEVEL_RANK: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
 
@@ -23,6 +32,13 @@ export interface LoggerOptions {
   /** Where lines go; defaults to process.stderr. */
   readonly write?: (line: string) => void;
   readonly component?: string;
+  /** Default text. */
+  readonly format?: LogFormat;
+}
+
+export function parseLogFormat(value: string): LogFormat | undefined {
+  const v = value.trim().toLowerCase();
+  return v === 'text' || v === 'json' ? v : undefined;
 }
 
 export function parseLogLevel(value: string): LogLevel | undefined {
@@ -41,14 +57,37 @@ function formatFields(fields: LogFields | undefined): string {
   return out;
 }
 
+function jsonLine(
+  time: string,
+  level: LogLevel,
+  component: string | undefined,
+  message: string,
+  fields: LogFields | undefined,
+): string {
+  const out: Record<string, string | number | boolean> = { time, level };
+  if (component) out.logger = component;
+  out.msg = message;
+  for (const [k, v] of Object.entries(fields ?? {})) {
+    if (v === undefined) continue;
+    out[RESERVED_JSON_KEYS.has(k) ? `field.${k}` : k] = typeof v === 'bigint' ? v.toString() : v;
+  }
+  return JSON.stringify(out) + '\n';
+}
+
 export function createLogger(options: LoggerOptions = {}): Logger {
   const threshold = LEVEL_RANK[options.level ?? 'info'];
   const write = options.write ?? ((line: string) => void process.stderr.write(line));
+  const json = options.format === 'json';
   const make = (component: string | undefined): Logger => {
     const log = (level: LogLevel, message: string, fields?: LogFields): void => {
       if (LEVEL_RANK[level] > threshold) return;
+      const time = new Date().toISOString();
+      if (json) {
+        write(jsonLine(time, level, component, message, fields));
+        return;
+      }
       const tag = component ? ` [${component}]` : '';
-      write(`${new Date().toISOString()} ${level.toUpperCase()}${tag} ${message}${formatFields(fields)}\n`);
+      write(`${time} ${level.toUpperCase()}${tag} ${message}${formatFields(fields)}\n`);
     };
     return {
       error: (m, f) => log('error', m, f),

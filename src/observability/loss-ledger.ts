@@ -15,6 +15,18 @@ export type LossUnit = 'rows' | 'values' | 'requests' | 'profiles' | 'samples' |
 /** Reason of the profiles a backend refused in a partial-success answer (`profiles_rejected`). */
 export const REJECTED_BY_BACKEND = 'rejected_by_backend';
 
+/**
+ * Drop reasons that are a failure of the export itself (the backend refused the request, or
+ * retrying it gave up), as opposed to losses without a verdict from the backend (queue full,
+ * shutdown deadline...). While an exporter's last request ended so, it is failing: not ready.
+ */
+export const EXPORT_FAILURE_REASONS: ReadonlySet<string> = new Set([
+  'permanent_error',
+  'too_large',
+  'retries_exhausted',
+  'retry_disabled',
+]);
+
 /** The counters that record losses: their unit, and the reason when the counter has no label. */
 const LOSS_COUNTERS: Readonly<Record<string, { readonly unit: LossUnit; readonly reason?: string }>> = {
   rows_dropped: { unit: 'rows' },

@@ -10,6 +10,7 @@ import type { AnyValue, ExportProfilesServiceRequest } from '../../src/profiles/
 import { totalSampleValue } from '../../src/profiles/otlp-model.js';
 import { assertConforms } from '../../src/profiles/validation/conformance-validator.js';
 import { fileExporter, runCli, spawnCli, tempDir } from '../support/cli-harness.js';
+import { watchCli } from '../support/cli-process-watch.js';
 import { startIgDaemonDouble } from '../support/ig-daemon-double.js';
 import { stringifyJsonBigint } from '../support/ig-json.js';
 import { startHttpOtlpServer } from '../support/otlp-test-servers.js';
@@ -125,15 +126,34 @@ describe('run: a gadget on the IG daemon over gRPC', () => {
     }
   });
 
-  it('an unreachable daemon is a clear error naming the address', async () => {
+  it('a daemon that never comes up is waited for up to --reconnect-timeout, then a clear error naming the address', async () => {
     const res = await runCli([
       'run',
       'profile_cpu',
       '--remote-address',
       `unix://${join(dir.path, 'no.sock')}`,
+      '--reconnect-timeout',
+      '1s',
     ]);
     assert.equal(res.code, 1);
-    assert.match(res.stderr, /no\.sock/);
+    assert.match(res.stderr, /WARN .*no\.sock.*waiting for it for up to 1\.0 s/);
+    assert.match(res.stderr, /gave up waiting for Inspektor Gadget's daemon after .*no\.sock/);
+  });
+
+  it('SIGTERM while waiting for a daemon that is not up yet ends the run at once, exit 0 (nothing was read)', async () => {
+    const child = spawnCli([
+      'run',
+      'profile_cpu',
+      '--remote-address',
+      `unix://${join(dir.path, 'later.sock')}`,
+    ]);
+    const cli = watchCli(child);
+    await cli.waitForStderr(/WARN .*later\.sock.*waiting for it until stopped/, 'the wait');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(await Promise.race([cli.exit, Promise.resolve('running')]), 'running');
+    child.kill('SIGTERM');
+    assert.equal(await cli.exit, 0, cli.stderr());
+    assert.match(cli.stderr(), /stopped before the daemon could be reached: nothing was read or exported/);
   });
 
   it('SIGTERM stops the gadget, exports its final flush and exits 0 once delivered', async () => {

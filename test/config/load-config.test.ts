@@ -454,6 +454,56 @@ describe('loadConfig: k8s-pod-metadata', () => {
   });
 });
 
+describe('loadConfig: process settings (telemetry address, log format)', () => {
+  const yaml = 'operator:\n  otel-profiles:\n    telemetry-address: 127.0.0.1:9464\n    log-format: json\n';
+
+  it('off and text by default; flag > --set > environment > file', () => {
+    const none = load({});
+    assert.equal(none.telemetryAddress, undefined);
+    assert.equal(none.logFormat, 'text');
+    const fromFile = load({ yaml });
+    assert.deepEqual(fromFile.telemetryAddress, { host: '127.0.0.1', port: 9464, text: '127.0.0.1:9464' });
+    assert.equal(fromFile.logFormat, 'json');
+    const env = { IG_OTEL_PROFILES_TELEMETRY_ADDRESS: ':9465', IG_OTEL_PROFILES_LOG_FORMAT: 'text' };
+    const fromEnv = load({ yaml, env });
+    assert.deepEqual(fromEnv.telemetryAddress, { port: 9465, text: ':9465' });
+    assert.equal(fromEnv.logFormat, 'text');
+    const set = ['operator.otel-profiles.telemetry-address=[::1]:9466'];
+    assert.equal(load({ yaml, env, flags: { set } }).telemetryAddress?.host, '::1');
+    assert.equal(
+      load({ yaml, env, flags: { set, telemetryAddress: 'localhost:9467' } }).telemetryAddress?.port,
+      9467,
+    );
+    assert.match(renderConfig(fromFile), /telemetry-address: 127\.0\.0\.1:9464\n[\s\S]*|log-format: json/);
+  });
+
+  it('a bad address or format names where it came from and what is expected', () => {
+    const problems = problemsOf(() =>
+      load({
+        yaml: 'operator:\n  otel-profiles:\n    telemetry-address: "9464"\n',
+        env: { IG_OTEL_PROFILES_LOG_FORMAT: 'yaml' },
+      }),
+    );
+    assert.ok(
+      problems.some((p) =>
+        /config\.yaml:3:\d+: operator\.otel-profiles\.telemetry-address: "9464" is not an address: expected HOST:PORT/.test(
+          p,
+        ),
+      ),
+      problems.join('\n'),
+    );
+    assert.ok(
+      problems.some((p) =>
+        /^IG_OTEL_PROFILES_LOG_FORMAT: "yaml" is not valid \(one of: text, json\)/.test(p),
+      ),
+    );
+    assert.match(
+      problemsOf(() => load({ flags: { telemetryAddress: '127.0.0.1:70000' } })).join('\n'),
+      /--telemetry-address: "127\.0\.0\.1:70000": port 70000 is out of range/,
+    );
+  });
+});
+
 describe('loadConfig: the env-built default exporter', () => {
   it('with no selection and no env is OTLP/HTTP protobuf to http://localhost:4318', () => {
     const config = load({});

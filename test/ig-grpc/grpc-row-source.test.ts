@@ -30,6 +30,7 @@ async function double(options: IgDaemonDoubleOptions): Promise<IgDaemonDouble> {
 function tagged(n: number, base: readonly GadgetRow[] = emissions[0]!): GadgetRow[] {
   return base.map((r, i) => ({ ...r, samples: n * 100 + i }));
 }
+const sleepMs = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const tagOf = (b: RowBatch): number => Math.floor(Number(b.rows[0]?.samples ?? -100) / 100);
 
 function harness(overrides: Partial<GrpcRowSourceOptions> & Pick<GrpcRowSourceOptions, 'address'>) {
@@ -219,6 +220,41 @@ describe('gRPC row source: attach', () => {
     assert.equal(batches[4]!.windowStartUnixNano, batches[3]!.windowEndUnixNano);
   });
 
+  it('attach started before the daemon exists waits for it (not connected meanwhile), then delivers; nothing is a loss', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'igop-'));
+    try {
+      const socketPath = join(dir, 'ig.socket');
+      const states: string[] = [];
+      const { source, counters, lines } = harness({
+        address: `unix://${socketPath}`,
+        attach: 'profile-cpu',
+        status: { setInput: (s) => void states.push(`${s.state}: ${s.detail}`) },
+      });
+      let d: IgDaemonDouble | undefined;
+      const started = (async () => {
+        while (!states.some((s) => s.startsWith('connecting: IG daemon unreachable'))) await sleepMs(20);
+        await sleepMs(300);
+        d = await double({ socketPath });
+        d.instanceEmit(d.createInstance('profile-cpu'), tagged(1));
+      })();
+      const batches = await drain(source, async () => {
+        await source.stop();
+      });
+      await started;
+      assert.deepEqual(batches.map(tagOf), [1]);
+      assert.match(
+        states[0] ?? '',
+        /^connecting: IG daemon unreachable: cannot reach Inspektor Gadget's daemon at unix:/,
+      );
+      assert.match(states.at(-1) ?? '', /^connected: connected to IG daemon at unix:/);
+      assert.ok(lines.some((l) => / INFO .*connected to Inspektor Gadget at .* after waiting/.test(l)));
+      assert.equal(counters.get('grpc_reconnects'), 0);
+      assert.equal(counters.total('grpc_input_gaps'), 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('stopped while the daemon is out of reach: what the instance emitted since is a counted gap', async () => {
     const d = await double({});
     const id = d.createInstance('out-of-reach');
@@ -273,12 +309,17 @@ describe('gRPC row source: attach', () => {
 });
 
 describe('gRPC row source: errors', () => {
-  it('fails with a clear error when the daemon is unreachable at start', async () => {
+  it('waits for a daemon unreachable at start like a lost one, then fails with a clear error at the bound', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'igop-'));
     try {
       const address = `unix://${join(dir, 'ig.socket')}`;
-      const { source, counters } = harness({ address, run: { imageName: 'profile_cpu' } });
+      const { source, counters } = harness({
+        address,
+        run: { imageName: 'profile_cpu' },
+        reconnect: { initialDelayMs: 20, maxDelayMs: 50, maxElapsedMs: 300 },
+      });
       await assert.rejects(drain(source), (err: Error) => {
+        assert.match(err.message, /gave up waiting for Inspektor Gadget at unix:.* after/);
         assert.match(err.message, /cannot reach Inspektor Gadget's daemon at unix:\/\/.*ig\.socket/);
         assert.match(err.message, /is `ig daemon` running.*--remote-address/);
         return true;

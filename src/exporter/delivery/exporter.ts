@@ -1,8 +1,9 @@
 import type { ExporterConfig } from '../../config/exporter-config.js';
 import type { Counters } from '../../observability/counters.js';
+import type { LatencyHistogram } from '../../observability/latency-histogram.js';
 import type { Logger } from '../../observability/logger.js';
 import type { DropCounts } from '../../observability/loss-ledger.js';
-import { LossLedger } from '../../observability/loss-ledger.js';
+import { EXPORT_FAILURE_REASONS, LossLedger } from '../../observability/loss-ledger.js';
 import type { ExportProfilesServiceRequest } from '../../profiles/otlp-model.js';
 import type { ExportBatch } from '../export-batch.js';
 import type { ExportResponse } from '../export-response.js';
@@ -82,6 +83,8 @@ export interface ExporterStats {
   readonly retries: number;
   /** The last attempt failed retryably and no success followed yet. */
   readonly backendDown: boolean;
+  /** Why the last finished request failed for good (refused, retries given up), if no success followed. */
+  readonly failing?: string;
 }
 
 export interface Exporter {
@@ -120,6 +123,8 @@ export interface ExporterOptions {
   readonly clock?: Clock;
   /** For tests: deterministic jitter. */
   readonly random?: () => number;
+  /** Where each attempt's duration is recorded (labels exporter, outcome), for /metrics. */
+  readonly latency?: LatencyHistogram;
 }
 
 type Outcome = { readonly kind: 'done' } | { readonly kind: 'abandoned'; readonly remaining: DeliveryCounts };
@@ -177,6 +182,7 @@ class QueuedExporter implements Exporter {
   private _outageRetries = 0;
   private _delivered: DeliveryCounts = ZERO;
   private _rejected = 0;
+  private _failing: string | undefined;
 
   constructor(options: ExporterOptions) {
     this._options = options;
@@ -241,6 +247,7 @@ class QueuedExporter implements Exporter {
       inFlight: this._inFlight,
       retries: this._retries,
       backendDown: this._outageSince !== undefined,
+      ...(this._failing !== undefined ? { failing: this._failing } : {}),
     };
   }
 
@@ -444,11 +451,17 @@ class QueuedExporter implements Exporter {
     const signal = this._abort.signal;
     if (signal.aborted) return Promise.resolve(undefined);
     const { timeoutMs } = this._config;
+    const startedAt = this._clock.now();
     return new Promise<ExportResponse | undefined>((resolve) => {
       let settled = false;
       const finish = (response: ExportResponse | undefined): void => {
         if (settled) return;
         settled = true;
+        if (response)
+          this._options.latency?.observe((this._clock.now() - startedAt) / 1000, {
+            exporter: this.name,
+            outcome: response.status,
+          });
         guard?.cancel();
         signal.removeEventListener('abort', onAbort);
         resolve(response);
@@ -482,6 +495,7 @@ class QueuedExporter implements Exporter {
 
   private _onDelivered(batch: ExportBatch, response: Extract<ExportResponse, { status: 'success' }>): void {
     this._delivered = plus(this._delivered, countsOf(batch));
+    this._failing = undefined;
     this._counters.add('requests_sent', 1, this._labels);
     this._counters.add('profiles_sent', batch.profiles, this._labels);
     this._counters.add('samples_sent', batch.samples, this._labels);
@@ -549,6 +563,7 @@ class QueuedExporter implements Exporter {
   ): void {
     if (counts.requests === 0 && counts.profiles === 0 && counts.samples === 0) return;
     this._ledger.dropDelivery(this.name, reason, counts);
+    if (EXPORT_FAILURE_REASONS.has(reason)) this._failing = `${reason}: ${why}`;
     this._log[fields.level ?? 'warn'](`dropped ${counts.requests} request(s): ${why}`, {
       reason,
       requests: counts.requests,

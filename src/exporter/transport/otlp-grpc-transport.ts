@@ -76,7 +76,8 @@ export function createOtlpGrpcTransport(config: ExporterConfig, deps: OtlpTransp
     const message = Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength);
     // timeout 0 = no limit (OTLP: "0 SHOULD mean no limit").
     const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : Infinity;
-    deps.counters.add('export_attempt_bytes', message.length, { exporter: config.name });
+    // grpc-js compresses inside the channel: only the raw size is known here.
+    deps.counters.add('export_attempt_raw_bytes', message.length, { exporter: config.name });
     return new Promise<ExportResponse>((resolve) => {
       let settled = false;
       let guard: LongTimeout | undefined;

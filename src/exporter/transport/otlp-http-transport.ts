@@ -76,6 +76,7 @@ export function createOtlpHttpTransport(config: ExporterConfig, deps: OtlpTransp
       config.protocol === 'json'
         ? Buffer.from(toOtlpJson(batch.request(), { bytesEncoding: config.jsonBytes }), 'utf8')
         : Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength);
+    deps.counters.add('export_attempt_raw_bytes', raw.length, { exporter: config.name });
     return config.compression === 'gzip' ? await gzipAsync(raw) : raw;
   };
 

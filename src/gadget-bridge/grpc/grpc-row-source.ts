@@ -1,8 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
-import { createExponentialBackoff } from '../../exporter/retry/backoff.js';
-import type { Clock } from '../../exporter/retry/clock.js';
 import type { Counters } from '../../observability/counters.js';
 import type { Logger } from '../../observability/logger.js';
+import type { InputState } from '../../observability/session-status.js';
 import type { ProfileSpec } from '../profile-spec.js';
 import type { RowBatch, RowSource } from '../row-batch.js';
 import type { DataSource, GadgetInfo } from './gadget-api.js';
@@ -15,9 +14,19 @@ import type {
   RunGadgetOptions,
 } from './ig-grpc-client.js';
 import { createIgGrpcClient, IgStreamError } from './ig-grpc-client.js';
+import type { ReconnectOptions } from './daemon-wait.js';
+import {
+  createReconnectBackoff,
+  DEFAULT_RECONNECT_MAX_ELAPSED_MS,
+  describeSeconds,
+  isDaemonAbsent,
+  OUTAGE_REMINDER_MS,
+} from './daemon-wait.js';
 import { instanceIdFromName } from './instance-id.js';
 import { profileSpecFromDataSource } from './profile-spec-from-gadget-info.js';
 import { eventFingerprint, REPLAY_HISTORY_EVENTS, ReplayFilter } from './replay-filter.js';
+
+export type { ReconnectOptions } from './daemon-wait.js';
 
 /**
  * A RowSource over IG's gRPC API: runs a gadget (or attaches to a headless instance) and yields
@@ -32,32 +41,6 @@ import { eventFingerprint, REPLAY_HISTORY_EVENTS, ReplayFilter } from './replay-
  * `ended_disconnected` = attach stopped before the instance's events since the loss were read),
  * `grpc_replayed_events_skipped` (attach replays of already yielded events).
  */
-
-/** First reconnect delay. */
-export const RECONNECT_INITIAL_DELAY_MS = 500;
-/** Upper bound of the reconnect delay. */
-export const RECONNECT_MAX_DELAY_MS = 30_000;
-/** Growth of the delay per failed attempt. */
-export const RECONNECT_MULTIPLIER = 2;
-/** ± fraction of random jitter, so a fleet of sidecars does not reconnect in lockstep. */
-export const RECONNECT_JITTER = 0.2;
-/**
- * How long a lost connection is retried before the run fails; 0 = until stopped. A daemon that
- * restarts (upgrade, OOM kill, node pressure) comes back, and the exporter must be there then.
- */
-export const DEFAULT_RECONNECT_MAX_ELAPSED_MS = 0;
-/** While the connection stays down, a warning says so this often (attempts are logged at debug). */
-export const OUTAGE_REMINDER_MS = 60_000;
-
-export interface ReconnectOptions {
-  readonly initialDelayMs?: number;
-  readonly maxDelayMs?: number;
-  readonly multiplier?: number;
-  /** Give up once the connection has been down this long (default DEFAULT_RECONNECT_MAX_ELAPSED_MS; 0 = never). */
-  readonly maxElapsedMs?: number;
-  /** Time of the backoff (tests). */
-  readonly clock?: Clock;
-}
 
 export interface GrpcRowSourceOptions {
   /** `unix:///var/run/ig/ig.socket` (default) or `tcp://HOST:PORT`. */
@@ -77,6 +60,8 @@ export interface GrpcRowSourceOptions {
    */
   readonly fieldsRead?: (spec: ProfileSpec) => ReadonlySet<string>;
   readonly reconnect?: ReconnectOptions;
+  /** Told when the stream is up, lost or not there yet (/readyz). */
+  readonly status?: { setInput(state: InputState): void };
   /** Passed to the client: how long stop() waits for the final flush. */
   readonly stopTimeoutMs?: number;
   /** Events remembered to recognise attach replays (default REPLAY_HISTORY_EVENTS). */
@@ -127,16 +112,8 @@ export function createGrpcRowSource(options: GrpcRowSourceOptions): RowSource {
       ? `gadget ${options.run.imageName}`
       : `instance ${options.attach === attachId ? attachId : `${options.attach} (id ${attachId})`}`;
   const maxElapsedMs = options.reconnect?.maxElapsedMs ?? DEFAULT_RECONNECT_MAX_ELAPSED_MS;
-  const backoff = createExponentialBackoff(
-    options.reconnect?.initialDelayMs ?? RECONNECT_INITIAL_DELAY_MS,
-    options.reconnect?.maxDelayMs ?? RECONNECT_MAX_DELAY_MS,
-    {
-      multiplier: options.reconnect?.multiplier ?? RECONNECT_MULTIPLIER,
-      jitter: RECONNECT_JITTER,
-      maxElapsedMs,
-      ...(options.reconnect?.clock ? { clock: options.reconnect.clock } : {}),
-    },
-  );
+  const backoff = createReconnectBackoff(options.reconnect);
+  const status = options.status;
 
   let stopping = false;
   let current: GadgetStream | undefined;
@@ -159,7 +136,9 @@ export function createGrpcRowSource(options: GrpcRowSourceOptions): RowSource {
     let disconnected = false;
     /** backoff.elapsedMs() of the last "still down" warning. */
     let remindedAtMs = 0;
-    const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+    const seconds = describeSeconds;
+    /** Nothing listened at the address when the run started: waiting for the daemon to come up. */
+    let waitingAtStart = false;
     const gap = (reason: string): void => counters.add('grpc_input_gaps', 1, { reason });
     const reconnected = (): void => {
       disconnected = false;
@@ -253,9 +232,19 @@ export function createGrpcRowSource(options: GrpcRowSourceOptions): RowSource {
 
         try {
           for await (const ev of stream) {
-            if (!everReceived) logger.info(`connected to Inspektor Gadget at ${address}`, { what });
+            if (!everReceived) {
+              logger.info(
+                `connected to Inspektor Gadget at ${address}` +
+                  (waitingAtStart ? ` after waiting ${seconds(backoff.elapsedMs())} for it` : ''),
+                { what },
+              );
+              status?.setInput({ state: 'connected', detail: `connected to IG daemon at ${address}` });
+            }
             everReceived = true;
-            if (disconnected) reconnected();
+            if (disconnected) {
+              reconnected();
+              status?.setInput({ state: 'connected', detail: `connected to IG daemon at ${address}` });
+            }
             switch (ev.kind) {
               case 'info': {
                 info = ev.info;
@@ -305,14 +294,27 @@ export function createGrpcRowSource(options: GrpcRowSourceOptions): RowSource {
           if (replay) yield* deliver(settle(replay.flush()));
           if (stopping) return;
           if (!(err instanceof IgStreamError)) throw err;
-          if (!everReceived && !connectionLost) {
-            // Unreachable at start: say so instead of retrying silently.
-            throw new Error(err.message, { cause: err });
-          }
+          const atStart = !everReceived && !connectionLost;
+          if (atStart && !isDaemonAbsent(err)) throw new Error(err.message, { cause: err });
           const retryable =
             RETRYABLE.has(err.code) || (err.code === grpc.status.UNKNOWN && err.receivedEvents > 0);
           if (!retryable) throw err;
-          if (err.receivedEvents > 0 || !connectionLost) {
+          status?.setInput({
+            state: atStart ? 'connecting' : 'disconnected',
+            detail: `IG daemon unreachable: ${err.message}`,
+          });
+          if (atStart) {
+            // Not there yet (a sidecar started before IG): waited for like a lost stream, nothing was lost.
+            if (!waitingAtStart) {
+              waitingAtStart = true;
+              backoff.reset();
+              logger.warn(
+                `${err.message}; waiting for it` +
+                  (maxElapsedMs > 0 ? ` for up to ${seconds(maxElapsedMs)}` : ' until stopped'),
+                { address, what },
+              );
+            }
+          } else if (err.receivedEvents > 0 || !connectionLost) {
             connectionLost = true;
             disconnected = true;
             remindedAtMs = 0;
@@ -332,7 +334,7 @@ export function createGrpcRowSource(options: GrpcRowSourceOptions): RowSource {
           const delay = backoff.nextDelayMs();
           if (delay === undefined) {
             throw new Error(
-              `gave up reconnecting to Inspektor Gadget at ${address} after ${seconds(down)} ` +
+              `gave up ${atStart ? 'waiting for' : 'reconnecting to'} Inspektor Gadget at ${address} after ${seconds(down)} ` +
                 `(the reconnect time limit is ${seconds(maxElapsedMs)}; 0 = until stopped): ${err.message}`,
               { cause: err },
             );

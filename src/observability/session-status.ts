@@ -1,0 +1,81 @@
+import type { Counters } from './counters.js';
+import { LatencyHistogram } from './latency-histogram.js';
+
+/**
+ * What the process is doing right now, for /readyz and the gauges of /metrics: whether the input
+ * is connected, and each exporter's queue and health. The counts live in the counters (one source
+ * of truth with the end-of-run report); this holds only the present state, read at scrape time.
+ */
+
+/** Where rows come from (the `source` label). */
+export type InputKind = 'stdin' | 'file' | 'command' | 'ig_grpc' | 'k8s';
+
+export type InputState =
+  | { readonly state: 'connecting'; readonly detail: string }
+  | { readonly state: 'connected'; readonly detail: string }
+  | { readonly state: 'disconnected'; readonly detail: string }
+  | { readonly state: 'ended'; readonly detail: string };
+
+/** An exporter's state as the exporter keeps it (ExporterStats), plus its queue bounds. */
+export interface ExporterProbe {
+  readonly name: string;
+  readonly queue: {
+    /** `memory` or `disk` (a persistent queue). */
+    readonly medium: 'memory' | 'disk';
+    readonly maxRequests: number;
+    readonly maxBytes: number;
+  };
+  stats(): {
+    readonly queuedRequests: number;
+    readonly queuedBytes: number;
+    readonly inFlight: number;
+    readonly backendDown: boolean;
+    /** Why the last request ended in a permanent failure, if no success followed it. */
+    readonly failing?: string;
+  };
+}
+
+export type Readiness = { readonly ready: true } | { readonly ready: false; readonly reason: string };
+
+export class SessionStatus {
+  readonly counters: Counters;
+  readonly inputKind: InputKind;
+  /** Seconds one export attempt took, by exporter and outcome. */
+  readonly exportLatency = new LatencyHistogram();
+  private _input: InputState;
+  private readonly _exporters = new Map<string, ExporterProbe>();
+
+  constructor(counters: Counters, inputKind: InputKind, initial: InputState) {
+    this.counters = counters;
+    this.inputKind = inputKind;
+    this._input = initial;
+  }
+
+  get input(): InputState {
+    return this._input;
+  }
+
+  setInput(state: InputState): void {
+    this._input = state;
+  }
+
+  addExporter(probe: ExporterProbe): void {
+    this._exporters.set(probe.name, probe);
+  }
+
+  exporters(): ExporterProbe[] {
+    return [...this._exporters.values()];
+  }
+
+  /** Ready: the input is connected and no exporter's last request failed for good. */
+  readiness(): Readiness {
+    const input = this._input;
+    if (input.state !== 'connected') return { ready: false, reason: input.detail };
+    for (const probe of this._exporters.values()) {
+      const failing = probe.stats().failing;
+      if (failing !== undefined)
+        return { ready: false, reason: `exporter ${probe.name} is failing: ${failing}` };
+    }
+    return { ready: true };
+  }
+}
