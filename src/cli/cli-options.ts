@@ -1,5 +1,6 @@
 import type { ParseArgsConfig } from 'node:util';
 import { parseArgs } from 'node:util';
+import { durationLimitProblem, parseDurationMs as parseUnits } from '../config/units.js';
 
 /**
  * The flag vocabulary every command shares (`export`, `run`, `attach`, `demo`), so a flag means
@@ -21,6 +22,7 @@ export const COMMON_OPTIONS = {
   'shutdown-timeout': { type: 'string' },
   'log-level': { type: 'string' },
   'report-json': { type: 'string' },
+  'print-config': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -36,9 +38,11 @@ export const COMMON_HELP = `Exporter options (shared by every command):
       --timeout DURATION             per-request timeout (e.g. 10s)
       --annotate DS:KEY=VALUE        IG datasource annotation, e.g. samples:profiles.value-field=samples
       --strict                       fail on the first malformed input instead of skipping and counting it
-      --shutdown-timeout DURATION    how long to drain queues at exit (default 30s)
+      --shutdown-timeout DURATION    bound of the end, from a signal or the end of input (default 30s);
+                                     a second Ctrl-C/SIGTERM ends it at once (pending data counted as dropped)
       --log-level L                  error | warn | info | debug (default info)
       --report-json FILE             write the final delivery report as JSON
+      --print-config                 print the effective configuration (header values redacted) and exit
   -h, --help                         this help`;
 
 export type CommonValues = {
@@ -79,28 +83,13 @@ export function parseCommand<T extends NonNullable<ParseArgsConfig['options']>>(
   }
 }
 
-/** Go-style duration (`500ms`, `30s`, `1m30s`) or plain milliseconds. */
+/** Go-style duration (`500ms`, `30s`, `1m30s`) or plain milliseconds, at most MAX_DURATION_MS. */
 export function parseDurationMs(value: string, flag: string): number {
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed);
-  const units: Record<string, number> = {
-    ns: 1e-6,
-    us: 1e-3,
-    µs: 1e-3,
-    ms: 1,
-    s: 1000,
-    m: 60_000,
-    h: 3_600_000,
-  };
-  let total = 0;
-  let rest = trimmed;
-  const part = /^(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/;
-  if (rest === '') throw new UsageError(`${flag}: empty duration`);
-  while (rest !== '') {
-    const m = part.exec(rest);
-    if (!m) throw new UsageError(`${flag}: "${value}" is not a duration (examples: 500ms, 30s, 1m30s)`);
-    total += Number(m[1]) * (units[m[2] ?? 'ms'] ?? 1);
-    rest = rest.slice(m[0].length);
-  }
-  return Math.round(total);
+  if (value.trim() === '') throw new UsageError(`${flag}: empty duration`);
+  const ms = parseUnits(value);
+  if (ms === undefined)
+    throw new UsageError(`${flag}: "${value}" is not a duration (examples: 500ms, 30s, 1m30s)`);
+  const tooLong = durationLimitProblem(ms);
+  if (tooLong) throw new UsageError(`${flag}: "${value}" ${tooLong}`);
+  return ms;
 }

@@ -1,11 +1,15 @@
-import { writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { LoadedConfig } from '../config/load-config.js';
 import { loadConfig } from '../config/load-config.js';
+import { renderConfig } from '../config/print-config.js';
 import type { ProfileSpec } from '../gadget-bridge/profile-spec.js';
 import type { RowSource } from '../gadget-bridge/row-batch.js';
 import { Counters } from '../observability/counters.js';
+import { LossLedger } from '../observability/loss-ledger.js';
 import type { Logger, LogLevel } from '../observability/logger.js';
 import { createLogger, parseLogLevel } from '../observability/logger.js';
+import { withRowChecks } from '../profiles/checked-row-source.js';
 import { pipelineFieldsRead } from '../profiles/fields-read.js';
 import { parseDurationMs, UsageError } from './cli-options.js';
 import { runExportSession } from './export-session.js';
@@ -45,6 +49,9 @@ export function loadCommandConfig(
   const level: LogLevel | undefined = levelFlag !== undefined ? parseLogLevel(levelFlag) : undefined;
   if (levelFlag !== undefined && level === undefined)
     throw new UsageError(`--log-level ${levelFlag}: expected error, warn, info or debug`);
+  // run/attach call the request timeout --otlp-timeout (their --timeout is IG's): messages name what was typed.
+  const timeoutFlag = values['otlp-timeout'] !== undefined ? '--otlp-timeout' : '--timeout';
+  const timeout = (values['otlp-timeout'] ?? values.timeout) as string | undefined;
   const bootLogger = createLogger({ level: level ?? 'info', write: ctx.stderr });
   const config = loadConfig({
     ...(values.config !== undefined ? { configFile: values.config as string } : {}),
@@ -60,7 +67,7 @@ export function loadCommandConfig(
       ...(values.insecure !== undefined ? { insecure: Boolean(values.insecure) } : {}),
       ...(values.header !== undefined ? { headers: values.header as string[] } : {}),
       ...(values.compression !== undefined ? { compression: values.compression as string } : {}),
-      ...(values.timeout !== undefined ? { timeout: values.timeout as string } : {}),
+      ...(timeout !== undefined ? { timeout, timeoutFlag } : {}),
       ...(level !== undefined ? { logLevel: level } : {}),
     },
   });
@@ -68,19 +75,75 @@ export function loadCommandConfig(
   return { config, logger };
 }
 
-/** Loads the configuration, runs one export session over the source and prints the report. */
-export async function openSession(
+/** `--print-config`: the effective configuration as a config file (header values redacted); runs nothing. */
+export function printConfig(ctx: CommandContext, values: Values, extraSet: readonly string[] = []): number {
+  const { config } = loadCommandConfig(ctx, values, extraSet);
+  ctx.stdout(renderConfig(config));
+  return 0;
+}
+
+/**
+ * Fails now, not after the run, when the report cannot be written: by trying, since permission
+ * bits say nothing for root or on pseudo and read-only file systems. A file that was not there is
+ * removed again; an existing one is opened for appending, so it is not truncated before the end.
+ */
+function checkReportPath(path: string): void {
+  const fail = (why: string): never => {
+    throw new UsageError(`--report-json ${path}: ${why}`);
+  };
+  const existed = existsSync(path);
+  if (existed && statSync(path).isDirectory()) fail('is a directory: name a file in it');
+  const directory = dirname(resolve(path));
+  if (!existed && !existsSync(directory))
+    fail(`no such directory ${directory}: create it or choose another path`);
+  try {
+    closeSync(openSync(path, 'a'));
+    if (!existed) unlinkSync(path);
+  } catch (err) {
+    fail(`cannot be written (${err instanceof Error ? err.message : String(err)}): choose a writable path`);
+  }
+}
+
+/** Everything a session needs, loaded and checked before anything connects or reads. */
+export interface PreparedSession {
+  readonly config: LoadedConfig;
+  readonly logger: Logger;
+  readonly shutdownTimeoutMs: number;
+  /** `--strict`: the first malformed input or invalid row fails the run. */
+  readonly strict: boolean;
+  readonly reportPath?: string;
+}
+
+/** Loads the configuration and checks every session flag; throws UsageError/ConfigError (exit 2). */
+export function prepareSession(
   ctx: CommandContext,
   values: Values,
-  makeSource: (parts: SessionParts) => RowSource,
   extraSet: readonly string[] = [],
-): Promise<number> {
+): PreparedSession {
   const { config, logger } = loadCommandConfig(ctx, values, extraSet);
-  const counters = new Counters();
   const shutdownTimeoutMs =
     values['shutdown-timeout'] !== undefined
       ? parseDurationMs(values['shutdown-timeout'] as string, '--shutdown-timeout')
       : DEFAULT_SHUTDOWN_TIMEOUT_MS;
+  const reportPath = values['report-json'] as string | undefined;
+  if (reportPath !== undefined) checkReportPath(reportPath);
+  return {
+    config,
+    logger,
+    shutdownTimeoutMs,
+    strict: Boolean(values.strict),
+    ...(reportPath !== undefined ? { reportPath } : {}),
+  };
+}
+
+/** Runs one export session over the source and prints the report. */
+export async function runSession(
+  ctx: CommandContext,
+  prepared: PreparedSession,
+  makeSource: (parts: SessionParts) => RowSource,
+): Promise<number> {
+  const { config, logger, shutdownTimeoutMs, strict, reportPath } = prepared;
+  const counters = new Counters();
   const resources = [...config.exporters.values()].map((exporter) => exporter.resource);
   const fieldsBySpec = new WeakMap<ProfileSpec, ReadonlySet<string>>();
   const fieldsRead = (spec: ProfileSpec): ReadonlySet<string> => {
@@ -91,7 +154,11 @@ export async function openSession(
     }
     return fields;
   };
-  const source = makeSource({ config, logger, counters, fieldsRead });
+  const source = withRowChecks(makeSource({ config, logger, counters, fieldsRead }), {
+    counters,
+    logger,
+    strict,
+  });
   const result = await runExportSession({
     config,
     source,
@@ -101,11 +168,11 @@ export async function openSession(
     handleSignals: ctx.handleSignals,
   });
   ctx.stderr(formatReport(counters, result.reports) + '\n');
-  const reportPath = values['report-json'] as string | undefined;
   if (reportPath !== undefined) {
     const json = {
       exitCode: result.exitCode,
       counters: counters.snapshot(),
+      losses: new LossLedger(counters).losses(),
       exporters: Object.fromEntries(result.reports),
       ...(result.sourceError ? { error: result.sourceError.message } : {}),
     };
@@ -115,4 +182,14 @@ export async function openSession(
     );
   }
   return result.exitCode;
+}
+
+/** Loads the configuration, runs one export session over the source and prints the report. */
+export async function openSession(
+  ctx: CommandContext,
+  values: Values,
+  makeSource: (parts: SessionParts) => RowSource,
+  extraSet: readonly string[] = [],
+): Promise<number> {
+  return runSession(ctx, prepareSession(ctx, values, extraSet), makeSource);
 }

@@ -9,7 +9,7 @@ import { countRequest } from '../profiles/otlp-model.js';
 import { validateRequest } from '../profiles/validation/conformance-validator.js';
 import { COMMON_HELP, parseCommand, UsageError } from './cli-options.js';
 import type { CommandContext } from './command-context.js';
-import { openSession } from './command-context.js';
+import { openSession, printConfig } from './command-context.js';
 
 /** The capture `npm start` replays: realistic `ig run profile_cpu -o json` output from two nodes. */
 export const BUNDLED_CAPTURE = new URL('../../examples/profile_cpu-capture.jsonl', import.meta.url).pathname;
@@ -49,16 +49,26 @@ export async function demoFiles(argv: readonly string[], ctx: CommandContext): P
   const out = resolve((values.out as string | undefined) ?? DEFAULT_DEMO_DIR);
   const otlpFile = join(out, 'profiles.otlp.jsonl');
   const pprofDir = join(out, 'pprof');
+  const prefix = 'operator.otel-profiles.exporters';
+  const selection = (values['otel-profiles-exporter'] as string | undefined) ?? 'otlp-file,pprof,summary';
+  const sessionValues = { ...values, 'otel-profiles-exporter': selection };
+  const demoExporters = [
+    `${prefix}.otlp-file.exporter=file`,
+    `${prefix}.otlp-file.path=${otlpFile}`,
+    `${prefix}.otlp-file.format=json`,
+    `${prefix}.pprof.exporter=pprof`,
+    `${prefix}.pprof.directory=${pprofDir}`,
+    `${prefix}.summary.exporter=debug`,
+  ];
+  if (values['print-config']) return printConfig(ctx, sessionValues, demoExporters);
   mkdirSync(out, { recursive: true });
   rmSync(otlpFile, { force: true });
   rmSync(pprofDir, { recursive: true, force: true });
 
-  const prefix = 'operator.otel-profiles.exporters';
-  const selection = (values['otel-profiles-exporter'] as string | undefined) ?? 'otlp-file,pprof,summary';
   const selected = new Set(selectedExporterNames(parseExporterSelection(selection)));
   const exitCode = await openSession(
     ctx,
-    { ...values, 'otel-profiles-exporter': selection },
+    sessionValues,
     (session) =>
       createJsonRowSource({
         input: { kind: 'file', path: input, follow: false },
@@ -68,14 +78,7 @@ export async function demoFiles(argv: readonly string[], ctx: CommandContext): P
         logger: session.logger.child('input'),
         counters: session.counters,
       }),
-    [
-      `${prefix}.otlp-file.exporter=file`,
-      `${prefix}.otlp-file.path=${otlpFile}`,
-      `${prefix}.otlp-file.format=json`,
-      `${prefix}.pprof.exporter=pprof`,
-      `${prefix}.pprof.directory=${pprofDir}`,
-      `${prefix}.summary.exporter=debug`,
-    ],
+    demoExporters,
   );
 
   // Check what we wrote with the same rules as `validate`, and point at it.

@@ -3,17 +3,17 @@ import { selectExporters } from '../config/exporter-selection.js';
 import type { RowSource } from '../gadget-bridge/row-batch.js';
 import type { Counters } from '../observability/counters.js';
 import type { Logger } from '../observability/logger.js';
+import { LossLedger } from '../observability/loss-ledger.js';
 import { decodeExportRequest } from '../profiles/encoding/decode-request.js';
 import { ResourceResolver } from '../profiles/resource-attributes.js';
-import { splitRequest } from '../profiles/request-splitter.js';
-import { batchFromEncoded } from '../exporter/create-export-batch.js';
 import { createTransport } from '../exporter/create-transport.js';
 import type { DeliveryReport, Exporter } from '../exporter/delivery/exporter.js';
 import { createExporter } from '../exporter/delivery/exporter.js';
-import type { ExportBatch } from '../exporter/export-batch.js';
 import { ProfilesPipeline } from '../exporter/profiles-pipeline.js';
 import { AcknowledgementTracker } from './acknowledgement-tracker.js';
 import type { PipelineWait } from './acknowledgement-tracker.js';
+import { keepProcessAlive } from './process-keep-alive.js';
+import { ShutdownDeadline } from './shutdown-deadline.js';
 
 /**
  * One run of the exporter from a row source to every selected exporter: builds the per-exporter
@@ -32,7 +32,7 @@ export interface ExportSessionOptions {
   readonly source: RowSource;
   readonly logger: Logger;
   readonly counters: Counters;
-  /** How long the final drain may take after end of input or a signal. */
+  /** How long the end may take, from the first signal or the end of input, whichever comes first. */
   readonly shutdownTimeoutMs: number;
   readonly handleSignals?: boolean;
 }
@@ -54,16 +54,10 @@ async function openLanes(options: ExportSessionOptions, onFlushed: () => void): 
   for (const [name, exporterConfig] of config.exporters) {
     const log = logger.child(name);
     const transport = await createTransport(exporterConfig, { logger: log, counters });
-    const split = (batch: ExportBatch): ExportBatch[] =>
-      splitRequest(batch.request(), {
-        maxRequestBytes: Math.max(1024, Math.floor(batch.bytes.length / 2)),
-        maxSamplesPerProfile: exporterConfig.batch.maxSamplesPerProfile,
-      }).pieces.map((p) => batchFromEncoded(p));
     const exporter = createExporter({
       name,
       config: exporterConfig,
       transport,
-      split,
       decodeRequest: decodeExportRequest,
       logger: log,
       counters,
@@ -88,20 +82,33 @@ async function openLanes(options: ExportSessionOptions, onFlushed: () => void): 
 }
 
 export async function runExportSession(options: ExportSessionOptions): Promise<SessionResult> {
+  const release = keepProcessAlive();
+  const shutdown = new ShutdownDeadline(options.shutdownTimeoutMs);
+  try {
+    return await runSession(options, shutdown);
+  } finally {
+    shutdown.dispose();
+    release();
+  }
+}
+
+async function runSession(options: ExportSessionOptions, shutdown: ShutdownDeadline): Promise<SessionResult> {
   const { config, source, logger, counters } = options;
   const acks = new AcknowledgementTracker();
   const lanes = await openLanes(options, () => acks.update());
   const unrouted = new Set<string>();
   let stopping = false;
-  let forced = false;
 
   const onSignal = (signal: NodeJS.Signals): void => {
     if (!stopping) {
       stopping = true;
-      logger.info(`${signal}: stopping the input, flushing and draining (send again to give up waiting)`);
+      shutdown.start();
+      logger.info(
+        `${signal}: stopping the input, flushing and draining within ${options.shutdownTimeoutMs} ms (send again to give up waiting)`,
+      );
       void source.stop();
     } else {
-      forced = true;
+      shutdown.abandon();
       logger.warn(`${signal} again: abandoning the drain; undelivered data is counted as dropped`);
     }
   };
@@ -112,10 +119,10 @@ export async function runExportSession(options: ExportSessionOptions): Promise<S
 
   let sourceError: Error | undefined;
   try {
-    for await (const batch of source.batches()) {
+    for await (const batch of shutdown.readUntilExpired(source.batches())) {
       const names = selectExporters(config.selection, batch.spec.datasource);
       if (names.length === 0) {
-        counters.add('rows_dropped', batch.rows.length, { reason: 'no_exporter_selected' });
+        new LossLedger(counters).dropRows(batch.rows.length, 'no_exporter_selected');
         if (!unrouted.has(batch.spec.datasource)) {
           unrouted.add(batch.spec.datasource);
           logger.warn(
@@ -140,21 +147,25 @@ export async function runExportSession(options: ExportSessionOptions): Promise<S
     logger.error(`input failed: ${sourceError.message}`);
   }
 
-  const deadline = Date.now() + options.shutdownTimeoutMs;
+  if (shutdown.inputCut)
+    logger.warn(
+      `the input did not end ${shutdown.abandoned ? 'before the second signal' : 'within the shutdown timeout'}: ` +
+        'stopped reading it (what it still held is not exported)',
+    );
+  shutdown.start();
   for (const lane of lanes.values()) await lane.pipeline.stop();
   const reports = new Map<string, DeliveryReport>();
   for (const [name, lane] of lanes) {
-    reports.set(name, await lane.exporter.shutdown(forced ? 0 : Math.max(0, deadline - Date.now())));
+    reports.set(name, await lane.exporter.shutdown(shutdown.remainingMs(), shutdown.signal));
   }
   if (options.handleSignals) {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
 
-  const incomplete = [...reports.values()].some(
-    (r) => Object.keys(r.dropped).length > 0 || r.pendingOnDisk.requests > 0 || r.rejectedByBackend > 0,
-  );
-  const lostRows = counters.total('rows_dropped') + counters.total('json_values_malformed');
-  const exitCode = sourceError ? EXIT_FATAL : incomplete || lostRows > 0 ? EXIT_INCOMPLETE : EXIT_OK;
+  // Whatever stage lost data recorded it in the ledger; what stays on disk is sent on the next start.
+  const incomplete =
+    new LossLedger(counters).hasLosses() || [...reports.values()].some((r) => r.pendingOnDisk.requests > 0);
+  const exitCode = sourceError ? EXIT_FATAL : incomplete ? EXIT_INCOMPLETE : EXIT_OK;
   return { exitCode, reports, ...(sourceError ? { sourceError } : {}) };
 }

@@ -1,9 +1,11 @@
 import type { DeliveryReport } from '../exporter/delivery/exporter.js';
 import type { Counters } from '../observability/counters.js';
+import { LossLedger } from '../observability/loss-ledger.js';
 
 /**
  * The end-of-run summary on stderr: what was read, what each exporter delivered, and every drop
- * with its reason, so nothing is lost silently.
+ * with its reason, so nothing is lost silently. Drops come from the loss ledger (the exporters'
+ * `dropped` is read from it too), as does the exit status.
  */
 export function formatReport(counters: Counters, reports: ReadonlyMap<string, DeliveryReport>): string {
   const lines: string[] = [];
@@ -16,15 +18,17 @@ export function formatReport(counters: Counters, reports: ReadonlyMap<string, De
         : '') +
       (n('grpc_fetches_lost') ? `, ${n('grpc_fetches_lost')} fetch(es) lost upstream (seq gaps)` : ''),
   );
+  if (n('grpc_reconnects')) lines.push(connectionLine(counters));
   if (n('checkpoint_write_failures'))
     lines.push(
       `  checkpoint: ${n('checkpoint_write_failures')} write(s) failed; a restart reads again from the last checkpoint written`,
     );
-  const rowDrops = counters.snapshot().filter((s) => s.name === 'rows_dropped');
-  for (const d of rowDrops)
+  for (const loss of new LossLedger(counters).losses()) {
+    if (loss.counts.rows === undefined) continue;
     lines.push(
-      `  rows dropped (${d.labels.reason ?? 'unknown'}${d.labels.exporter ? `, ${d.labels.exporter}` : ''}): ${d.value}`,
+      `  rows dropped (${loss.reason}${loss.exporter !== undefined ? `, ${loss.exporter}` : ''}): ${loss.counts.rows}`,
     );
+  }
   for (const [name, r] of reports) {
     lines.push(
       `exporter ${name}: delivered ${r.delivered.requests} request(s), ${r.delivered.profiles} profile(s), ${r.delivered.samples} sample(s)` +
@@ -48,4 +52,17 @@ export function formatReport(counters: Counters, reports: ReadonlyMap<string, De
     }
   }
   return lines.join('\n');
+}
+
+/** The gaps in IG's stream (grpc-row-source.ts): how often, how long, and whether data was lost. */
+function connectionLine(counters: Counters): string {
+  const gaps = counters.snapshot().filter((s) => s.name === 'grpc_input_gaps');
+  const lost = gaps.reduce((a, s) => a + s.value, 0);
+  const down = (counters.total('grpc_disconnected_ms') / 1000).toFixed(1);
+  return (
+    `  IG connection: lost ${counters.total('grpc_reconnects')} time(s), ${down} s without a stream; ` +
+    (lost > 0
+      ? `${lost} gap(s) where data was lost (${gaps.map((s) => `${s.labels.reason ?? 'unknown'}: ${s.value}`).join(', ')})`
+      : 'nothing lost (the instance replay covered it)')
+  );
 }

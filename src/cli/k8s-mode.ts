@@ -1,5 +1,6 @@
 import type { DataSource, GadgetInfo } from '../gadget-bridge/grpc/gadget-api.js';
 import { createGrpcRowSource } from '../gadget-bridge/grpc/grpc-row-source.js';
+import type { ReconnectOptions } from '../gadget-bridge/grpc/grpc-row-source.js';
 import { createIgGrpcClient } from '../gadget-bridge/grpc/ig-grpc-client.js';
 import { createKubernetesGadgetFanout } from '../gadget-bridge/k8s/gadget-pod-fanout.js';
 import type { GadgetPodTarget } from '../gadget-bridge/k8s/gadget-pod-fanout.js';
@@ -26,6 +27,8 @@ export interface K8sRowSourceOptions {
   readonly resolveSpec: (info: GadgetInfo, ds: DataSource) => ProfileSpec | undefined;
   /** See GrpcRowSourceOptions.fieldsRead. */
   readonly fieldsRead?: (spec: ProfileSpec) => ReadonlySet<string>;
+  /** Every pod's source reconnects like this (`--reconnect-timeout`). */
+  readonly reconnect?: ReconnectOptions;
   readonly logger: Logger;
   readonly counters: Counters;
 }
@@ -104,6 +107,7 @@ export function createK8sRowSource(options: K8sRowSourceOptions): RowSource {
           attach: options.attach,
           resolveSpec: options.resolveSpec,
           ...(options.fieldsRead ? { fieldsRead: options.fieldsRead } : {}),
+          ...(options.reconnect ? { reconnect: options.reconnect } : {}),
           logger: log,
           counters,
         });
@@ -119,6 +123,7 @@ export function createK8sRowSource(options: K8sRowSourceOptions): RowSource {
             },
             resolveSpec: options.resolveSpec,
             ...(options.fieldsRead ? { fieldsRead: options.fieldsRead } : {}),
+            ...(options.reconnect ? { reconnect: options.reconnect } : {}),
             logger: log,
             counters,
           }),

@@ -1,5 +1,5 @@
 import type { IgTlsOptions } from '../gadget-bridge/grpc/ig-address.js';
-import { DEFAULT_IG_ADDRESS } from '../gadget-bridge/grpc/ig-address.js';
+import { DEFAULT_IG_ADDRESS, igChannelSetup } from '../gadget-bridge/grpc/ig-address.js';
 import { createGrpcRowSource } from '../gadget-bridge/grpc/grpc-row-source.js';
 import type { IgGrpcClient } from '../gadget-bridge/grpc/ig-grpc-client.js';
 import { createIgGrpcClient } from '../gadget-bridge/grpc/ig-grpc-client.js';
@@ -9,7 +9,7 @@ import type { ProfileSpec } from '../gadget-bridge/profile-spec.js';
 import type { DataSource, GadgetInfo } from '../gadget-bridge/grpc/gadget-api.js';
 import { COMMON_HELP, COMMON_OPTIONS, parseDurationMs, UsageError } from './cli-options.js';
 import type { CommandContext } from './command-context.js';
-import { openSession } from './command-context.js';
+import { prepareSession, printConfig, runSession } from './command-context.js';
 import { booleanFlagPredicate, resolveGadgetParams, tokenizeGadgetFlags } from './gadget-params.js';
 import { K8S_HELP } from './k8s-help.js';
 
@@ -24,6 +24,7 @@ const CONNECTION_OPTIONS = {
   context: { type: 'string' },
   'gadget-namespace': { type: 'string' },
   node: { type: 'string' },
+  'reconnect-timeout': { type: 'string' },
 } as const;
 
 const RUN_OPTIONS = { ...CONNECTION_OPTIONS, timeout: { type: 'string' } } as const;
@@ -32,6 +33,8 @@ const CONNECTION_HELP = `Connection (gadgetctl's flags):
       --remote-address ADDR   IG daemon: unix:///var/run/ig/ig.socket (default, \`ig daemon\`) or tcp://HOST:PORT
                               (tcp://127.0.0.1:8080 from a sidecar in IG's gadget pod)
       --tls-key-file F, --tls-cert-file F, --tls-server-ca-file F, --tls-server-name NAME
+      --reconnect-timeout D   after the connection to IG is lost, keep reconnecting (with backoff) for up to D,
+                              then fail (exit 1); default 0 = until the gadget ends or a signal stops the run
 ${K8S_HELP}`;
 
 export const RUN_HELP = `Usage: ig-otel-profiles run IMAGE [gadget flags] [options]
@@ -40,7 +43,8 @@ Runs a gadget on Inspektor Gadget's daemon over its gRPC API and exports its pro
 are IG's (--map-fetch-interval, --collect-ustack, --collect-build-id, --kernel-stacks-only, -n/--namespace,
 -A/--all-namespaces, --podname, --containername, -l/--selector, --filter, …): the daemon's own parameter list decides
 what exists; --operator.<op>.<key>=VALUE passes anything through. Ends when the gadget ends (--timeout)
-or on Ctrl-C/SIGTERM, which stops the gadget, exports its final flush and drains.
+or on Ctrl-C/SIGTERM, which stops the gadget, exports its final flush and drains. A lost connection to
+the daemon is retried with backoff (--reconnect-timeout) and the gap reported.
 
       --timeout DURATION      stop the gadget after DURATION (IG's flag; default: run until stopped)
 ${CONNECTION_HELP}
@@ -154,17 +158,36 @@ function specResolver(
   };
 }
 
+/** `--reconnect-timeout` as ReconnectOptions (0 = reconnect until stopped). */
+function reconnectOf(values: Record<string, unknown>): { maxElapsedMs: number } | undefined {
+  const text = values['reconnect-timeout'] as string | undefined;
+  return text !== undefined ? { maxElapsedMs: parseDurationMs(text, '--reconnect-timeout') } : undefined;
+}
+
 function isK8sMode(values: Record<string, unknown>, ctx: CommandContext): boolean {
   if (values.k8s !== undefined) return Boolean(values.k8s);
   // As a kubectl plugin the cluster is the natural target, like kubectl gadget.
   return (ctx.invokedAs ?? '').startsWith('kubectl-');
 }
 
+/** The session's flags: IG's --timeout is the gadget's, the request timeout is --otlp-timeout. */
 function sessionValues(
   values: Record<string, string | boolean | string[] | undefined>,
 ): Record<string, string | boolean | string[] | undefined> {
-  const { 'otlp-timeout': otlpTimeout, timeout: _gadgetTimeout, ...rest } = values;
-  return { ...rest, ...(otlpTimeout !== undefined ? { timeout: otlpTimeout } : {}) };
+  const { timeout: _gadgetTimeout, ...rest } = values;
+  return rest;
+}
+
+/** The daemon address and TLS flags, checked before anything connects: a mistake there is a usage error. */
+function igConnection(values: Record<string, unknown>): { address: string; tls?: IgTlsOptions } {
+  const address = (values['remote-address'] as string | undefined) ?? DEFAULT_IG_ADDRESS;
+  const tls = tlsOf(values);
+  try {
+    igChannelSetup(address, tls);
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+  return { address, ...(tls ? { tls } : {}) };
 }
 
 export async function runCommand(argv: readonly string[], ctx: CommandContext): Promise<number> {
@@ -173,6 +196,7 @@ export async function runCommand(argv: readonly string[], ctx: CommandContext): 
     ctx.stdout(RUN_HELP + '\n');
     return 0;
   }
+  if (values['print-config']) return printConfig(ctx, sessionValues(values));
   const [image, ...extra] = positionals;
   if (image === undefined) throw new UsageError('name the gadget image to run, e.g. profile_cpu');
   if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
@@ -181,11 +205,12 @@ export async function runCommand(argv: readonly string[], ctx: CommandContext): 
       ? BigInt(parseDurationMs(values.timeout as string, '--timeout')) * 1_000_000n
       : undefined;
   const resolveSpec = specResolver((values.annotate as string[] | undefined) ?? []);
-  const tls = tlsOf(values);
+  const reconnect = reconnectOf(values);
+  const prepared = prepareSession(ctx, sessionValues(values));
 
   if (isK8sMode(values, ctx)) {
     const { createK8sRowSource } = await import('./k8s-mode.js');
-    return openSession(ctx, sessionValues(values), (session) =>
+    return runSession(ctx, prepared, (session) =>
       createK8sRowSource({
         values,
         image,
@@ -193,13 +218,14 @@ export async function runCommand(argv: readonly string[], ctx: CommandContext): 
         resolveSpec,
         fieldsRead: session.fieldsRead,
         ...(timeoutNs !== undefined ? { timeoutNs } : {}),
+        ...(reconnect ? { reconnect } : {}),
         logger: session.logger.child('k8s'),
         counters: session.counters,
       }),
     );
   }
 
-  const address = (values['remote-address'] as string | undefined) ?? DEFAULT_IG_ADDRESS;
+  const { address, tls } = igConnection(values);
   const client: IgGrpcClient = createIgGrpcClient({ address, ...(tls ? { tls } : {}) });
   let paramValues: Record<string, string>;
   try {
@@ -209,7 +235,7 @@ export async function runCommand(argv: readonly string[], ctx: CommandContext): 
     client.close();
     throw err;
   }
-  return openSession(ctx, sessionValues(values), (session) =>
+  return runSession(ctx, prepared, (session) =>
     createGrpcRowSource({
       client,
       address,
@@ -217,6 +243,7 @@ export async function runCommand(argv: readonly string[], ctx: CommandContext): 
       run: { imageName: image, paramValues, ...(timeoutNs !== undefined ? { timeoutNs } : {}) },
       resolveSpec,
       fieldsRead: session.fieldsRead,
+      ...(reconnect ? { reconnect } : {}),
       logger: session.logger.child('ig'),
       counters: session.counters,
     }),
@@ -229,6 +256,7 @@ export async function attachCommand(argv: readonly string[], ctx: CommandContext
     ctx.stdout(ATTACH_HELP + '\n');
     return 0;
   }
+  if (values['print-config']) return printConfig(ctx, sessionValues(values));
   if (gadgetTokens.length)
     throw new UsageError(
       `unknown flag ${gadgetTokens[0]} (attach takes no gadget flags: the instance has its own)`,
@@ -237,29 +265,32 @@ export async function attachCommand(argv: readonly string[], ctx: CommandContext
   if (target === undefined) throw new UsageError('name the gadget instance to attach to (id or name)');
   if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
   const resolveSpec = specResolver((values.annotate as string[] | undefined) ?? []);
-  const tls = tlsOf(values);
+  const reconnect = reconnectOf(values);
+  const prepared = prepareSession(ctx, sessionValues(values));
   if (isK8sMode(values, ctx)) {
     const { createK8sRowSource } = await import('./k8s-mode.js');
-    return openSession(ctx, sessionValues(values), (session) =>
+    return runSession(ctx, prepared, (session) =>
       createK8sRowSource({
         values,
         attach: target,
         gadgetTokens: [],
         resolveSpec,
         fieldsRead: session.fieldsRead,
+        ...(reconnect ? { reconnect } : {}),
         logger: session.logger.child('k8s'),
         counters: session.counters,
       }),
     );
   }
-  const address = (values['remote-address'] as string | undefined) ?? DEFAULT_IG_ADDRESS;
-  return openSession(ctx, sessionValues(values), (session) =>
+  const { address, tls } = igConnection(values);
+  return runSession(ctx, prepared, (session) =>
     createGrpcRowSource({
       address,
       ...(tls ? { tls } : {}),
       attach: target,
       resolveSpec,
       fieldsRead: session.fieldsRead,
+      ...(reconnect ? { reconnect } : {}),
       logger: session.logger.child('ig'),
       counters: session.counters,
     }),

@@ -1,7 +1,7 @@
 import type { ExporterKind } from './exporter-config.js';
 import { didYouMean } from './config-error.js';
 import { isPlainObject } from './config-file.js';
-import { parseDurationMs, parseSizeBytes } from './units.js';
+import { durationLimitProblem, parseDurationMs, parseSizeBytes } from './units.js';
 import { isServiceNameSource } from '../profiles/resource-attributes.js';
 
 /**
@@ -152,6 +152,8 @@ export function convertValue(spec: FieldSpec, raw: unknown): Converted {
       const ms = typeof raw === 'string' || typeof raw === 'number' ? parseDurationMs(raw) : undefined;
       if (ms === undefined) return bad(`is not a duration (examples: ${spec.examples})`);
       if (spec.positive && ms === 0) return bad(`must be greater than 0 (examples: ${spec.examples})`);
+      const tooLong = durationLimitProblem(ms);
+      if (tooLong) return bad(`${tooLong} (examples: ${spec.examples})`);
       return { ok: true, value: ms };
     }
     case 'size': {

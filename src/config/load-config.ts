@@ -13,6 +13,7 @@ import {
   type InsecureSetting,
 } from './endpoint.js';
 import type { OtlpEnv, OtlpProtocol } from './env-config.js';
+import { grpcMetadataProblem, httpHeaderProblem } from './header-rules.js';
 import { OTLP_PROTOCOLS, READ_ENV_VARIABLES, readOtlpEnv, readResourceEnv } from './env-config.js';
 import type {
   BatchConfig,
@@ -25,6 +26,7 @@ import type {
 } from './exporter-config.js';
 import type { ExporterSelection } from './exporter-selection.js';
 import { IMPLICIT_SELECTION, parseExporterSelection, selectedExporterNames } from './exporter-selection.js';
+import { durationLimitProblem } from './units.js';
 import type { Setting, SettingMap, SettingSource, SettingValue } from './exporter-settings.js';
 import {
   convertValue,
@@ -110,6 +112,8 @@ export interface ConfigFlags {
   readonly compression?: string;
   /** Duration (`10s`, `500ms`, or milliseconds). */
   readonly timeout?: string;
+  /** The flag `timeout` came from, as the user typed it (run/attach: `--otlp-timeout`); default `--timeout`. */
+  readonly timeoutFlag?: string;
   readonly logLevel?: LogLevel;
 }
 
@@ -294,8 +298,9 @@ function parseDirectFlags(flags: ConfigFlags, problems: string[]): FlagLayer {
     convert('compression', flags.compression, FLAG_LABELS.compression);
   }
   if (flags.timeout !== undefined) {
-    given.push(FLAG_LABELS.timeout);
-    convert('timeout', flags.timeout, FLAG_LABELS.timeout);
+    const label = flags.timeoutFlag ?? FLAG_LABELS.timeout;
+    given.push(label);
+    convert('timeout', flags.timeout, label);
   }
   return { map, given, ...(protocol !== undefined ? { protocol } : {}) };
 }
@@ -373,7 +378,17 @@ function resolveExporter(ctx: ResolveContext): ExporterConfig | undefined {
       ? { value: insecureSetting.value as boolean, explicit: insecureSetting.source.layer !== 'env' }
       : undefined;
     let raw = setting?.value as string | undefined;
-    if (raw === undefined || raw.trim() === '') {
+    const givenEmpty =
+      raw?.trim() === '' && (setting?.source.layer === 'flag' || setting?.source.layer === 'set');
+    if (givenEmpty) {
+      // Said on purpose, so falling back to localhost would hide the mistake (an unset variable, say).
+      problems.push(
+        `${where('endpoint')}: the endpoint is empty: give the collector's address ` +
+          `(e.g. ${kind === 'otlp-grpc' ? 'collector:4317' : 'http://collector:4318'}), or leave it out for the default ` +
+          `${kind === 'otlp-grpc' ? DEFAULT_GRPC_ENDPOINT : DEFAULT_HTTP_ENDPOINT}`,
+      );
+      raw = undefined;
+    } else if (raw === undefined || raw.trim() === '') {
       if (ctx.envBuilt) raw = kind === 'otlp-grpc' ? DEFAULT_GRPC_ENDPOINT : DEFAULT_HTTP_ENDPOINT;
       else {
         problems.push(
@@ -393,6 +408,11 @@ function resolveExporter(ctx: ResolveContext): ExporterConfig | undefined {
         insecure = result.insecure;
         for (const warning of result.warnings) ctx.logger.warn(`${where('endpoint')}: ${warning}`);
       }
+    }
+    const headerProblem = kind === 'otlp-grpc' ? grpcMetadataProblem : httpHeaderProblem;
+    for (const [header, value] of Object.entries(get<Record<string, string>>('headers') ?? {})) {
+      const problem = headerProblem(header, value);
+      if (problem !== undefined) problems.push(`${where('headers')}: ${problem}`);
     }
     for (const key of ['tls.ca_file', 'tls.cert_file', 'tls.key_file']) {
       const path = get<string>(key);
@@ -555,6 +575,10 @@ export function loadConfig(input: LoadConfigInput): LoadedConfig {
   }
 
   const otlpEnv = readOtlpEnv(env, logger);
+  // Checked once, not per exporter built from it, so the message is not repeated.
+  const envTimeoutTooLong =
+    otlpEnv.timeoutMs !== undefined ? durationLimitProblem(otlpEnv.timeoutMs.value) : undefined;
+  let envTimeoutReported = false;
   const resourceEnv = readResourceEnv(env, logger);
 
   const defined: string[] = [...(file?.exporters.keys() ?? [])];
@@ -637,6 +661,13 @@ export function loadConfig(input: LoadConfigInput): LoadedConfig {
 
     const isOtlp = kind === 'otlp-grpc' || kind === 'otlp-http';
     const envSettings = isOtlp ? envLayer(otlpEnv, kind) : new Map<string, Setting>();
+    if (isOtlp && envTimeoutTooLong !== undefined && otlpEnv.timeoutMs && !envTimeoutReported) {
+      envTimeoutReported = true;
+      const { variable } = otlpEnv.timeoutMs;
+      problems.push(
+        `${variable}=${env[variable] ?? ''}: ${envTimeoutTooLong} (the value is milliseconds, e.g. 10000; 0 = no limit)`,
+      );
+    }
     if (isOtlp && !envBuilt && otlpEnv.protocol?.value === 'grpc' && kind === 'otlp-http') {
       logger.debug(
         `${otlpEnv.protocol.variable}=grpc does not change exporter "${name}" (its kind is ${kind} in the file)`,

@@ -4,6 +4,13 @@
  * binary or decimal units (`4MiB`, `512KiB`, `64MB`) or plain bytes.
  */
 
+/**
+ * Longest duration any setting or flag accepts (876000h, 100 years). Timers chain past Node's
+ * 24.8-day setTimeout limit, but a deadline must still be a valid date, fit gRPC's `grpc-timeout`
+ * header and IG's int64 nanoseconds; anything longer is a typo, refused at start-up.
+ */
+export const MAX_DURATION_MS = 100 * 8_760 * 3_600_000;
+
 /** Milliseconds per Go duration unit. */
 const DURATION_UNITS_MS: Readonly<Record<string, number>> = {
   ns: 1e-6,
@@ -56,6 +63,13 @@ export function parseDurationMs(value: string | number): number | undefined {
     rest = rest.slice(m[0].length);
   }
   return Number.isFinite(total) ? Math.round(total) : undefined;
+}
+
+/** Why `ms` is refused as a duration (it is too long), or undefined when it is within bounds. */
+export function durationLimitProblem(ms: number): string | undefined {
+  return ms > MAX_DURATION_MS
+    ? `exceeds the longest supported duration, ${formatDuration(MAX_DURATION_MS)} (100 years)`
+    : undefined;
 }
 
 /**

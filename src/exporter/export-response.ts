@@ -14,7 +14,10 @@ export type ExportResponse =
       /** Permanent: the data is dropped and counted. */
       readonly status: 'failure';
       readonly error: Error;
-      /** 413 / RESOURCE_EXHAUSTED without RetryInfo: the request is too large; split and resend. */
+      /**
+       * HTTP 413 / a gRPC message-size error: the request is too large; cut it and resend the pieces
+       * (split-on-too-large.ts). Any other RESOURCE_EXHAUSTED without RetryInfo is plainly permanent.
+       */
       readonly tooLarge?: boolean;
     }
   | {

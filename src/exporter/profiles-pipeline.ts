@@ -2,12 +2,15 @@ import type { ExporterConfig } from '../config/exporter-config.js';
 import type { RowBatch } from '../gadget-bridge/row-batch.js';
 import type { Counters } from '../observability/counters.js';
 import type { Logger } from '../observability/logger.js';
+import { LossLedger } from '../observability/loss-ledger.js';
 import { generateRequest } from '../profiles/request-generator.js';
 import { splitRequest } from '../profiles/request-splitter.js';
 import type { ResourceResolver } from '../profiles/resource-attributes.js';
 import { SampleAggregator } from '../profiles/sample-aggregator.js';
 import { batchFromEncoded } from './create-export-batch.js';
 import type { ExportBatch } from './export-batch.js';
+import type { LongTimeout } from './retry/long-timeout.js';
+import { setLongTimeout } from './retry/long-timeout.js';
 
 /**
  * The run loop of one exporter: rows are aggregated in memory (no I/O) and flushed every
@@ -44,7 +47,7 @@ export class ProfilesPipeline {
   private readonly _options: ProfilesPipelineOptions;
   private readonly _labels: Readonly<Record<string, string>>;
   private readonly _random: () => number;
-  private _timer: NodeJS.Timeout | undefined;
+  private _timer: LongTimeout | undefined;
   private _flushing: Promise<FlushResult> = Promise.resolve({ requests: 0, samples: 0 });
   private _stopped = false;
   /** An early flush is queued and has not drained the aggregator yet. */
@@ -112,7 +115,7 @@ export class ProfilesPipeline {
   /** Stops the timer and flushes one last time. */
   async stop(): Promise<FlushResult> {
     this._stopped = true;
-    if (this._timer) clearTimeout(this._timer);
+    this._timer?.clear();
     return this.flush();
   }
 
@@ -120,10 +123,11 @@ export class ProfilesPipeline {
     if (this._stopped) return;
     const { intervalMs, jitter } = this._config.batch;
     const delay = Math.max(1, Math.round(intervalMs * (1 + jitter * (2 * this._random() - 1))));
-    this._timer = setTimeout(() => {
+    this._timer = setLongTimeout(() => {
       void this.flush().finally(() => this._schedule());
     }, delay);
-    // The input keeps the process alive; a pending flush timer must not.
+    // A stopped pipeline's timer must not hold the process; while the run goes on, the session's
+    // keep-alive does (cli/process-keep-alive.ts), also when the input is away (IG reconnecting).
     this._timer.unref();
   }
 
@@ -141,9 +145,13 @@ export class ProfilesPipeline {
       maxRequestBytes: this._config.batch.maxRequestBytes,
       maxSamplesPerProfile: this._config.batch.maxSamplesPerProfile,
     });
-    if (droppedSamples > 0) {
-      counters.add('samples_dropped', droppedSamples, { ...this._labels, reason: 'too_large' });
-      counters.add('profiles_dropped', droppedProfiles, { ...this._labels, reason: 'too_large' });
+    if (droppedSamples > 0 || droppedProfiles > 0) {
+      // No request was sent or dropped: the samples were cut out while building one.
+      new LossLedger(counters).dropDelivery(this._config.name, 'too_large', {
+        requests: 0,
+        profiles: droppedProfiles,
+        samples: droppedSamples,
+      });
       logger.error(
         `a single stack sample does not fit in batch.max_request_size=${this._config.batch.maxRequestBytes} bytes: ` +
           `dropped ${droppedSamples} sample(s); raise operator.otel-profiles.exporters.${this._config.name}.batch.max_request_size`,

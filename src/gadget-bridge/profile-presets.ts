@@ -44,6 +44,19 @@ export const PROFILE_CUDA_SPEC: ProfileSpec = {
 
 const PRESETS: readonly ProfileSpec[] = [PROFILE_CPU_SPEC, PROFILE_CUDA_SPEC];
 
+/** The gadgets with a built-in mapping (`--gadget` accepts these or an image reference of them). */
+export const PRESET_GADGETS: readonly string[] = PRESETS.map((p) => p.gadget ?? p.datasource);
+
+/**
+ * The preset of a gadget named as IG names it: `profile_cpu`, or an image reference such as
+ * `ghcr.io/inspektor-gadget/gadget/profile_cpu:v0.40.0` (tag and digest optional).
+ */
+export function presetForGadget(gadget: string): ProfileSpec | undefined {
+  const lastPart = gadget.trim().split('/').pop() ?? '';
+  const name = lastPart.split('@')[0]?.split(':')[0] ?? '';
+  return PRESETS.find((p) => p.gadget === name);
+}
+
 /** `combined-samples` (kubectl gadget's combiner) is the `samples` datasource. */
 export function baseDatasourceName(name: string): string {
   return name.startsWith('combined-') ? name.slice('combined-'.length) : name;
@@ -222,9 +235,7 @@ export function createSpecResolver(
   const cache = new Map<string, ProfileSpec | undefined>();
   return (hint) => {
     const gadget = hint.gadget ?? options.gadget;
-    const byGadget = gadget
-      ? PRESETS.find((p) => gadget === p.gadget || gadget.includes(`/${p.gadget ?? ''}:`))
-      : undefined;
+    const byGadget = gadget ? presetForGadget(gadget) : undefined;
     const preset = byGadget ?? detectPreset(hint.row);
     const datasource = baseDatasourceName(hint.datasource ?? preset?.datasource ?? 'samples');
     const cacheKey = `${gadget ?? ''}\u0000${datasource}\u0000${preset?.gadget ?? ''}`;

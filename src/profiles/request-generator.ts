@@ -10,6 +10,7 @@ import type {
   Sample,
 } from './otlp-model.js';
 import type { ResourceResolver } from './resource-attributes.js';
+import { INT64_MAX } from './row-checks.js';
 import type { AggregateSnapshot, ProfileEntry, SampleAttributes, SampleEntry } from './sample-aggregator.js';
 import type { Frame } from './stack-frames.js';
 
@@ -148,15 +149,17 @@ function samplesOf(
 ): void {
   if (merge === 'flush') {
     // One observation per flush: the total, stamped with the start of the first fetch it covers.
+    // A total past int64 (each value fits) goes on in another Sample rather than wrapping.
+    const first = entry.timestamps[0] ?? 0n;
     let total = 0n;
-    for (const v of entry.values) total += BigInt(v);
-    out.push({
-      stackIndex,
-      attributeIndices,
-      linkIndex,
-      values: [total],
-      timestampsUnixNano: [entry.timestamps[0] ?? 0n],
-    });
+    for (const v of entry.values) {
+      const next = total + BigInt(v);
+      if (next > INT64_MAX) {
+        out.push({ stackIndex, attributeIndices, linkIndex, values: [total], timestampsUnixNano: [first] });
+        total = BigInt(v);
+      } else total = next;
+    }
+    out.push({ stackIndex, attributeIndices, linkIndex, values: [total], timestampsUnixNano: [first] });
     return;
   }
   if (merge === 'identity') {

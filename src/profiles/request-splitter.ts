@@ -16,6 +16,11 @@ const PIECE_FILL_TARGET = 0.85;
 export interface SplitLimits {
   readonly maxRequestBytes: number;
   readonly maxSamplesPerProfile: number;
+  /**
+   * A lone sample larger than `maxRequestBytes` becomes a piece of its own instead of a drop: for
+   * a limit that is only a guess (the backend's, learned from its refusals), the backend decides.
+   */
+  readonly keepOversized?: boolean;
 }
 
 export interface EncodedRequest {
@@ -174,6 +179,10 @@ export function splitRequest(
       return;
     }
     // A single sample (one stack) larger than the limit cannot be sent anywhere within it.
+    if (limits.keepOversized) {
+      emit(req, bytes, group);
+      return;
+    }
     droppedSamples += samples.length;
     droppedProfiles += 1;
   };

@@ -2,6 +2,7 @@ import type { ResourceConfig } from '../config/exporter-config.js';
 import type { FieldAccessor, FieldValue, GadgetRow } from '../gadget-bridge/gadget-row.js';
 import { fieldAccessor, fieldString, getString, readFields } from '../gadget-bridge/gadget-row.js';
 import type { AnyValue, KeyValue } from './otlp-model.js';
+import { INT64_MAX } from './row-checks.js';
 import { isPrimitiveTuple, TupleTrie } from './tuple-trie.js';
 
 /**
@@ -40,13 +41,20 @@ export function sampleAttributeName(field: string): string {
   return SAMPLE_ATTRIBUTE_NAMES[field] ?? field;
 }
 
+/** An integer attribute: `intValue` (int64) when it fits, else its exact decimal text (a u64 past 2^63). */
+function integerValue(value: bigint): AnyValue {
+  return value <= INT64_MAX && value >= -INT64_MAX - 1n
+    ? { intValue: value }
+    : { stringValue: value.toString() };
+}
+
 /** An attribute value for a gadget field, or undefined when the field is empty or absent. */
 export function fieldToAnyValue(value: FieldValue | undefined): AnyValue | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   if (typeof value === 'string') return { stringValue: value };
-  if (typeof value === 'bigint') return { intValue: value };
+  if (typeof value === 'bigint') return integerValue(value);
   if (typeof value === 'number')
-    return Number.isInteger(value) ? { intValue: BigInt(value) } : { doubleValue: value };
+    return Number.isInteger(value) ? integerValue(BigInt(value)) : { doubleValue: value };
   if (typeof value === 'boolean') return { boolValue: value };
   return {
     stringValue: JSON.stringify(value, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x)),

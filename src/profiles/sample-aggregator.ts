@@ -12,6 +12,8 @@ import type { Frame, InternedFrame } from './stack-frames.js';
 import { FrameTable, parseKernelFrames, parseUserFrames, placeholderFrame } from './stack-frames.js';
 import type { StackFieldPlan } from './stack-field-plan.js';
 import { stackFieldPlan, stackKeyFields } from './stack-field-plan.js';
+import type { RowDropReason, SampleValue } from './row-checks.js';
+import { addSampleValues, sampleValueOf } from './row-checks.js';
 import { StringInterner } from './string-interner.js';
 import { isPrimitiveTuple, TupleTrie } from './tuple-trie.js';
 
@@ -57,8 +59,11 @@ export interface SampleEntry {
   /** Both set (a link) or both undefined. Always present, so every entry has one shape. */
   readonly traceId: Uint8Array | undefined;
   readonly spanId: Uint8Array | undefined;
-  /** Per fetch: summed value and the fetch window start. */
-  readonly values: number[];
+  /**
+   * Per fetch: summed value (exact, int64) and the fetch window start. A sum that would pass int64
+   * continues in a further value with the same timestamp: never wrapped.
+   */
+  readonly values: SampleValue[];
   readonly timestamps: bigint[];
   /** Sequence number of the batch that last added to values (merges rows within one fetch). */
   lastBatch: number;
@@ -202,7 +207,9 @@ export class SampleAggregator {
   private _batchSeq = 0;
   private _rows = 0;
   private _samples = 0;
+  /** Sum of the values added since the last drain: a number while exact, carried into the bigint beyond. */
   private _totalValue = 0;
+  private _totalValueCarry = 0n;
   private _pendingBytes = 0;
 
   constructor(options: SampleAggregatorOptions) {
@@ -243,19 +250,26 @@ export class SampleAggregator {
     const stackPlan = stackFieldPlan(spec);
     const stackFields = stackKeyFields(stackPlan);
     const perProcess = this._resolver.perProcess;
-    let invalid = 0;
+    let dropped: Map<RowDropReason, number> | undefined;
     let zero = 0;
     // Counted per row, added once per batch: a counter update builds a labelled key.
     let withoutFrames = 0;
 
     for (const row of batch.rows) {
       const raw = readValue(row);
-      const value = typeof raw === 'number' ? raw : typeof raw === 'bigint' ? Number(raw) : NaN;
-      if (!Number.isInteger(value) || value < 0) {
-        invalid++;
+      // Safe integers, the common case, skip the general check.
+      const value =
+        typeof raw === 'number' && raw >= 0 && Number.isSafeInteger(raw)
+          ? raw
+          : sampleValueOf(raw, spec.valueField);
+      // Sources pass through withRowChecks, which drops and reports such rows first (with stacks
+      // that are not text): this keeps the count exact for any other caller.
+      if (typeof value === 'object') {
+        dropped ??= new Map();
+        dropped.set(value.reason, (dropped.get(value.reason) ?? 0) + 1);
         continue;
       }
-      if (value === 0) {
+      if (value === 0 || value === 0n) {
         zero++;
         continue;
       }
@@ -301,10 +315,10 @@ export class SampleAggregator {
         // The profile entry (first) is the one object that does recur by identity.
         if (isPrimitiveTuple(tuple, 1)) this._sampleByFields.set(tuple, sample);
       }
-      if (sample.lastBatch === seq) {
-        const last = sample.values.length - 1;
-        sample.values[last] = (sample.values[last] ?? 0) + value;
-      } else {
+      const last = sample.values.length - 1;
+      const sum = sample.lastBatch === seq ? addSampleValues(sample.values[last] ?? 0, value) : undefined;
+      if (sum !== undefined) sample.values[last] = sum;
+      else {
         sample.values.push(value);
         sample.timestamps.push(start);
         sample.lastBatch = seq;
@@ -313,9 +327,12 @@ export class SampleAggregator {
       }
       if (sample.placeholder) withoutFrames++;
       this._rows++;
-      this._totalValue += value;
+      this._addToTotal(value);
     }
-    if (invalid) this._counters.add('rows_dropped', invalid, { ...this._labels, reason: 'invalid_value' });
+    if (dropped) {
+      for (const [reason, count] of dropped)
+        this._counters.add('rows_dropped', count, { ...this._labels, reason });
+    }
     if (zero) this._counters.add('rows_zero_value', zero, this._labels);
     if (withoutFrames) this._counters.add('rows_without_frames', withoutFrames, this._labels);
   }
@@ -326,7 +343,7 @@ export class SampleAggregator {
       resources: this._resources,
       rows: this._rows,
       samples: this._samples,
-      totalValue: BigInt(this._totalValue),
+      totalValue: this._totalValueCarry + BigInt(this._totalValue),
     };
     this._resources = new Map();
     this._resourceByFields = new TupleTrie();
@@ -344,8 +361,18 @@ export class SampleAggregator {
     this._rows = 0;
     this._samples = 0;
     this._totalValue = 0;
+    this._totalValueCarry = 0n;
     this._pendingBytes = 0;
     return snapshot;
+  }
+
+  private _addToTotal(value: SampleValue): void {
+    if (typeof value === 'number' && this._totalValue <= Number.MAX_SAFE_INTEGER - value) {
+      this._totalValue += value;
+      return;
+    }
+    this._totalValueCarry += BigInt(this._totalValue) + BigInt(value);
+    this._totalValue = 0;
   }
 
   private _stringId(value: FieldValue | undefined): number {

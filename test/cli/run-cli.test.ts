@@ -9,7 +9,7 @@ import { fromOtlpJson } from '../../src/profiles/encoding/otlp-json.js';
 import type { AnyValue, ExportProfilesServiceRequest } from '../../src/profiles/otlp-model.js';
 import { totalSampleValue } from '../../src/profiles/otlp-model.js';
 import { assertConforms } from '../../src/profiles/validation/conformance-validator.js';
-import { runCli, spawnCli, tempDir } from '../support/cli-harness.js';
+import { fileExporter, runCli, spawnCli, tempDir } from '../support/cli-harness.js';
 import { startIgDaemonDouble } from '../support/ig-daemon-double.js';
 import { stringifyJsonBigint } from '../support/ig-json.js';
 import { startHttpOtlpServer } from '../support/otlp-test-servers.js';
@@ -57,15 +57,6 @@ async function readJsonRequests(path: string): Promise<ExportProfilesServiceRequ
   for await (const line of readOtlpFile(path, 'json')) out.push(fromOtlpJson(line));
   return out;
 }
-
-const fileExporter = (name: string, path: string): string[] => [
-  '--set',
-  `operator.otel-profiles.exporters.${name}.exporter=file`,
-  '--set',
-  `operator.otel-profiles.exporters.${name}.path=${path}`,
-  '--otel-profiles-exporter',
-  name,
-];
 
 describe('run: a gadget on the IG daemon over gRPC', () => {
   const dir = tempDir();

@@ -783,3 +783,91 @@ describe('loadConfig: hints and documentation', () => {
     }
   });
 });
+
+describe('loadConfig: endpoints and headers no transport can use are configuration errors', () => {
+  it('refuses credentials in an endpoint URL (otlp-http and otlp-grpc), never showing the password', () => {
+    for (const protocol of ['http/protobuf', 'grpc']) {
+      const problems = problemsOf(() =>
+        load({ flags: { protocol, endpoint: 'http://scott:tiger-secret@collector:4318' } }),
+      );
+      assert.equal(problems.length, 1, problems.join('\n'));
+      assert.match(problems[0] ?? '', /^--endpoint .*credentials.*header.*authorization/i);
+      assert.doesNotMatch(problems.join('\n'), /tiger-secret/);
+    }
+  });
+
+  it('refuses header names and values HTTP does not allow, naming the header and never its value', () => {
+    const problems = problemsOf(() =>
+      load({ flags: { headers: ['bad name=v', 'x-token=SECRET\u0001VALUE', 'ok:colon=v'] } }),
+    );
+    const expect = [
+      /^--header .*header name "bad name" is not a valid HTTP header name: .*letters, digits/,
+      /^--header .*header "x-token": its value holds a control character/,
+      /^--header .*header name "ok:colon" is not a valid HTTP header name/,
+    ];
+    for (const re of expect)
+      assert.ok(
+        problems.some((p) => re.test(p)),
+        `missing ${re}\nin:\n${problems.join('\n')}`,
+      );
+    assert.equal(problems.length, expect.length, problems.join('\n'));
+    assert.doesNotMatch(problems.join('\n'), /SECRET|VALUE/);
+  });
+
+  it('refuses gRPC metadata that gRPC does not allow: names, non-ASCII values, reserved grpc- names, -bin values that are not base64', () => {
+    const problems = problemsOf(() =>
+      load({
+        flags: {
+          protocol: 'grpc',
+          headers: ['x/y=v', 'x-token=sécret-VALUE', 'grpc-timeout=1S', 'trace-bin=not base64!'],
+        },
+      }),
+    );
+    const expect = [
+      /^--header .*header name "x\/y" is not valid gRPC metadata: .*lower-case letters, digits/,
+      /^--header .*header "x-token": its value is not valid gRPC metadata: .*printable ASCII/,
+      /^--header .*header name "grpc-timeout" is reserved by gRPC/,
+      /^--header .*header "trace-bin": .*base64/,
+    ];
+    for (const re of expect)
+      assert.ok(
+        problems.some((p) => re.test(p)),
+        `missing ${re}\nin:\n${problems.join('\n')}`,
+      );
+    assert.equal(problems.length, expect.length, problems.join('\n'));
+    assert.doesNotMatch(problems.join('\n'), /VALUE/);
+    // Upper case is fine: names are lower-cased on the wire.
+    const ok = load({ flags: { protocol: 'grpc', headers: ['X-Scope-OrgID=tenant', 'id-bin=AAEC'] } });
+    assert.deepEqual(Object.keys(exporter(ok, 'default').headers), ['X-Scope-OrgID', 'id-bin']);
+  });
+
+  it('refuses an empty --endpoint or --set endpoint instead of silently using the default', () => {
+    const fromFlag = problemsOf(() => load({ flags: { endpoint: '' } }));
+    assert.equal(fromFlag.length, 1, fromFlag.join('\n'));
+    assert.match(fromFlag[0] ?? '', /^--endpoint .*is empty.*e\.g\. http:\/\/collector:4318/);
+    const fromSet = problemsOf(() =>
+      load({ flags: { protocol: 'grpc', set: ['operator.otel-profiles.exporters.default.endpoint= '] } }),
+    );
+    assert.match(
+      fromSet[0] ?? '',
+      /^--set operator\.otel-profiles\.exporters\.default\.endpoint: .*is empty/,
+    );
+    // An empty variable is unset, as the OTel spec says.
+    assert.equal(
+      exporter(load({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: '' } }), 'default').endpoint,
+      'http://localhost:4318/v1development/profiles',
+    );
+  });
+
+  it('refuses port 0 in every endpoint form', () => {
+    for (const [protocol, endpoint] of [
+      ['http/protobuf', 'http://127.0.0.1:0'],
+      ['grpc', '127.0.0.1:0'],
+      ['grpc', 'https://collector:0'],
+    ] as const) {
+      const problems = problemsOf(() => load({ flags: { protocol, endpoint } }));
+      assert.equal(problems.length, 1, problems.join('\n'));
+      assert.match(problems[0] ?? '', /port 0 is not a port/, `${protocol} ${endpoint}`);
+    }
+  });
+});

@@ -206,12 +206,17 @@ describe('exporter: retry and delivery', () => {
     await exporter.enqueue(fakeBatch('solid', { size: 400, profiles: 1, samples: 3 }));
     await exporter.enqueue(fakeBatch('after', { profiles: 1, samples: 1 }));
     await until(() => transport.delivered.includes('after'), 'the last batch');
-    // 400 → 200 + 200 (still too large) → 4 × 100.
+    // 400 → 200 + 200 (still too large) → 4 × 100. Once 200 bytes were refused, big.b (200) and
+    // solid (400) are cut before sending; solid cannot be cut, is sent, refused and dropped.
     assert.deepEqual(transport.delivered, ['big.a.a', 'big.a.b', 'big.b.a', 'big.b.b', 'after']);
+    assert.deepEqual(
+      transport.calls.map((c) => c.id),
+      ['big', 'big.a', 'big.a.a', 'big.a.b', 'big.b.a', 'big.b.b', 'solid', 'after'],
+    );
     assert.equal(counters.get('requests_sent', L), 5);
     assert.equal(counters.get('profiles_sent', L), 5);
     assert.equal(counters.get('samples_sent', L), 41);
-    assert.equal(counters.get('requests_split', L), 3);
+    assert.equal(counters.get('requests_split', L), 2);
     assert.equal(counters.get('requests_dropped', drop('too_large')), 1);
     assert.equal(counters.get('samples_dropped', drop('too_large')), 3);
     const report = await exporter.shutdown(0);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, truncateSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { createExporter } from '../../src/exporter/delivery/exporter.js';
@@ -230,5 +230,65 @@ describe('persistent queue', () => {
     );
     assert.deepEqual(await smaller.close().then((l) => l.map((e) => e.id)), ['v3']);
     assert.equal(batchFiles(dir).length, 1);
+  });
+});
+
+describe('persistent queue: the directory is checked at start, and only its user may read it', () => {
+  /** Start-up must answer, not hang: a generous bound that only a hang exceeds. */
+  const HANG_MS = 20_000;
+  const startOf = async (directory: string): Promise<Error> => {
+    const { exporter } = persistentLane(directory, () => SUCCESS);
+    let timer: NodeJS.Timeout | undefined;
+    const hung = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`start-up on ${directory} hung`)), HANG_MS);
+    });
+    try {
+      await Promise.race([exporter.start(), hung]);
+    } catch (err) {
+      return err as Error;
+    } finally {
+      clearTimeout(timer);
+    }
+    await exporter.shutdown(0);
+    assert.fail(`start-up on ${directory} succeeded`);
+  };
+  const assertUnusable = (err: Error, directory: string, why: RegExp): void => {
+    assert.equal(err.name, 'ConfigError', `a configuration error (exit 2): ${err.message}`);
+    assert.ok(err.message.includes(directory), err.message);
+    assert.match(err.message, /queue\.directory/);
+    assert.match(err.message, why);
+  };
+
+  it('a directory that cannot be created under /proc fails fast instead of hanging', async () => {
+    const directory = `/proc/igop-queue-${process.pid}/sub`;
+    assertUnusable(await startOf(directory), directory, /cannot create \/proc\/igop-queue-\d+/);
+  });
+
+  it('an existing directory where no file can be created (/proc) is refused', async () => {
+    assertUnusable(await startOf('/proc'), '/proc', /files cannot be created in it/);
+  });
+
+  it('a path that is a file, or under a file, is refused', async () => {
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    const file = join(dir, 'plain-file');
+    writeFileSync(file, 'x');
+    assertUnusable(await startOf(file), file, /is not a directory/);
+    assertUnusable(await startOf(join(file, 'queue')), join(file, 'queue'), /is not a directory/);
+  });
+
+  it('creates missing directories 0700 and queue files 0600: they hold profiles', async () => {
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    const directory = join(dir, 'a', 'b', 'queue');
+    const { exporter } = persistentLane(directory, () => 'hang');
+    await exporter.start();
+    await exporter.enqueue(fakeBatch('p1', { profiles: 1, samples: 1 }));
+    for (const d of [join(dir, 'a'), join(dir, 'a', 'b'), directory])
+      assert.equal(statSync(d).mode & 0o777, 0o700, `mode of ${d}`);
+    const files = readdirSync(directory);
+    assert.ok(files.includes('queue.lock') && files.some((f) => f.endsWith('.batch')), files.join(', '));
+    for (const f of files) assert.equal(statSync(join(directory, f)).mode & 0o777, 0o600, `mode of ${f}`);
+    await exporter.shutdown(0);
   });
 });

@@ -46,7 +46,7 @@ describe('encodeExportRequest', () => {
     assert.deepEqual(p0.samples[0]!.timestampsUnixNano, [(T0 + 1n).toString(), (T0 + 2n).toString()]);
     assert.equal(raw.dictionary.locationTable[3]!.address, KERNEL_ADDRESS.toString());
     const p1 = raw.resourceProfiles[1]!.scopeProfiles[0]!.profiles[0]!;
-    assert.deepEqual(p1.samples[0]!.values, ['-3', (1n << 40n).toString()]);
+    assert.deepEqual(p1.samples[0]!.values, ['3', (1n << 40n).toString()]);
   });
 
   it('produces exactly the bytes protobufjs produces for the same proto3 message', () => {

@@ -56,7 +56,7 @@ describe('OTLP/JSON', () => {
     assert.equal(profile.samples[0].linkIndex, 1);
     assert.deepEqual(profile.attributeIndices, [6, 7]);
     const other = json.resourceProfiles[1].scopeProfiles[0].profiles[0] as J;
-    assert.deepEqual(other.samples[0].values, ['-3', (1n << 40n).toString()]);
+    assert.deepEqual(other.samples[0].values, ['3', (1n << 40n).toString()]);
     assert.equal(json.dictionary.locationTable[3].address, KERNEL_ADDRESS.toString());
     assert.equal(typeof json.dictionary.locationTable[3].mappingIndex, 'number');
     assert.deepEqual(json.dictionary.stackTable[2], { locationIndices: [3, 1, 2] });

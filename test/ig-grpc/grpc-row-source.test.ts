@@ -156,7 +156,38 @@ describe('gRPC row source: run', () => {
     assert.deepEqual(batches.map(tagOf), [1, 2, 10, 11]);
     assert.equal(d.runs.length, 2);
     assert.equal(counters.get('grpc_reconnects'), 1);
-    assert.ok(lines.some((l) => / WARN .*lost the stream.*reconnecting.*run again/.test(l)));
+    assert.ok(lines.some((l) => / WARN .*lost the stream.*reconnecting until stopped.*run again/.test(l)));
+    assert.equal(counters.get('grpc_input_gaps', { reason: 'gadget_rerun' }), 1, 'a re-run is a counted gap');
+    assert.ok(
+      lines.some((l) =>
+        / INFO .*reconnected to Inspektor Gadget .* after \d+\.\d s without a stream/.test(l),
+      ),
+    );
+  });
+
+  it('gives up once the connection has been down for reconnect.maxElapsedMs, naming the address and the limit', async () => {
+    const d = await double({ script: () => [{ rows: tagged(1) }] });
+    const { source, counters, lines } = harness({
+      address: d.unixAddress,
+      run: { imageName: 'profile_cpu' },
+      reconnect: { initialDelayMs: 20, maxDelayMs: 50, maxElapsedMs: 400 },
+    });
+    const yielded: number[] = [];
+    await assert.rejects(
+      drain(source, async (b) => {
+        yielded.push(tagOf(b));
+        await d.kill(); // and never back
+      }),
+      (err: Error) => {
+        assert.match(err.message, /gave up reconnecting to Inspektor Gadget at unix:\/\/.* after \d+\.\d s/);
+        assert.match(err.message, /reconnect time limit is 0\.4 s/);
+        return true;
+      },
+    );
+    assert.deepEqual(yielded, [1]);
+    assert.ok(lines.some((l) => /lost the stream .*reconnecting for up to 0\.4 s/.test(l)));
+    assert.equal(counters.get('grpc_reconnects'), 1);
+    assert.ok(counters.get('grpc_disconnected_ms') >= 300, 'the outage is counted until the end');
   });
 });
 
@@ -181,10 +212,27 @@ describe('gRPC row source: attach', () => {
     });
     assert.deepEqual(batches.map(tagOf), [1, -1, 2, 3, 4, 5]);
     assert.equal(counters.get('grpc_reconnects'), 1);
+    assert.equal(counters.total('grpc_input_gaps'), 0, 'the replay covered the gap: nothing lost');
     assert.equal(counters.get('grpc_replayed_events_skipped'), 4);
     assert.deepEqual(d.attaches, [id, id]);
     // The window of the first batch after the reconnect continues from the last one.
     assert.equal(batches[4]!.windowStartUnixNano, batches[3]!.windowEndUnixNano);
+  });
+
+  it('stopped while the daemon is out of reach: what the instance emitted since is a counted gap', async () => {
+    const d = await double({});
+    const id = d.createInstance('out-of-reach');
+    d.instanceEmit(id, tagged(1));
+    const { source, counters } = harness({ address: d.unixAddress, attach: 'out-of-reach' });
+    const batches = await drain(source, async (b) => {
+      if (tagOf(b) !== 1) return;
+      await d.kill();
+      setTimeout(() => void source.stop(), 200);
+    });
+    assert.deepEqual(batches.map(tagOf), [1]);
+    assert.equal(counters.get('grpc_reconnects'), 1);
+    assert.equal(counters.get('grpc_input_gaps', { reason: 'ended_disconnected' }), 1);
+    assert.ok(counters.get('grpc_disconnected_ms') > 0);
   });
 
   it('recognises a restarted instance (fresh ring buffer): everything it replays is new', async () => {
@@ -219,6 +267,7 @@ describe('gRPC row source: attach', () => {
     });
     assert.deepEqual(batches2.map(tagOf), [1, 8]);
     assert.ok(h2.lines.some((l) => / WARN .*replay does not continue/.test(l)));
+    assert.equal(h2.counters.get('grpc_input_gaps', { reason: 'replay_not_overlapping' }), 1);
     void lines;
   });
 });

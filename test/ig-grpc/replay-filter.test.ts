@@ -53,4 +53,13 @@ describe('ReplayFilter', () => {
   it('only compares against the remembered tail (capacity)', () => {
     assert.deepEqual(run(['a', 'b', 'c', 'd'], ['c', 'd', 'e'], true, 2), { delivered: ['e'], skipped: 2 });
   });
+
+  it('a stream that ended before its first event replayed nothing: not reported as a gap', () => {
+    const f = new ReplayFilter<string>();
+    f.remember('a');
+    f.beginReplay();
+    assert.deepEqual(f.flush(), { deliver: [], duplicates: 0, noOverlap: false });
+    f.beginReplay();
+    assert.equal(f.offer('z', 'z').noOverlap, true, 'a replay that does not continue what was seen is');
+  });
 });

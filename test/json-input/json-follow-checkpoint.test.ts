@@ -54,7 +54,7 @@ async function followOnce(
 describe('framer: resume offsets', () => {
   it('every completed value says where reading may resume, counting from the start byte', () => {
     const text = line(1) + '[\n  {"id": 2}\n]\n' + line(3);
-    const framer = createJsonFramer(100);
+    const framer = createJsonFramer({ startByte: 100 });
     const frames = [
       ...framer.push(Buffer.from(text.slice(0, 7))),
       ...framer.push(Buffer.from(text.slice(7))),

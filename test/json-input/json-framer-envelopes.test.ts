@@ -137,7 +137,7 @@ describe('JSON row source: split envelope lines', () => {
     assert.equal(h.counters.get('json_values_malformed'), 0);
   });
 
-  it('skips and counts an envelope with a bad element or bad members, naming line and cause', async () => {
+  it('skips and counts a bad element (keeping the others) or an envelope with bad members, naming line and cause', async () => {
     const h = harness();
     const badElement = envelopeOf('[{"a":1},{"b":}]', 1);
     const badMembers = `{"type":"gadget-data","seq":2,"data":[{"a":1}],}`;
@@ -146,11 +146,14 @@ describe('JSON row source: split envelope lines', () => {
     assert.equal(error, undefined);
     assert.deepEqual(
       batches.map((b) => b.rows as JsonValue),
-      [[{ samples: 1 }]],
+      [[{ a: 1 }], [{ samples: 1 }]],
     );
     assert.equal(h.counters.get('json_values_malformed'), 2);
     const warnings = h.logger.lines.filter((l) => l.level === 'warn').map((l) => l.message);
-    assert.match(warnings[0]!, /^stdin:1 \(byte 0\): element 2 of "data": /);
+    assert.match(
+      warnings[0]!,
+      /^stdin:1 \(byte 0\): element 2 of "data": .*\(1 of 2 element\(s\) unreadable; the other 1 kept\)/,
+    );
     assert.match(warnings[1]!, /^stdin:2 \(byte \d+\): the envelope around "data": /);
   });
 

@@ -5,6 +5,7 @@ import {
   createSpecResolver,
   detectPreset,
   parseAnnotations,
+  presetForGadget,
   PROFILE_CPU_SPEC,
 } from '../../src/gadget-bridge/profile-presets.js';
 
@@ -13,6 +14,23 @@ describe('profile presets', () => {
     assert.equal(PROFILE_CPU_SPEC.period, BigInt(Math.round(1e9 / 49)));
     assert.deepEqual(PROFILE_CPU_SPEC.sampleType, { type: 'samples', unit: 'count' });
     assert.deepEqual(PROFILE_CPU_SPEC.periodType, { type: 'cpu', unit: 'nanoseconds' });
+  });
+
+  it('finds a preset by gadget name or image reference, as IG accepts them, and nothing else', () => {
+    for (const name of [
+      'profile_cpu',
+      'profile_cpu:latest',
+      'ghcr.io/inspektor-gadget/gadget/profile_cpu:v0.55.1',
+      'ghcr.io/inspektor-gadget/gadget/profile_cpu',
+      'localhost:5000/gadgets/profile_cpu@sha256:0123abcd',
+    ])
+      assert.equal(presetForGadget(name)?.gadget, 'profile_cpu', name);
+    assert.equal(
+      presetForGadget('ghcr.io/inspektor-gadget/gadget/profile_cuda:v0.55.1')?.gadget,
+      'profile_cuda',
+    );
+    for (const name of ['nope', 'profile_cpu_v2', 'ghcr.io/profile_cpu/other:v1', ''])
+      assert.equal(presetForGadget(name), undefined, name);
   });
 
   it('detects profile_cpu and profile_cuda rows by shape', () => {

@@ -309,3 +309,51 @@ describe('aggregate + generate over the example capture', () => {
     assert.deepEqual(Object.fromEntries(byLeaf), { cuMemAlloc_v2: 5120n, cuMemAllocManaged: 65536n });
   });
 });
+
+describe('sample values past 2^53 and int64', () => {
+  const row = exampleEmissions()[0]![0]!;
+  const INT64_MAX = (1n << 63n) - 1n;
+  const values = (request: ExportProfilesServiceRequest): bigint[] =>
+    profiles(request).flatMap((p) => p.samples.flatMap((s) => s.values));
+
+  it('a value past 2^53 that fits int64 is exact, as bigint or as a float literal', () => {
+    const big = (1n << 62n) + 1n;
+    const { request } = aggregate([[{ ...row, samples: big }], [{ ...row, samples: 1e18 }]], 'per-fetch');
+    assert.deepEqual(values(request), [big, 1_000_000_000_000_000_000n]);
+  });
+
+  it('2^63, 2^64 and 1e19 are dropped as value_out_of_range, never wrapped', () => {
+    const { request, counters } = aggregate(
+      [[{ ...row, samples: 1n << 63n }, { ...row, samples: 1n << 64n }, { ...row, samples: 1e19 }, row]],
+      'flush',
+    );
+    assert.deepEqual(values(request), [BigInt(row.samples as number)]);
+    assert.equal(counters.get('rows_dropped', { exporter: 't', reason: 'value_out_of_range' }), 3);
+  });
+
+  for (const merge of ['flush', 'per-fetch', 'identity'] as const) {
+    it(`${merge}: rows summing past int64 go on in another value, each within int64, the total exact`, () => {
+      const each = INT64_MAX / 2n + 1n;
+      const { request, counters } = aggregate(
+        [
+          [
+            { ...row, samples: each },
+            { ...row, samples: each },
+          ],
+          [{ ...row, samples: each }],
+        ],
+        merge,
+      );
+      const out = values(request);
+      assert.ok(
+        out.every((v) => v > 0n && v <= INT64_MAX),
+        out.join(', '),
+      );
+      assert.equal(
+        out.reduce((a, b) => a + b, 0n),
+        3n * each,
+      );
+      assert.equal(counters.total('rows_dropped'), 0);
+    });
+  }
+});

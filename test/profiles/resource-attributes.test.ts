@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import type { GadgetRow } from '../../src/gadget-bridge/gadget-row.js';
 import type { AnyValue, KeyValue } from '../../src/profiles/otlp-model.js';
 import {
+  fieldToAnyValue,
   parsePodLabels,
   ResourceResolver,
   splitImageReference,
@@ -187,5 +188,15 @@ describe('ResourceResolver', () => {
         ['pod-template-hash', '6d8f'],
       ],
     );
+  });
+});
+
+describe('fieldToAnyValue: integers past int64', () => {
+  it('an integer that fits int64 is an intValue; a u64 past 2^63 keeps its exact digits as text', () => {
+    assert.deepEqual(fieldToAnyValue((1n << 63n) - 1n), { intValue: (1n << 63n) - 1n });
+    assert.deepEqual(fieldToAnyValue(-(1n << 63n)), { intValue: -(1n << 63n) });
+    assert.deepEqual(fieldToAnyValue(18446744072005365524n), { stringValue: '18446744072005365524' });
+    assert.deepEqual(fieldToAnyValue(1e19), { stringValue: '10000000000000000000' });
+    assert.deepEqual(fieldToAnyValue(42), { intValue: 42n });
   });
 });

@@ -47,3 +47,13 @@ export function tempDir(): { path: string; cleanup: () => void } {
   const path = mkdtempSync(join(tmpdir(), 'igop-cli-'));
   return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
 }
+
+/** Flags that define a file exporter NAME writing OTLP/JSON to PATH, and select it. */
+export const fileExporter = (name: string, path: string): string[] => [
+  '--set',
+  `operator.otel-profiles.exporters.${name}.exporter=file`,
+  '--set',
+  `operator.otel-profiles.exporters.${name}.path=${path}`,
+  '--otel-profiles-exporter',
+  name,
+];

@@ -18,7 +18,7 @@ export const NON_ASCII_NAME = 'fünction_✓_𝛑';
 /**
  * A small but complete request that conforms to every rule (all checks of the validator on): seven tables
  * with real entries, every index-0 zero value, resource/scope attributes of every AnyValue kind,
- * 64-bit timestamps above 2^53, negative int64 values, inlined lines, a link with 16/8-byte ids, two
+ * 64-bit timestamps above 2^53, negative int64 attribute values, inlined lines, a link with 16/8-byte ids, two
  * resources with one profile each (shape timestamps-only and shape both).
  *
  * The shape is the decoders' canonical form (optional fields present only when non-default), so
@@ -209,7 +209,7 @@ export function completeRequest(): ExportProfilesServiceRequest {
                     stackIndex: 2,
                     attributeIndices: [],
                     linkIndex: 0,
-                    values: [-3n, 1n << 40n],
+                    values: [3n, 1n << 40n],
                     timestampsUnixNano: [T0, T0 + 999n],
                   },
                 ],

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { ExporterConfig } from '../../src/config/exporter-config.js';
 import type { ExportResponse } from '../../src/exporter/export-response.js';
@@ -187,15 +190,59 @@ describe('OTLP/HTTP transport against a real HTTP server', () => {
     assert.equal((await transport.send(tinyBatch(), TIMEOUT_MS)).status, 'success');
   });
 
-  it('a response over the 4 MiB cap ⇒ permanent failure', async () => {
+  it('a 2xx answer over the 4 MiB cap is a delivery, with a warning that its body was not read', async () => {
     server.script({
       httpStatus: 200,
       body: new Uint8Array(5 * 1024 * 1024),
       contentType: 'application/x-protobuf',
     });
     const r = await transport.send(tinyBatch(), TIMEOUT_MS);
-    assert.equal(r.status, 'failure');
-    assert.match(errorOf(r).message, /cap/);
+    assert.equal(r.status, 'success');
+    assert.match(
+      r.status === 'success' ? (r.message ?? '') : '',
+      /body not read \(it is larger than the 4194304-byte cap\); the data was accepted/,
+    );
+  });
+
+  it('a non-2xx answer over the cap is classified by its status: 503 stays retryable', async () => {
+    server.script({ httpStatus: 503, body: 'busy '.repeat(1024 * 1024), contentType: 'text/plain' });
+    const r = await transport.send(tinyBatch(), TIMEOUT_MS);
+    assert.equal(r.status, 'retryable');
+    assert.match(errorOf(r).message, /HTTP 503/);
+  });
+
+  it('stops reading at the cap: a 200 whose body never ends is still a delivery', async () => {
+    const endless = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/x-protobuf' });
+        const chunk = Buffer.alloc(64 * 1024);
+        const pump = (): void => {
+          while (!res.destroyed && res.write(chunk));
+          if (!res.destroyed) res.once('drain', pump);
+        };
+        pump();
+      });
+    });
+    endless.listen(0, '127.0.0.1');
+    await once(endless, 'listening');
+    const { port } = endless.address() as AddressInfo;
+    const t = createOtlpHttpTransport(
+      testExporterConfig({
+        exporter: 'otlp-http',
+        endpoint: `http://127.0.0.1:${port}${OTLP_PROFILES_HTTP_PATH}`,
+      }),
+      { logger: createLogger({ level: 'error', write: () => undefined }), counters },
+    );
+    try {
+      // Reading on would never end: the attempt would time out (retryable) instead.
+      const r = await t.send(tinyBatch(), 30_000);
+      assert.equal(r.status, 'success');
+    } finally {
+      await t.shutdown();
+      endless.closeAllConnections();
+      endless.close();
+    }
   });
 
   it('a 2xx body that is not OTLP still counts as delivered', async () => {

@@ -486,6 +486,12 @@ describe('validateRequest: our extra rules', () => {
       [[`${P1}.samples[0].stack_index`, /stack_index 0/]],
     );
   });
+  it('a negative sample value (a count of 2^63 or more wrapped on the wire)', () => {
+    expectIssues(
+      mutate((x) => (p1(x).samples[0]!.values = [-(1n << 63n), 1n << 40n])),
+      [[`${P1}.samples[0].values[0]`, /negative value -9223372036854775808/]],
+    );
+  });
   it('a non-zero location without profile.frame.type', () => {
     expectIssues(
       mutate((x) => (x.dictionary.locationTable[2]!.attributeIndices = [])),

@@ -1,6 +1,8 @@
 import type { ExporterConfig } from '../../config/exporter-config.js';
 import type { Counters } from '../../observability/counters.js';
 import type { Logger } from '../../observability/logger.js';
+import type { DropCounts } from '../../observability/loss-ledger.js';
+import { LossLedger } from '../../observability/loss-ledger.js';
 import type { ExportProfilesServiceRequest } from '../../profiles/otlp-model.js';
 import type { ExportBatch } from '../export-batch.js';
 import type { ExportResponse } from '../export-response.js';
@@ -11,6 +13,8 @@ import { createPersistentQueue } from '../queue/persistent-queue.js';
 import { createBackoff } from '../retry/backoff.js';
 import type { Clock } from '../retry/clock.js';
 import { systemClock } from '../retry/clock.js';
+import type { BatchSplitter } from './split-on-too-large.js';
+import { requestSplitter, SplitOnTooLarge } from './split-on-too-large.js';
 
 /**
  * One exporter's delivery lane: a bounded queue (memory or persistent) drained by
@@ -27,8 +31,6 @@ import { systemClock } from '../retry/clock.js';
 
 /** Extra time a transport gets beyond `timeoutMs` before its send is treated as timed out. */
 const SEND_GUARD_GRACE_MS = 1_000;
-/** A batch is split at most this many times in a row (each split at least halves it). */
-const MAX_SPLIT_DEPTH = 16;
 /** How long `shutdown()` waits for `transport.shutdown()` after the drain. */
 const TRANSPORT_SHUTDOWN_GRACE_MS = 2_000;
 
@@ -44,11 +46,7 @@ export type DropReason =
   | 'queue_write_failed'
   | 'exporter_stopped';
 
-export interface DeliveryCounts {
-  readonly requests: number;
-  readonly profiles: number;
-  readonly samples: number;
-}
+export type DeliveryCounts = DropCounts;
 
 /** What one exporter did over its lifetime, returned by `shutdown()`. */
 export interface DeliveryReport {
@@ -56,7 +54,10 @@ export interface DeliveryReport {
   readonly delivered: DeliveryCounts;
   /** Profiles the backend rejected in partial-success answers (never retried). */
   readonly rejectedByBackend: number;
-  /** Drops by reason; reasons that never happened are absent. */
+  /**
+   * Drops by reason, read from the loss ledger (so it includes what the pipeline cut out at request
+   * build time, with a request count of 0); reasons that never happened are absent.
+   */
   readonly dropped: Readonly<Partial<Record<DropReason, DeliveryCounts>>>;
   /** Persistent queue: requests left in the directory (bytes = encoded requests, without file headers), sent on the next start. */
   readonly pendingOnDisk: { readonly requests: number; readonly bytes: number };
@@ -95,9 +96,10 @@ export interface Exporter {
   enqueue(batch: ExportBatch): Promise<void>;
   /**
    * Stops accepting, keeps delivering until the queue is empty or `deadlineMs` passed, then
-   * abandons waits and in-flight sends, shuts the transport down and reports.
+   * abandons waits and in-flight sends, shuts the transport down and reports. `abandon` aborting
+   * ends the drain at once, like the deadline passing (a second signal).
    */
-  shutdown(deadlineMs: number): Promise<DeliveryReport>;
+  shutdown(deadlineMs: number, abandon?: AbortSignal): Promise<DeliveryReport>;
   stats(): ExporterStats;
 }
 
@@ -105,8 +107,11 @@ export interface ExporterOptions {
   readonly name: string;
   readonly config: ExporterConfig;
   readonly transport: ExporterTransport;
-  /** Cuts a batch the backend found too large into smaller ones (one piece = cannot split). */
-  readonly split: (batch: ExportBatch) => ExportBatch[];
+  /**
+   * Cuts a batch the backend found too large into pieces under a size (one piece = cannot cut);
+   * default: the request splitter (split-on-too-large.ts).
+   */
+  readonly split?: BatchSplitter;
   /** Builds the model of a batch replayed from the persistent queue. */
   readonly decodeRequest: (bytes: Uint8Array) => ExportProfilesServiceRequest;
   readonly logger: Logger;
@@ -144,9 +149,14 @@ class QueuedExporter implements Exporter {
   private readonly _config: ExporterConfig;
   private readonly _log: Logger;
   private readonly _counters: Counters;
+  private readonly _ledger: LossLedger;
   private readonly _labels: Readonly<Record<string, string>>;
   private readonly _clock: Clock;
   private readonly _queue: ExportQueue;
+  private readonly _tooLarge: SplitOnTooLarge;
+  /** The first refusal for size is a warning and the first lone stack dropped an error; the rest are routine. */
+  private _warnedTooLarge = false;
+  private _loggedTooLargeDrop = false;
   /** Aborted at the shutdown deadline: ends backoff waits and in-flight sends. */
   private readonly _abort = new AbortController();
   private _starting: Promise<void> | undefined;
@@ -167,7 +177,6 @@ class QueuedExporter implements Exporter {
   private _outageRetries = 0;
   private _delivered: DeliveryCounts = ZERO;
   private _rejected = 0;
-  private readonly _dropped = new Map<DropReason, DeliveryCounts>();
 
   constructor(options: ExporterOptions) {
     this._options = options;
@@ -175,8 +184,12 @@ class QueuedExporter implements Exporter {
     this._config = options.config;
     this._log = options.logger;
     this._counters = options.counters;
+    this._ledger = new LossLedger(options.counters);
     this._labels = { exporter: options.name };
     this._clock = options.clock ?? systemClock;
+    this._tooLarge = new SplitOnTooLarge(
+      options.split ?? requestSplitter(options.config.batch.maxSamplesPerProfile),
+    );
     const { queue } = options.config;
     const common = {
       limits: { maxBytes: queue.maxBytes, maxRequests: queue.maxRequests },
@@ -213,7 +226,9 @@ class QueuedExporter implements Exporter {
     }
   }
 
-  shutdown(deadlineMs: number): Promise<DeliveryReport> {
+  shutdown(deadlineMs: number, abandon?: AbortSignal): Promise<DeliveryReport> {
+    if (abandon?.aborted) this._abort.abort();
+    else abandon?.addEventListener('abort', () => this._abort.abort(), { once: true });
     this._shutdown ??= this._shutdownNow(deadlineMs);
     return this._shutdown;
   }
@@ -312,6 +327,15 @@ class QueuedExporter implements Exporter {
 
   /** Sends one batch until it is delivered, dropped (counted) or abandoned at the deadline. */
   private async _deliver(batch: ExportBatch, depth: number): Promise<Outcome> {
+    const pieces = this._tooLarge.beforeSend(batch, depth);
+    if (pieces.length > 1) {
+      this._log.debug(
+        `cutting a ${batch.bytes.length}-byte request into ${pieces.length} pieces before sending: ` +
+          `the backend refused ${this._tooLarge.refusedBytes ?? '?'} bytes as too large`,
+        { id: batch.id },
+      );
+      return this._deliverPieces(pieces, depth + 1);
+    }
     const { retry } = this._config;
     const backoff = createBackoff(retry, {
       clock: this._clock,
@@ -322,6 +346,7 @@ class QueuedExporter implements Exporter {
       if (!response) return { kind: 'abandoned', remaining: countsOf(batch) };
       switch (response.status) {
         case 'success':
+          this._tooLarge.onAccepted(batch);
           this._onDelivered(batch, response);
           return DONE;
         case 'failure':
@@ -377,33 +402,34 @@ class QueuedExporter implements Exporter {
   }
 
   private async _splitAndResend(batch: ExportBatch, error: Error, depth: number): Promise<Outcome> {
-    let pieces: ExportBatch[] = [];
-    let splitError = '';
-    if (depth < MAX_SPLIT_DEPTH) {
-      try {
-        pieces = this._options.split(batch);
-      } catch (err) {
-        splitError = `; splitting failed: ${asError(err).message}`;
-      }
-    }
-    if (pieces.length <= 1) {
+    const verdict = this._tooLarge.onRefused(batch, depth);
+    if (verdict.kind === 'drop') {
       this._drop(
         'too_large',
         countsOf(batch),
-        `the backend refused a ${batch.bytes.length}-byte request as too large (${error.message}) and it cannot be split further${splitError}; ` +
-          `lower batch.max_request_size of exporter ${this.name} or raise the backend's limit`,
-        { id: batch.id, level: 'error' },
+        `the backend refused a ${batch.bytes.length}-byte request as too large (${error.message}) and ${verdict.why}; ` +
+          `raise the backend's request size limit` +
+          (this._loggedTooLargeDrop ? '' : ' (logged once; the end-of-run report counts every one)'),
+        { id: batch.id, level: this._loggedTooLargeDrop ? 'debug' : 'error' },
       );
+      this._loggedTooLargeDrop = true;
       return DONE;
     }
     this._counters.add('requests_split', 1, this._labels);
-    this._log.warn(
-      `the backend refused a ${batch.bytes.length}-byte request as too large (${error.message}); resending it as ${pieces.length} pieces. ` +
-        `Lower batch.max_request_size of exporter ${this.name} to avoid the extra round trip`,
-      { id: batch.id },
-    );
+    const message =
+      `the backend refused a ${batch.bytes.length}-byte request as too large (${error.message}); resending it as ` +
+      `${verdict.pieces.length} pieces, and cutting later requests under ${batch.bytes.length} bytes before sending. ` +
+      `Lower batch.max_request_size of exporter ${this.name} to avoid the extra round trips`;
+    if (this._warnedTooLarge) this._log.debug(message, { id: batch.id });
+    else this._log.warn(`${message} (logged once)`, { id: batch.id });
+    this._warnedTooLarge = true;
+    return this._deliverPieces(verdict.pieces, depth + 1);
+  }
+
+  /** Delivers the pieces of one batch in order; what an abandoned piece leaves is counted with the rest. */
+  private async _deliverPieces(pieces: readonly ExportBatch[], depth: number): Promise<Outcome> {
     for (let i = 0; i < pieces.length; i++) {
-      const outcome = await this._deliver(pieces[i] as ExportBatch, depth + 1);
+      const outcome = await this._deliver(pieces[i] as ExportBatch, depth);
       if (outcome.kind === 'abandoned') {
         let remaining = outcome.remaining;
         for (const rest of pieces.slice(i + 1)) remaining = plus(remaining, countsOf(rest));
@@ -462,7 +488,7 @@ class QueuedExporter implements Exporter {
     const rejected = Math.max(0, response.rejectedProfiles ?? 0);
     if (rejected > 0) {
       this._rejected += rejected;
-      this._counters.add('profiles_rejected', rejected, this._labels);
+      this._ledger.rejectProfiles(this.name, rejected);
       this._log.warn(
         `the backend accepted the request partially and rejected ${rejected} of ${batch.profiles} profile(s) (not retried): ${response.message ?? 'no message'}`,
         { id: batch.id },
@@ -519,14 +545,10 @@ class QueuedExporter implements Exporter {
     reason: DropReason,
     counts: DeliveryCounts,
     why: string,
-    fields: { id?: string | undefined; bytes?: number; level?: 'warn' | 'error' } = {},
+    fields: { id?: string | undefined; bytes?: number; level?: 'debug' | 'warn' | 'error' } = {},
   ): void {
     if (counts.requests === 0 && counts.profiles === 0 && counts.samples === 0) return;
-    const labels = { ...this._labels, reason };
-    this._counters.add('requests_dropped', counts.requests, labels);
-    this._counters.add('profiles_dropped', counts.profiles, labels);
-    this._counters.add('samples_dropped', counts.samples, labels);
-    this._dropped.set(reason, plus(this._dropped.get(reason) ?? ZERO, counts));
+    this._ledger.dropDelivery(this.name, reason, counts);
     this._log[fields.level ?? 'warn'](`dropped ${counts.requests} request(s): ${why}`, {
       reason,
       requests: counts.requests,
@@ -570,7 +592,8 @@ class QueuedExporter implements Exporter {
     } else {
       let lost = ZERO;
       for (const entry of left) lost = plus(lost, countsOf(entry));
-      pendingInMemoryDropped = lost.requests + (this._dropped.get('shutdown_timeout')?.requests ?? 0);
+      pendingInMemoryDropped =
+        lost.requests + (this._ledger.droppedBy(this.name).shutdown_timeout?.requests ?? 0);
       this._drop(
         'shutdown_timeout',
         lost,
@@ -579,8 +602,7 @@ class QueuedExporter implements Exporter {
     }
 
     await this._shutdownTransport();
-    const dropped: Partial<Record<DropReason, DeliveryCounts>> = {};
-    for (const [reason, counts] of this._dropped) dropped[reason] = counts;
+    const dropped: Partial<Record<DropReason, DeliveryCounts>> = this._ledger.droppedBy(this.name);
     return {
       delivered: this._delivered,
       rejectedByBackend: this._rejected,

@@ -1,5 +1,6 @@
 import { mkdir, open, readFile, readdir, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { ConfigError } from '../../config/config-error.js';
 import type { Logger } from '../../observability/logger.js';
 import type { ExportProfilesServiceRequest } from '../../profiles/otlp-model.js';
 import type { ExportBatch } from '../export-batch.js';
@@ -27,6 +28,10 @@ const TEMP_SUFFIX = '.tmp';
 const CORRUPT_SUFFIX = '.corrupt';
 /** Digits of the sequence number in file names, so names sort in arrival order. */
 const SEQUENCE_DIGITS = 16;
+/** Queue files hold profiles (stacks, process names): only the exporter's user may read them. */
+const FILE_MODE = 0o600;
+/** Directories the queue creates, for the same reason. */
+const DIRECTORY_MODE = 0o700;
 /** Holds the pid of the process using the directory. */
 const LOCK_FILE = 'queue.lock';
 /** The holder refreshes the lock's mtime this often… */
@@ -65,6 +70,50 @@ function errorCode(err: unknown): string | undefined {
 
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** A queue.directory that cannot hold the queue: a configuration error (exit 2), found at start. */
+function unusableDirectory(dir: string, why: string): ConfigError {
+  return new ConfigError([
+    `the persistent queue directory ${dir} (queue.directory) cannot be used: ${why}; ` +
+      'choose a writable directory on a real file system, e.g. a mounted volume',
+  ]);
+}
+
+/**
+ * Creates `dir` and its missing parents (DIRECTORY_MODE), one level at a time. Not Node's recursive
+ * mkdir: it never returns where mkdir answers ENOENT under a parent that exists (/proc), which hung
+ * start-up without a word.
+ */
+async function createDirectories(dir: string): Promise<void> {
+  const missing: string[] = [];
+  for (let path = dir; ; path = dirname(path)) {
+    let isDirectory: boolean;
+    try {
+      isDirectory = (await stat(path)).isDirectory();
+    } catch (err) {
+      if (errorCode(err) === 'ENOTDIR') continue; // a parent is a file: reported at that parent
+      if (errorCode(err) !== 'ENOENT') throw unusableDirectory(dir, errorMessage(err));
+      missing.push(path);
+      if (dirname(path) === path) break;
+      continue;
+    }
+    if (!isDirectory) throw unusableDirectory(dir, `${path} is not a directory`);
+    break;
+  }
+  for (const path of missing.reverse()) {
+    try {
+      await mkdir(path, { mode: DIRECTORY_MODE });
+    } catch (err) {
+      if (errorCode(err) === 'EEXIST') continue;
+      // ENOENT although the parent exists: the parent's file system makes no directories.
+      const why =
+        errorCode(err) === 'ENOENT'
+          ? `${dirname(path)} takes no new directories (a pseudo file system such as /proc?)`
+          : errorMessage(err);
+      throw unusableDirectory(dir, `cannot create ${path}: ${why}`);
+    }
+  }
 }
 
 function processAlive(pid: number): boolean {
@@ -138,14 +187,7 @@ class PersistentQueue implements ExportQueue {
 
   async open(): Promise<QueueSize> {
     if (this._opened) throw new Error(`persistent queue ${this._dir} is already open`);
-    try {
-      await mkdir(this._dir, { recursive: true });
-    } catch (err) {
-      throw new Error(
-        `cannot create the persistent queue directory ${this._dir} (queue.directory): ${errorMessage(err)}; ` +
-          'choose a writable directory, e.g. a mounted volume',
-      );
-    }
+    await createDirectories(this._dir);
     await this._lock();
     this._opened = true;
     try {
@@ -300,7 +342,7 @@ class PersistentQueue implements ExportQueue {
       payload: batch.bytes,
     });
     try {
-      const handle = await open(temp, 'wx');
+      const handle = await open(temp, 'wx', FILE_MODE);
       try {
         await handle.writeFile(data);
         await handle.sync();
@@ -427,13 +469,11 @@ class PersistentQueue implements ExportQueue {
     }
     const path = join(this._dir, LOCK_FILE);
     try {
-      await writeFile(path, `${process.pid}\n`, { flag: 'wx' });
+      await writeFile(path, `${process.pid}\n`, { flag: 'wx', mode: FILE_MODE });
     } catch (err) {
-      if (errorCode(err) !== 'EEXIST') {
-        throw new Error(
-          `cannot create ${path} (queue.directory): ${errorMessage(err)}; make the directory writable`,
-        );
-      }
+      // The lock is the first file created: where it cannot be, no batch could be stored either.
+      if (errorCode(err) !== 'EEXIST')
+        throw unusableDirectory(this._dir, `files cannot be created in it (${errorMessage(err)})`);
       const owner = Number.parseInt(await readFile(path, 'utf8').catch(() => ''), 10);
       const age = await stat(path).then(
         (s) => Date.now() - s.mtimeMs,

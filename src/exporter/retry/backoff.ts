@@ -125,3 +125,32 @@ export function createBackoff(
 ): Backoff {
   return new ExponentialBackoff(config, options);
 }
+
+export interface ScheduleOptions extends BackoffOptions {
+  /** Default 2 (doubling). */
+  readonly multiplier?: number;
+  /** Default 0 (no jitter). */
+  readonly jitter?: number;
+  /** Default 0: never give up. */
+  readonly maxElapsedMs?: number;
+}
+
+/**
+ * The same schedule for waits outside an exporter's retry config: reconnects to IG, restarts of a
+ * gadget pod's source, re-watches of the Kubernetes API.
+ */
+export function createExponentialBackoff(
+  initialMs: number,
+  maxMs: number,
+  options: ScheduleOptions = {},
+): Backoff {
+  const config: RetryConfig = {
+    enabled: true,
+    initialIntervalMs: initialMs,
+    multiplier: options.multiplier ?? 2,
+    maxIntervalMs: maxMs,
+    maxElapsedMs: options.maxElapsedMs ?? 0,
+    jitter: options.jitter ?? 0,
+  };
+  return createBackoff(config, options);
+}

@@ -4,6 +4,8 @@
  * the code asked for can be asserted exactly.
  */
 
+import { setLongTimeout } from './long-timeout.js';
+
 /** A pending timer; `cancel()` is idempotent. */
 export interface TimerHandle {
   cancel(): void;
@@ -12,8 +14,9 @@ export interface TimerHandle {
 export interface TimerOptions {
   /**
    * Keep the process alive while the timer is pending. Off by default: waits (backoff, send
-   * guards) must never hold the process open; only a component that is explicitly what keeps the
-   * process running (the shutdown drain) sets it.
+   * guards) must never hold the process open; while a run has work, the session's keep-alive holds
+   * it (cli/process-keep-alive.ts). Only a component that is explicitly what keeps the process
+   * running (the shutdown drain) sets it.
    */
   readonly keepAlive?: boolean;
 }
@@ -24,13 +27,16 @@ export interface Clock {
   setTimer(callback: () => void, delayMs: number, options?: TimerOptions): TimerHandle;
 }
 
-/** Date.now() and setTimeout, timers `unref()`ed unless `keepAlive` is asked for. */
+/**
+ * Date.now() and setTimeout (chained past Node's 24.8-day limit), timers `unref()`ed unless
+ * `keepAlive` is asked for.
+ */
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimer(callback, delayMs, options) {
-    const timer = setTimeout(callback, Math.max(0, delayMs));
+    const timer = setLongTimeout(callback, Math.max(0, delayMs));
     if (!options?.keepAlive) timer.unref();
-    return { cancel: () => clearTimeout(timer) };
+    return { cancel: () => timer.clear() };
   },
 };
 

@@ -8,6 +8,7 @@ import { toOtlpJson } from '../../profiles/encoding/otlp-json.js';
 import type { ExportBatch } from '../export-batch.js';
 import type { ExportResponse } from '../export-response.js';
 import type { ExporterTransport } from '../exporter-transport.js';
+import { setLongTimeout } from '../retry/long-timeout.js';
 import { classifyIoError } from './io-error.js';
 import type { SinkDeps } from './pprof-sink.js';
 
@@ -79,7 +80,7 @@ function whenWritable(stream: Writable, timeoutMs: number): Promise<StreamOutcom
   if (!stream.writableNeedDrain) return Promise.resolve({ ok: true });
   return new Promise((resolveOutcome) => {
     const done = (outcome: StreamOutcome): void => {
-      clearTimeout(timer);
+      timer.clear();
       stream.off('drain', onDrain);
       stream.off('error', onError);
       stream.off('close', onClose);
@@ -93,7 +94,7 @@ function whenWritable(stream: Writable, timeoutMs: number): Promise<StreamOutcom
         error: Object.assign(new Error('stdout was closed'), { code: 'EPIPE' }),
         timedOut: false,
       });
-    const timer = setTimeout(
+    const timer = setLongTimeout(
       () =>
         done({ ok: false, error: new Error(`stdout did not drain within ${timeoutMs} ms`), timedOut: true }),
       timeoutMs,
@@ -161,7 +162,7 @@ export function createFileSink(config: ExporterConfig, deps: FileSinkDeps): Expo
       // The request is now in the stream's buffer and will be written once the reader catches up:
       // after the timeout it counts as sent (a retry would duplicate it); the next send then waits
       // for 'drain' above, which is where a stalled reader turns into retryable backpressure.
-      const timer = setTimeout(() => {
+      const timer = setLongTimeout(() => {
         logger.warn('stdout reader is slow; request left buffered', {
           batch: batchId,
           timeout_ms: timeoutMs,
@@ -170,7 +171,7 @@ export function createFileSink(config: ExporterConfig, deps: FileSinkDeps): Expo
       }, timeoutMs);
       timer.unref();
       stream.write(data, (error) => {
-        clearTimeout(timer);
+        timer.clear();
         resolveResponse(error ? classifyIoError(error, what, configKey) : { status: 'success' });
       });
     });

@@ -62,7 +62,8 @@ export interface GrpcClassifyOptions {
   readonly target: string;
   /**
    * The client's own receive limit. A "larger than max (… vs <this>)" error then means the *response*
-   * was over the cap (permanent, not a too-large request).
+   * was over the cap, not a too-large request: the server sent a response message, so it accepted
+   * the data (success, with a warning that the response was not read).
    */
   readonly responseLimitBytes?: number;
 }
@@ -71,12 +72,10 @@ export interface GrpcClassifyOptions {
  * Maps a failed OTLP/gRPC Export call to an ExportResponse following the OTLP retry table:
  * CANCELLED, DEADLINE_EXCEEDED, ABORTED, OUT_OF_RANGE, UNAVAILABLE, DATA_LOSS are retryable;
  * RESOURCE_EXHAUSTED only when the status carries google.rpc.RetryInfo (its delay becomes
- * `retryAfterMs`); every other code is permanent. Message-size errors are `failure` with `tooLarge`.
+ * `retryAfterMs`); every other code is permanent. Message-size errors about the request are
+ * `failure` with `tooLarge`; our own response cap being exceeded is a `success` with a message.
  */
-export function classifyGrpcError(
-  failure: GrpcCallFailure,
-  options: GrpcClassifyOptions,
-): Exclude<ExportResponse, { status: 'success' }> {
+export function classifyGrpcError(failure: GrpcCallFailure, options: GrpcClassifyOptions): ExportResponse {
   const { code } = failure;
   const details = tidyGrpcDetails(failure.details);
   const name = GRPC_STATUS_NAMES[code] ?? 'UNRECOGNISED_STATUS';
@@ -88,8 +87,10 @@ export function classifyGrpcError(
     const limit = limitOf(details);
     if (options.responseLimitBytes !== undefined && limit === options.responseLimitBytes) {
       return {
-        status: 'failure',
-        error: describe(`the server's response exceeds the ${options.responseLimitBytes}-byte response cap`),
+        status: 'success',
+        message:
+          `${options.target}: the response message is larger than the ${options.responseLimitBytes}-byte cap and was not read; ` +
+          'the server answered, so the data was accepted; any partial-success details are unknown',
       };
     }
     return {

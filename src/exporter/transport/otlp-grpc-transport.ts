@@ -1,10 +1,14 @@
 import * as grpc from '@grpc/grpc-js';
 import type { ExporterConfig } from '../../config/exporter-config.js';
+import { grpcMetadataProblem } from '../../config/header-rules.js';
+import { createGrpcTlsCredentials } from '../../grpc-tls-credentials.js';
 import type { Logger } from '../../observability/logger.js';
 import { USER_AGENT } from '../../version.js';
 import type { ExportBatch } from '../export-batch.js';
 import type { ExportResponse } from '../export-response.js';
 import type { ExporterTransport } from '../exporter-transport.js';
+import type { LongTimeout } from '../retry/long-timeout.js';
+import { MAX_TIMER_DELAY_MS, setLongTimeout } from '../retry/long-timeout.js';
 import { decodeExportResponse } from '../../profiles/encoding/decode-request.js';
 import { successFromExportResponse } from './partial-success.js';
 import { classifyGrpcError } from './grpc-status-classifier.js';
@@ -56,11 +60,8 @@ export function createOtlpGrpcTransport(config: ExporterConfig, deps: OtlpTransp
     credentials = grpc.credentials.createInsecure();
   } else {
     const tls = loadTlsFiles(config.tls, config.name);
-    credentials = grpc.credentials.createSsl(tls.ca ?? null, tls.key ?? null, tls.cert ?? null);
-    if (tls.serverName) {
-      options['grpc.ssl_target_name_override'] = tls.serverName;
-      options['grpc.default_authority'] = tls.serverName;
-    }
+    credentials = createGrpcTlsCredentials(tls);
+    if (tls.serverName) options['grpc.default_authority'] = tls.serverName;
   }
   const metadata = metadataOf(config);
   const client = new grpc.Client(target, credentials, options);
@@ -77,7 +78,12 @@ export function createOtlpGrpcTransport(config: ExporterConfig, deps: OtlpTransp
     const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : Infinity;
     deps.counters.add('export_attempt_bytes', message.length, { exporter: config.name });
     return new Promise<ExportResponse>((resolve) => {
+      let settled = false;
+      let guard: LongTimeout | undefined;
       const finish = (response: ExportResponse): void => {
+        if (settled) return;
+        settled = true;
+        guard?.clear();
         deps.counters.add('export_attempts', 1, { exporter: config.name, outcome: response.status });
         if (response.status !== 'success') {
           logger.debug('export attempt failed', {
@@ -89,7 +95,7 @@ export function createOtlpGrpcTransport(config: ExporterConfig, deps: OtlpTransp
         resolve(response);
       };
       try {
-        client.makeUnaryRequest<Buffer, Buffer>(
+        const call = client.makeUnaryRequest<Buffer, Buffer>(
           OTLP_PROFILES_GRPC_METHOD,
           identity,
           identity,
@@ -114,6 +120,19 @@ export function createOtlpGrpcTransport(config: ExporterConfig, deps: OtlpTransp
             finish(decodeSuccess(value, batch, logger));
           },
         );
+        // grpc-js enforces a deadline only up to 2^31−1 ms ahead (a farther one is sent to the
+        // server but never fires here), so a longer timeout gets its own timer.
+        if (timeoutMs > MAX_TIMER_DELAY_MS) {
+          guard = setLongTimeout(() => {
+            finish(
+              classifyGrpcError(
+                { code: grpc.status.DEADLINE_EXCEEDED, details: `Deadline exceeded after ${timeoutMs} ms` },
+                { target: description, responseLimitBytes: MAX_RESPONSE_BYTES },
+              ),
+            );
+            call.cancel();
+          }, timeoutMs).unref();
+        }
       } catch (err) {
         // grpc-js throws synchronously only for programming errors (e.g. a closed channel).
         finish({
@@ -161,19 +180,15 @@ function decodeSuccess(value: Buffer | undefined, batch: ExportBatch, logger: Lo
   }
 }
 
-/** config.headers as gRPC metadata; invalid names/values throw here, at start-up, without the value. */
+/** config.headers as gRPC metadata (the configuration already refused bad ones). */
 function metadataOf(config: ExporterConfig): grpc.Metadata {
   const metadata = new grpc.Metadata();
   for (const [name, value] of Object.entries(config.headers)) {
+    const problem = grpcMetadataProblem(name, value);
+    if (problem !== undefined) throw new Error(`${exporterConfigKey(config.name, 'headers')}: ${problem}`);
     const key = name.trim().toLowerCase();
-    try {
-      // Binary headers ("-bin") carry base64 in configuration, bytes on the wire.
-      metadata.add(key, key.endsWith('-bin') ? Buffer.from(value, 'base64') : value);
-    } catch {
-      throw new Error(
-        `${exporterConfigKey(config.name, 'headers')}: header "${name}" is not valid gRPC metadata (lower-case letters, digits, "-_." in the name; printable ASCII in the value)`,
-      );
-    }
+    // Binary headers ("-bin") carry base64 in configuration, bytes on the wire.
+    metadata.add(key, key.endsWith('-bin') ? Buffer.from(value.trim(), 'base64') : value);
   }
   return metadata;
 }

@@ -3,11 +3,14 @@ import * as https from 'node:https';
 import { promisify } from 'node:util';
 import { gunzipSync, gzip } from 'node:zlib';
 import type { ExporterConfig } from '../../config/exporter-config.js';
+import { httpHeaderProblem } from '../../config/header-rules.js';
 import { USER_AGENT } from '../../version.js';
 import { toOtlpJson } from '../../profiles/encoding/otlp-json.js';
 import type { ExportBatch } from '../export-batch.js';
 import type { ExportResponse } from '../export-response.js';
 import type { ExporterTransport } from '../exporter-transport.js';
+import type { LongTimeout } from '../retry/long-timeout.js';
+import { setLongTimeout } from '../retry/long-timeout.js';
 import { decodeExportResponse } from '../../profiles/encoding/decode-request.js';
 import { fromOtlpJsonResponse } from '../../profiles/encoding/otlp-json.js';
 import { successFromExportResponse } from './partial-success.js';
@@ -16,7 +19,10 @@ import { exporterConfigKey } from './config-key.js';
 import { hasTlsSettings, loadTlsFiles } from './tls-files.js';
 import type { OtlpTransportDeps } from './transport-deps.js';
 
-/** Response cap (OTLP: the client MUST cap responses, 4 MiB is fine); over it = permanent failure. */
+/**
+ * Response cap (OTLP: the client MUST cap responses, 4 MiB is fine). Over it, the rest is not read and
+ * the status code decides: a 2xx still means the data was accepted.
+ */
 export const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 
 /** Idle keep-alive sockets are closed after this long (below common server idle timeouts). */
@@ -99,11 +105,11 @@ export function createOtlpHttpTransport(config: ExporterConfig, deps: OtlpTransp
   const post = (body: Buffer, timeoutMs: number, batch: ExportBatch): Promise<ExportResponse> =>
     new Promise<ExportResponse>((resolve) => {
       let settled = false;
-      let timer: NodeJS.Timeout | undefined;
+      let timer: LongTimeout | undefined;
       const settle = (response: ExportResponse): void => {
         if (settled) return;
         settled = true;
-        if (timer) clearTimeout(timer);
+        timer?.clear();
         resolve(response);
       };
       const headers: http.OutgoingHttpHeaders = {
@@ -127,7 +133,7 @@ export function createOtlpHttpTransport(config: ExporterConfig, deps: OtlpTransp
       }
       if (timeoutMs > 0) {
         // Bounds the whole attempt (connect, TLS, upload, response body), not just socket idleness.
-        timer = setTimeout(() => {
+        timer = setLongTimeout(() => {
           const err: CodedError = new Error(`no complete response within ${timeoutMs} ms`);
           err.code = 'ETIMEDOUT';
           settle(classifyHttpNetworkError(err, { target: description }));
@@ -142,12 +148,7 @@ export function createOtlpHttpTransport(config: ExporterConfig, deps: OtlpTransp
         res.on('data', (chunk: Buffer) => {
           size += chunk.length;
           if (size > MAX_RESPONSE_BYTES) {
-            settle({
-              status: 'failure',
-              error: new Error(
-                `${description}: HTTP ${res.statusCode ?? '?'} response is larger than the ${MAX_RESPONSE_BYTES}-byte cap; not retried`,
-              ),
-            });
+            settle(overCap(res, Buffer.concat(chunks), batch));
             res.destroy();
             return;
           }
@@ -170,12 +171,14 @@ export function createOtlpHttpTransport(config: ExporterConfig, deps: OtlpTransp
             try {
               payload = gunzipSync(payload, { maxOutputLength: MAX_RESPONSE_BYTES });
             } catch (err) {
-              settle({
-                status: 'failure',
-                error: new Error(
-                  `${description}: gzip response does not decompress within the cap: ${reasonOf(err)}`,
+              settle(
+                overCap(
+                  res,
+                  Buffer.alloc(0),
+                  batch,
+                  `it does not decompress within the cap: ${reasonOf(err)}`,
                 ),
-              });
+              );
               return;
             }
           }
@@ -184,6 +187,28 @@ export function createOtlpHttpTransport(config: ExporterConfig, deps: OtlpTransp
       });
       req.end(body);
     });
+
+  /**
+   * A response body over the cap, not read further: a 2xx is a delivery (with a warning, as the
+   * partial-success details are unknown); any other status is classified by its code from what was read.
+   */
+  const overCap = (
+    res: http.IncomingMessage,
+    head: Buffer,
+    batch: ExportBatch,
+    why?: string,
+  ): ExportResponse => {
+    const statusCode = res.statusCode ?? 0;
+    const problem = why ?? `it is larger than the ${MAX_RESPONSE_BYTES}-byte cap`;
+    if (statusCode >= 200 && statusCode < 300) {
+      return {
+        status: 'success',
+        message: `HTTP ${statusCode} response body not read (${problem}); the data was accepted, any partial-success details are unknown`,
+      };
+    }
+    // A compressed head cannot be quoted; the status code alone decides then.
+    return interpret(res, res.headers['content-encoding'] ? Buffer.alloc(0) : head, batch);
+  };
 
   const interpret = (res: http.IncomingMessage, payload: Buffer, batch: ExportBatch): ExportResponse => {
     const statusCode = res.statusCode ?? 0;
@@ -258,26 +283,13 @@ function endpointUrl(config: ExporterConfig): URL {
   return url;
 }
 
-/** config.headers checked once; a bad name or value throws at start-up, naming the header, never its value. */
+/** config.headers checked once (the configuration already refused bad ones); names lower-cased. */
 function validatedHeaders(config: ExporterConfig): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(config.headers)) {
-    const key = name.trim().toLowerCase();
-    try {
-      http.validateHeaderName(key);
-    } catch {
-      throw new Error(
-        `${exporterConfigKey(config.name, 'headers')}: header name "${name}" is not a valid HTTP header name`,
-      );
-    }
-    try {
-      http.validateHeaderValue(key, value);
-    } catch {
-      throw new Error(
-        `${exporterConfigKey(config.name, 'headers')}: the value of header "${name}" contains characters HTTP does not allow`,
-      );
-    }
-    out[key] = value;
+    const problem = httpHeaderProblem(name, value);
+    if (problem !== undefined) throw new Error(`${exporterConfigKey(config.name, 'headers')}: ${problem}`);
+    out[name.trim().toLowerCase()] = value;
   }
   return out;
 }

@@ -1,4 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
+import { createExponentialBackoff } from '../../exporter/retry/backoff.js';
+import type { Clock } from '../../exporter/retry/clock.js';
 import type { Counters } from '../../observability/counters.js';
 import type { Logger } from '../../observability/logger.js';
 import type { ProfileSpec } from '../profile-spec.js';
@@ -24,8 +26,11 @@ import { eventFingerprint, REPLAY_HISTORY_EVENTS, ReplayFilter } from './replay-
  * re-attaches), never yielding an emission twice.
  *
  * Counters: `grpc_events` (data events yielded as batches), `rows_read`, `grpc_fetches_lost`
- * (events the daemon dropped: seq gaps), `grpc_reconnects` (connections lost and re-established
- * or retried), `grpc_replayed_events_skipped` (attach replays of already yielded events).
+ * (events the daemon dropped: seq gaps), `grpc_reconnects` (connections lost), `grpc_disconnected_ms`
+ * (time without a stream, loss to first event after it), `grpc_input_gaps{reason}` (losses that
+ * lost data: `gadget_rerun` = the lost run's unfetched samples, `replay_not_overlapping`,
+ * `ended_disconnected` = attach stopped before the instance's events since the loss were read),
+ * `grpc_replayed_events_skipped` (attach replays of already yielded events).
  */
 
 /** First reconnect delay. */
@@ -36,13 +41,22 @@ export const RECONNECT_MAX_DELAY_MS = 30_000;
 export const RECONNECT_MULTIPLIER = 2;
 /** ± fraction of random jitter, so a fleet of sidecars does not reconnect in lockstep. */
 export const RECONNECT_JITTER = 0.2;
+/**
+ * How long a lost connection is retried before the run fails; 0 = until stopped. A daemon that
+ * restarts (upgrade, OOM kill, node pressure) comes back, and the exporter must be there then.
+ */
+export const DEFAULT_RECONNECT_MAX_ELAPSED_MS = 0;
+/** While the connection stays down, a warning says so this often (attempts are logged at debug). */
+export const OUTAGE_REMINDER_MS = 60_000;
 
 export interface ReconnectOptions {
   readonly initialDelayMs?: number;
   readonly maxDelayMs?: number;
   readonly multiplier?: number;
-  /** Consecutive failed attempts before giving up (default: never give up). */
-  readonly maxAttempts?: number;
+  /** Give up once the connection has been down this long (default DEFAULT_RECONNECT_MAX_ELAPSED_MS; 0 = never). */
+  readonly maxElapsedMs?: number;
+  /** Time of the backoff (tests). */
+  readonly clock?: Clock;
 }
 
 export interface GrpcRowSourceOptions {
@@ -112,16 +126,22 @@ export function createGrpcRowSource(options: GrpcRowSourceOptions): RowSource {
     options.run !== undefined
       ? `gadget ${options.run.imageName}`
       : `instance ${options.attach === attachId ? attachId : `${options.attach} (id ${attachId})`}`;
-  const reconnect = {
-    initialDelayMs: options.reconnect?.initialDelayMs ?? RECONNECT_INITIAL_DELAY_MS,
-    maxDelayMs: options.reconnect?.maxDelayMs ?? RECONNECT_MAX_DELAY_MS,
-    multiplier: options.reconnect?.multiplier ?? RECONNECT_MULTIPLIER,
-    maxAttempts: options.reconnect?.maxAttempts ?? Infinity,
-  };
+  const maxElapsedMs = options.reconnect?.maxElapsedMs ?? DEFAULT_RECONNECT_MAX_ELAPSED_MS;
+  const backoff = createExponentialBackoff(
+    options.reconnect?.initialDelayMs ?? RECONNECT_INITIAL_DELAY_MS,
+    options.reconnect?.maxDelayMs ?? RECONNECT_MAX_DELAY_MS,
+    {
+      multiplier: options.reconnect?.multiplier ?? RECONNECT_MULTIPLIER,
+      jitter: RECONNECT_JITTER,
+      maxElapsedMs,
+      ...(options.reconnect?.clock ? { clock: options.reconnect.clock } : {}),
+    },
+  );
 
   let stopping = false;
   let current: GadgetStream | undefined;
-  let wakeBackoff: (() => void) | undefined;
+  /** Aborted by stop(): ends a reconnect wait at once. */
+  const stopped = new AbortController();
   const ignoredLogged = new Set<string>();
 
   async function* batches(): AsyncGenerator<RowBatch> {
@@ -134,8 +154,21 @@ export function createGrpcRowSource(options: GrpcRowSourceOptions): RowSource {
     /** Previous window end per datasource name. */
     const windowEnds = new Map<string, bigint>();
     let everReceived = false;
-    let failedAttempts = 0;
     let connectionLost = false;
+    /** Lost and not yet re-established; the backoff was reset when it began. */
+    let disconnected = false;
+    /** backoff.elapsedMs() of the last "still down" warning. */
+    let remindedAtMs = 0;
+    const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+    const gap = (reason: string): void => counters.add('grpc_input_gaps', 1, { reason });
+    const reconnected = (): void => {
+      disconnected = false;
+      const ms = backoff.elapsedMs();
+      counters.add('grpc_disconnected_ms', ms);
+      logger.info(`reconnected to Inspektor Gadget at ${address} after ${seconds(ms)} without a stream`, {
+        what,
+      });
+    };
 
     try {
       while (!stopping) {
@@ -208,6 +241,7 @@ export function createGrpcRowSource(options: GrpcRowSourceOptions): RowSource {
               what,
             });
           } else if (decision.noOverlap && connectionLost) {
+            gap('replay_not_overlapping');
             logger.warn(
               'the instance replay does not continue what was delivered before the reconnect ' +
                 '(instance restarted, or its ring buffer wrapped): events in between are lost',
@@ -221,7 +255,7 @@ export function createGrpcRowSource(options: GrpcRowSourceOptions): RowSource {
           for await (const ev of stream) {
             if (!everReceived) logger.info(`connected to Inspektor Gadget at ${address}`, { what });
             everReceived = true;
-            failedAttempts = 0;
+            if (disconnected) reconnected();
             switch (ev.kind) {
               case 'info': {
                 info = ev.info;
@@ -271,7 +305,7 @@ export function createGrpcRowSource(options: GrpcRowSourceOptions): RowSource {
           if (replay) yield* deliver(settle(replay.flush()));
           if (stopping) return;
           if (!(err instanceof IgStreamError)) throw err;
-          if (!everReceived && failedAttempts === 0 && !connectionLost) {
+          if (!everReceived && !connectionLost) {
             // Unreachable at start: say so instead of retrying silently.
             throw new Error(err.message, { cause: err });
           }
@@ -280,41 +314,48 @@ export function createGrpcRowSource(options: GrpcRowSourceOptions): RowSource {
           if (!retryable) throw err;
           if (err.receivedEvents > 0 || !connectionLost) {
             connectionLost = true;
+            disconnected = true;
+            remindedAtMs = 0;
+            backoff.reset();
             counters.add('grpc_reconnects');
+            if (options.run !== undefined) gap('gadget_rerun');
             logger.warn(
-              `lost the stream (${grpc.status[err.code] ?? err.code} ${err.details}); reconnecting. ` +
+              `lost the stream (${grpc.status[err.code] ?? err.code} ${err.details}); reconnecting` +
+                (maxElapsedMs > 0 ? ` for up to ${seconds(maxElapsedMs)}. ` : ' until stopped. ') +
                 (options.run !== undefined
                   ? 'The gadget is run again: samples the daemon held for the lost run are lost.'
                   : 'The instance keeps running; its replay is de-duplicated.'),
               { address, what },
             );
           }
-          failedAttempts++;
-          if (failedAttempts > reconnect.maxAttempts) {
-            throw new Error(`gave up after ${reconnect.maxAttempts} reconnect attempt(s): ${err.message}`, {
-              cause: err,
-            });
+          const down = backoff.elapsedMs();
+          const delay = backoff.nextDelayMs();
+          if (delay === undefined) {
+            throw new Error(
+              `gave up reconnecting to Inspektor Gadget at ${address} after ${seconds(down)} ` +
+                `(the reconnect time limit is ${seconds(maxElapsedMs)}; 0 = until stopped): ${err.message}`,
+              { cause: err },
+            );
           }
-          const base = Math.min(
-            reconnect.maxDelayMs,
-            reconnect.initialDelayMs * reconnect.multiplier ** (failedAttempts - 1),
-          );
-          const delay = Math.max(0, Math.round(base * (1 + RECONNECT_JITTER * (2 * Math.random() - 1))));
-          logger.debug(`reconnect attempt ${failedAttempts} in ${delay} ms`, { address, what });
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, delay);
-            timer.unref();
-            wakeBackoff = () => {
-              clearTimeout(timer);
-              resolve();
-            };
-          });
-          wakeBackoff = undefined;
+          if (down - remindedAtMs >= OUTAGE_REMINDER_MS) {
+            remindedAtMs = down;
+            logger.warn(
+              `still no stream from Inspektor Gadget after ${seconds(down)} (${backoff.attempts} attempt(s)); ` +
+                'reconnecting, the exporters keep delivering what they have',
+              { address, what, error: err.message },
+            );
+          }
+          logger.debug(`reconnect attempt ${backoff.attempts} in ${delay} ms`, { address, what });
+          await backoff.wait(delay, stopped.signal);
         } finally {
           current = undefined;
         }
       }
     } finally {
+      if (disconnected) {
+        counters.add('grpc_disconnected_ms', backoff.elapsedMs());
+        if (options.attach !== undefined) gap('ended_disconnected');
+      }
       current?.cancel();
       if (ownsClient) client.close();
     }
@@ -324,7 +365,7 @@ export function createGrpcRowSource(options: GrpcRowSourceOptions): RowSource {
     batches,
     stop: async () => {
       stopping = true;
-      wakeBackoff?.();
+      stopped.abort();
       // Run: the daemon stops the gadget and flushes (flush-on-stop), which batches() still yields.
       // Attach: detaches; the headless instance keeps running in the daemon.
       await current?.stop();

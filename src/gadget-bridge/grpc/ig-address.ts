@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
+import { createGrpcTlsCredentials } from '../../grpc-tls-credentials.js';
 
 /**
  * gadgetctl-style daemon addresses and TLS options, turned into a grpc-js target, credentials
@@ -80,12 +81,12 @@ export function igChannelSetup(address: string = DEFAULT_IG_ADDRESS, tls?: IgTls
   if ((tls.keyFile === undefined) !== (tls.certFile === undefined)) {
     throw new Error('--tls-key-file and --tls-cert-file go together (client certificate for mTLS)');
   }
-  const ca = tls.serverCaFile ? readPem(tls.serverCaFile, '--tls-server-ca-file') : null;
-  const key = tls.keyFile ? readPem(tls.keyFile, '--tls-key-file') : null;
-  const cert = tls.certFile ? readPem(tls.certFile, '--tls-cert-file') : null;
-  if (tls.serverName) {
-    options['grpc.ssl_target_name_override'] = tls.serverName;
-    options['grpc.default_authority'] = tls.serverName;
-  }
-  return { address, target, credentials: grpc.credentials.createSsl(ca, key, cert), options };
+  const credentials = createGrpcTlsCredentials({
+    ...(tls.serverCaFile ? { ca: readPem(tls.serverCaFile, '--tls-server-ca-file') } : {}),
+    ...(tls.keyFile ? { key: readPem(tls.keyFile, '--tls-key-file') } : {}),
+    ...(tls.certFile ? { cert: readPem(tls.certFile, '--tls-cert-file') } : {}),
+    ...(tls.serverName ? { serverName: tls.serverName } : {}),
+  });
+  if (tls.serverName) options['grpc.default_authority'] = tls.serverName;
+  return { address, target, credentials, options };
 }

@@ -334,7 +334,7 @@ function openStream(
           cancel();
           resolve();
         }, stopTimeoutMs);
-        timer.unref();
+        timer.unref(); // a guard: the call being stopped holds the process
       });
       // Buffered events must keep flowing while we wait, or the daemon could never finish.
       if (paused) {

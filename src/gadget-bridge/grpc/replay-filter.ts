@@ -32,7 +32,10 @@ export interface ReplayDecision<T> {
   readonly deliver: T[];
   /** Replayed events dropped as already delivered. */
   readonly duplicates: number;
-  /** Set when a replay was resolved: true when none of it overlapped what was delivered. */
+  /**
+   * Set when a replay was resolved: true when it held events and none of them overlapped what was
+   * delivered (a stream that ended before its first event replayed nothing, so it is not a gap).
+   */
   readonly noOverlap?: boolean;
 }
 
@@ -111,6 +114,6 @@ export class ReplayFilter<T> {
     const m = this.matching!;
     this.matching = undefined;
     const deliver = m.held.slice(overlap).map((h) => h.item);
-    return { deliver, duplicates: overlap, noOverlap: overlap === 0 };
+    return { deliver, duplicates: overlap, noOverlap: overlap === 0 && m.held.length > 0 };
   }
 }

@@ -82,7 +82,7 @@ export function createCommandReader(argv: readonly string[], options: CommandRea
   const running = (): boolean => exit === undefined && spawnError === undefined;
   const later = (ms: number, fn: () => void): void => {
     const t = setTimeout(fn, ms);
-    t.unref();
+    t.unref(); // the child itself holds the process until it exits
     timers.push(t);
   };
 

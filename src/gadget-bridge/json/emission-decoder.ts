@@ -26,8 +26,11 @@ export interface Emission {
 }
 
 export interface EmissionDecoderHooks {
-  /** A value that cannot be used; `arrayLike` when it looked like an array emission. */
-  malformed(line: number, byte: number, reason: string, arrayLike: boolean): void;
+  /**
+   * A value that cannot be used; `arrayLike` when it looked like an array emission (no emission
+   * comes of it). `count`: how many values it stands for (elements of one line; default 1).
+   */
+  malformed(line: number, byte: number, reason: string, arrayLike: boolean, count?: number): void;
   /** A top-level value was parsed and accepted. */
   valueRead(): void;
   /** Array elements that are not row objects (counted as read, then dropped). */
@@ -42,8 +45,8 @@ export interface EmissionDecoder {
    * a single-line array are parsed as they come and emitted with its `array-end`.
    */
   decode(frame: FramedText | FramedElement | FramedArrayEnd | FramedEnvelopeEnd): Emission[];
-  /** The framer found the current single-line array broken: forget its elements. */
-  abandonArray(): void;
+  /** The framer found the current single-line array broken: forget its elements (returns how many). */
+  abandonArray(): number;
   /** True while element lines of one `seq` are being collected. */
   readonly hasPendingGroup: boolean;
   /** Completes the pending element group (at end of input, or when the input went quiet). */
@@ -73,8 +76,10 @@ interface OpenArray {
   readonly line: number;
   readonly byte: number;
   readonly values: JsonValue[];
-  /** The first element that did not parse, and why; the whole array is then malformed. */
+  /** The first element that did not parse, and why; the others are still read. */
   failure?: { readonly element: number; readonly message: string };
+  /** Elements that did not parse. */
+  failed: number;
 }
 
 /** Why a text did not parse; `atEnd`: it was the last line, without a newline (truncated?). */
@@ -93,19 +98,21 @@ export function createEmissionDecoder(hooks: EmissionDecoderHooks): EmissionDeco
   const longStrings = new LongStringCache();
 
   const addElement = (frame: FramedElement): void => {
-    if (!open || open.line !== frame.line) open = { line: frame.line, byte: frame.byte, values: [] };
-    if (open.failure !== undefined) return;
+    if (!open || open.line !== frame.line)
+      open = { line: frame.line, byte: frame.byte, values: [], failed: 0 };
     try {
       open.values.push(parseJsonElement(frame.text, frame.spans, longStrings));
     } catch (err) {
+      // The framer delimited it, so the elements around it stand on their own: only it is lost.
       const msg = err instanceof Error ? err.message : String(err);
-      open.failure = { element: open.values.length + 1, message: msg };
-      open.values.length = 0;
+      open.failed++;
+      open.failure ??= { element: open.values.length + open.failed, message: msg };
     }
   };
   /**
-   * The elements framed on the line of `frame` (none when it had none), or undefined when one did
-   * not parse: then the whole line is reported malformed, naming the element and its `container`.
+   * The elements framed on the line of `frame` that parsed (none when it had none). Those that did
+   * not are reported malformed (counted one each), naming the first and its `container`; undefined
+   * when none parsed.
    */
   const takeElements = (
     frame: { readonly line: number; readonly byte: number },
@@ -115,8 +122,17 @@ export function createEmissionDecoder(hooks: EmissionDecoderHooks): EmissionDeco
     const taken = open && open.line === frame.line ? open : undefined;
     open = undefined;
     if (taken?.failure === undefined) return taken?.values ?? [];
-    hooks.malformed(frame.line, frame.byte, failureText(taken.failure, container), arrayLike);
-    return undefined;
+    const total = taken.values.length + taken.failed;
+    const kept = taken.values.length;
+    hooks.malformed(
+      frame.line,
+      frame.byte,
+      `${failureText(taken.failure, container)} (${taken.failed} of ${total} element(s) unreadable; ` +
+        `${kept === 0 ? 'none' : `the other ${kept}`} kept)`,
+      arrayLike && kept === 0,
+      taken.failed,
+    );
+    return kept === 0 ? undefined : taken.values;
   };
   const endArray = (frame: FramedArrayEnd): Emission[] => {
     const values = takeElements(frame, 'the array', true);
@@ -220,7 +236,9 @@ export function createEmissionDecoder(hooks: EmissionDecoderHooks): EmissionDeco
     },
     flush: takeGroup,
     abandonArray() {
+      const lost = open ? open.values.length + open.failed : 0;
       open = undefined;
+      return lost;
     },
     decode(frame) {
       if (frame.kind === 'element') {

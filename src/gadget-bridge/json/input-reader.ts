@@ -110,7 +110,7 @@ export function createStreamReader(
         await new Promise<void>((resolve) => {
           endWaiters.push(resolve);
           stopTimer = setTimeout(resolve, options.onStop as number);
-          stopTimer.unref();
+          stopTimer.unref(); // bounded by the session's shutdown deadline, which holds the process
         });
         clearTimeout(stopTimer);
       }

@@ -89,6 +89,22 @@ export interface JsonFramer {
   end(): Frame[];
 }
 
+/**
+ * Longest line (bytes) read by default. Array lines are streamed element by element, but other
+ * lines (and pretty arrays) are held whole as one string, and V8 refuses strings past ~512 MiB:
+ * a longer line would end the run with "Invalid string length" and nothing to say where.
+ */
+export const DEFAULT_MAX_LINE_BYTES = 256 * 1024 * 1024;
+/** The largest maximum accepted: a string of this many bytes still fits V8's string limit. */
+export const MAX_LINE_BYTES_LIMIT = 500 * 1024 * 1024;
+
+export interface JsonFramerOptions {
+  /** Offset where reading began: 0, or a followed file's resume point. */
+  readonly startByte?: number;
+  /** A longer line (a longer pretty array) is skipped whole, as a FramingError. */
+  readonly maxLineBytes?: number;
+}
+
 const NEWLINE = 10;
 const CARRIAGE_RETURN = 13;
 const OPEN_BRACKET = 91;
@@ -98,7 +114,9 @@ const OPEN_BRACE = 123;
  * Creates a framer; line counting starts at 1 and byte counting at `startByte` (the offset where
  * reading began: 0, or a followed file's resume point).
  */
-export function createJsonFramer(startByte = 0): JsonFramer {
+export function createJsonFramer(options: JsonFramerOptions = {}): JsonFramer {
+  const startByte = options.startByte ?? 0;
+  const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   let line = 1; // number of the line being read
   let lineStart = startByte; // offset of its first byte
   let lineEnd = startByte; // offset just past the line being completed (newline included)
@@ -107,12 +125,50 @@ export function createJsonFramer(startByte = 0): JsonFramer {
   // (concatenating the bytes first, then decoding, copied a megabyte envelope line twice more).
   let partialDecoder: StringDecoder | undefined;
   let partial: string[] = [];
-  let pretty: { lines: string[]; line: number; byte: number } | undefined;
+  let pretty: { lines: string[]; line: number; byte: number; bytes: number } | undefined;
   let skipping = false; // after a broken pretty array: until the next `[` or `{` at column 0
   let lineFresh = true; // no byte of the current line seen yet
   let arrayLine: ArrayLineSplitter | undefined; // the current line starts with `[`
   let envelopeLine: EnvelopeLineSplitter | undefined; // the current line starts with `{`
   let arrayOut: Frame[] = []; // where the splitter's elements go (the current push's frames)
+  // The current line passed maxLineBytes: its bytes are dropped up to its newline.
+  let oversized: { arrayLike: boolean; reported: boolean } | undefined;
+
+  const tooLong = (what: string): string =>
+    `${what} is longer than the maximum line size (${maxLineBytes} bytes): skipped whole; ` +
+    `raise --max-line-size if such lines are expected`;
+  /** Drops what was kept of the current line once it is known to be too long. */
+  const startOversized = (out: Frame[]): void => {
+    // Inside a pretty array the line breaks the array: that one error reports it.
+    oversized = { arrayLike: arrayLine !== undefined, reported: pretty !== undefined };
+    if (pretty) {
+      out.push({
+        kind: 'error',
+        reason: tooLong(`line ${line} of the pretty-printed array`),
+        line: pretty.line,
+        byte: pretty.byte,
+        arrayLike: true,
+      });
+      pretty = undefined;
+      skipping = true;
+    }
+    arrayLine = undefined;
+    envelopeLine = undefined;
+    partial = [];
+    partialDecoder = undefined;
+  };
+  const endOversized = (out: Frame[]): void => {
+    if (!oversized) return;
+    if (!oversized.reported)
+      out.push({
+        kind: 'error',
+        reason: tooLong('the line'),
+        line,
+        byte: lineStart,
+        arrayLike: oversized.arrayLike,
+      });
+    oversized = undefined;
+  };
 
   const handleLine = (text: string, lineNo: number, lineByte: number, out: Frame[], atEnd: boolean): void => {
     const first = text.charCodeAt(0);
@@ -132,6 +188,18 @@ export function createJsonFramer(startByte = 0): JsonFramer {
       }
       if (text.length === 0 || first === 32 || first === 9) {
         pretty.lines.push(text);
+        pretty.bytes += lineEnd - lineByte;
+        if (pretty.bytes > maxLineBytes) {
+          out.push({
+            kind: 'error',
+            reason: tooLong(`the pretty-printed array (through line ${lineNo})`),
+            line: pretty.line,
+            byte: pretty.byte,
+            arrayLike: true,
+          });
+          pretty = undefined;
+          skipping = true;
+        }
         return;
       }
       // Something at column 0 that is not the closing bracket: the array is broken.
@@ -168,7 +236,7 @@ export function createJsonFramer(startByte = 0): JsonFramer {
           arrayLike: true,
         });
       } else {
-        pretty = { lines: [text], line: lineNo, byte: lineByte };
+        pretty = { lines: [text], line: lineNo, byte: lineByte, bytes: lineEnd - lineByte };
       }
       return;
     }
@@ -278,7 +346,10 @@ export function createJsonFramer(startByte = 0): JsonFramer {
         const nl = buf.indexOf(NEWLINE, start);
         const stop = nl === -1 ? buf.length : nl;
         if (nl !== -1) lineEnd = base + nl + 1;
-        if (arrayLine) {
+        if (!oversized && base + stop - lineStart > maxLineBytes) startOversized(out);
+        if (oversized) {
+          // Dropped: nothing of it is kept.
+        } else if (arrayLine) {
           arrayLine.push(buf, start, stop);
         } else if (envelopeLine) {
           envelopeLine.push(buf, start, stop);
@@ -291,7 +362,8 @@ export function createJsonFramer(startByte = 0): JsonFramer {
           completeLine(buf, start, nl, out, false);
         }
         if (nl === -1) break;
-        if (arrayLine) endArrayLine(arrayLine, out, false);
+        if (oversized) endOversized(out);
+        else if (arrayLine) endArrayLine(arrayLine, out, false);
         else if (envelopeLine) endEnvelopeLine(envelopeLine, out, false);
         line++;
         start = nl + 1;
@@ -305,6 +377,7 @@ export function createJsonFramer(startByte = 0): JsonFramer {
       const out: Frame[] = [];
       arrayOut = out;
       lineEnd = base;
+      endOversized(out);
       if (arrayLine) endArrayLine(arrayLine, out, true);
       if (envelopeLine) endEnvelopeLine(envelopeLine, out, true);
       if (partialDecoder) completePartialLine(Buffer.alloc(0), 0, 0, out, true);

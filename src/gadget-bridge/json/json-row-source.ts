@@ -65,6 +65,8 @@ export interface JsonRowSourceOptions {
   readonly defaultFetchIntervalNano: bigint;
   /** Fail on the first malformed value instead of skipping it. */
   readonly strict?: boolean;
+  /** Longest input line; a longer one is skipped and counted as malformed (default DEFAULT_MAX_LINE_BYTES). */
+  readonly maxLineBytes?: number;
   readonly logger: Logger;
   readonly counters: Counters;
   /** UNIX ns clock (injectable for tests). */
@@ -193,11 +195,11 @@ export function createJsonRowSource(options: JsonRowSourceOptions): RowSource {
     };
     const lastInterval = new Map<string, bigint>();
 
-    const malformed = (line: number, byte: number, reason: string, arrayLike: boolean): void => {
+    const malformed = (line: number, byte: number, reason: string, arrayLike: boolean, count = 1): void => {
       const where = `${names.name}:${line} (byte ${byte}): ${reason}`;
       if (options.strict)
         throw new Error(`${where} — stopping (strict mode; run without --strict to skip malformed values)`);
-      counters.add('json_values_malformed');
+      counters.add('json_values_malformed', count);
       if (arrayLike) timeline.skipSlot();
       malformedCount++;
       if (malformedCount <= MAX_MALFORMED_WARNINGS) logger.warn(`${where} — skipped`);
@@ -312,13 +314,18 @@ export function createJsonRowSource(options: JsonRowSourceOptions): RowSource {
     let framedFile: FollowedFile | undefined;
     const startFramer = (): JsonFramer => {
       framedFile = opened.follow?.current();
-      return createJsonFramer(framedFile?.startOffset ?? 0);
+      return createJsonFramer({
+        startByte: framedFile?.startOffset ?? 0,
+        ...(options.maxLineBytes !== undefined ? { maxLineBytes: options.maxLineBytes } : {}),
+      });
     };
     function* fromFrames(frames: Frame[]): Generator<RowBatch> {
       for (const frame of frames) {
         if (frame.kind === 'error') {
-          decoder.abandonArray();
-          malformed(frame.line, frame.byte, frame.reason, frame.arrayLike);
+          const read = decoder.abandonArray();
+          const lost =
+            read > 0 ? ` (the whole line is dropped, with the ${read} element(s) read before that)` : '';
+          malformed(frame.line, frame.byte, frame.reason + lost, frame.arrayLike);
           continue;
         }
         for (const em of decoder.decode(frame)) {

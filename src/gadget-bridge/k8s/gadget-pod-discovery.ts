@@ -7,6 +7,7 @@
  * Only running and ready pods count: a gadget pod whose daemon is not serving is not a target.
  */
 import { CoreV1Api, Watch } from '@kubernetes/client-node';
+import { createExponentialBackoff } from '../../exporter/retry/backoff.js';
 import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
 import type { Logger } from '../../observability/logger.js';
 import { silentLogger } from '../../observability/logger.js';
@@ -303,10 +304,11 @@ export function createGadgetPodDiscovery(options: GadgetPodDiscoveryOptions): Ga
 
   const run = async (): Promise<void> => {
     let failures = 0;
+    const backoff = createExponentialBackoff(WATCH_RETRY_INITIAL_MS, WATCH_RETRY_MAX_MS);
     let needList = false;
     while (!stopped) {
-      if (failures > 0)
-        await sleep(Math.min(WATCH_RETRY_INITIAL_MS * 2 ** (failures - 1), WATCH_RETRY_MAX_MS));
+      if (failures === 0) backoff.reset();
+      else await sleep(backoff.nextDelayMs() ?? WATCH_RETRY_MAX_MS);
       if (stopped) return;
       if (needList) {
         try {

@@ -5,6 +5,8 @@
  * still flows out) and their forward closed; a source that fails is logged, counted and restarted
  * with backoff while its pod remains; the others keep running.
  */
+import type { Backoff } from '../../exporter/retry/backoff.js';
+import { createExponentialBackoff } from '../../exporter/retry/backoff.js';
 import type { RowBatch, RowSource } from '../row-batch.js';
 import type { Logger } from '../../observability/logger.js';
 import { silentLogger } from '../../observability/logger.js';
@@ -72,7 +74,8 @@ interface PodRun {
   /** Resolves when the current source's pump has finished. */
   pump: Promise<void> | undefined;
   stopping: boolean;
-  failures: number;
+  /** Restart delays; reset once a source delivered. */
+  readonly restarts: Backoff;
   restartTimer: NodeJS.Timeout | undefined;
 }
 
@@ -139,7 +142,7 @@ export function createGadgetPodFanout(options: GadgetPodFanoutOptions): GadgetPo
           await push(batch);
         }
         logger.debug('pod source ended', { pod: run.pod.podName, node: run.pod.nodeName, batches });
-        if (batches > 0) run.failures = 0;
+        if (batches > 0) run.restarts.reset();
       } catch (err) {
         if (run.source === source) run.source = undefined;
         onSourceFailed(run, err);
@@ -158,7 +161,6 @@ export function createGadgetPodFanout(options: GadgetPodFanoutOptions): GadgetPo
       return;
     }
     counters?.add('k8s_pod_sources_failed', 1, { node: run.pod.nodeName });
-    run.failures++;
     const willRestart = restartInitialMs > 0;
     logger.error('gadget pod source failed; the other pods continue', {
       pod: run.pod.podName,
@@ -167,14 +169,14 @@ export function createGadgetPodFanout(options: GadgetPodFanoutOptions): GadgetPo
       restart: willRestart,
     });
     if (!willRestart) return;
-    const delay = Math.min(restartInitialMs * 2 ** (run.failures - 1), SOURCE_RESTART_MAX_MS);
+    const delay = run.restarts.nextDelayMs() ?? SOURCE_RESTART_MAX_MS;
     run.restartTimer = setTimeout(() => {
       run.restartTimer = undefined;
       if (run.stopping || stopping) return;
       counters?.add('k8s_pod_sources_restarted', 1, { node: run.pod.nodeName });
       startSource(run);
     }, delay);
-    // Waits only; the discovery watch (or the consumer) keeps the process alive.
+    // Waits only: the session's keep-alive holds the process (cli/process-keep-alive.ts).
     run.restartTimer.unref();
   };
 
@@ -187,7 +189,7 @@ export function createGadgetPodFanout(options: GadgetPodFanoutOptions): GadgetPo
       source: undefined,
       pump: undefined,
       stopping: false,
-      failures: 0,
+      restarts: createExponentialBackoff(restartInitialMs, SOURCE_RESTART_MAX_MS),
       restartTimer: undefined,
     };
     runs.set(pod.podName, run);
@@ -221,7 +223,7 @@ export function createGadgetPodFanout(options: GadgetPodFanoutOptions): GadgetPo
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<false>((resolve) => {
       timer = setTimeout(() => resolve(false), stopTimeoutMs);
-      timer.unref();
+      timer.unref(); // a bound on a stop the session's keep-alive already holds the process for
     });
     const outcome = await Promise.race([work.then(() => true as const), timeout]);
     clearTimeout(timer);

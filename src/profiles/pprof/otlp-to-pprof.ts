@@ -15,6 +15,7 @@ import type {
   Profile as OtlpProfile,
   ProfilesDictionary,
 } from '../otlp-model.js';
+import { INT64_MAX } from '../row-checks.js';
 
 /**
  * OTLP profiles → pprof (`perftools.profiles`), one pprof Profile per OTLP Profile. pprof has no
@@ -38,6 +39,11 @@ export const BUILD_ID_ATTRIBUTES: readonly string[] = [
 ];
 /** Characters of a container id kept in file names (docker's short id length). */
 const CONTAINER_ID_PREFIX_LENGTH = 12;
+/**
+ * Most pprof samples one merged sample is split into when its value (or count × period) passes
+ * int64; beyond, the request is refused rather than written as a huge run of copies.
+ */
+const MAX_SPLIT_SAMPLES = 1_024n;
 /** Longest part of a file name taken from data (service names can be long). */
 const MAX_NAME_PART_LENGTH = 64;
 
@@ -297,21 +303,26 @@ function convertProfile(
     merged.set(key, { locationId: locationId_, labels, value });
   });
 
-  const samples = [...merged.values()].map(
-    (m) =>
-      new PprofSample({
-        locationId: m.locationId,
-        value: isCpu ? [m.value, m.value * p.period] : [m.value],
-        label: m.labels.map(
-          (l) =>
-            new Label({
-              key: s(l.key),
-              ...(l.num !== undefined
-                ? { num: l.num, numUnit: l.numUnit ? s(l.numUnit) : 0 }
-                : { str: s(l.str ?? '') }),
-            }),
-        ),
-      }),
+  // pprof values are int64 too: a merged count (or its CPU time, count × period) past int64 is
+  // written as several samples of the same stack, which pprof adds up, rather than wrapped.
+  const perSample = isCpu && p.period > 0n ? INT64_MAX / p.period : INT64_MAX;
+  const samples = [...merged.values()].flatMap((m) =>
+    splitValue(m.value, perSample, where).map(
+      (value) =>
+        new PprofSample({
+          locationId: m.locationId,
+          value: isCpu ? [value, value * p.period] : [value],
+          label: m.labels.map(
+            (l) =>
+              new Label({
+                key: s(l.key),
+                ...(l.num !== undefined
+                  ? { num: l.num, numUnit: l.numUnit ? s(l.numUnit) : 0 }
+                  : { str: s(l.str ?? '') }),
+              }),
+          ),
+        }),
+    ),
   );
   for (const m of mappings) m.hasFunctions = mappingSymbolized.get(Number(m.id)) ?? false;
 
@@ -375,4 +386,18 @@ export function toPprofProfiles(request: ExportProfilesServiceRequest): PprofPro
     });
   });
   return out;
+}
+
+/** `value` in pieces of at most `max` (one piece when it fits, the common case). */
+function splitValue(value: bigint, max: bigint, where: string): bigint[] {
+  if (value <= max || max <= 0n) return [value];
+  if ((value + max - 1n) / max > MAX_SPLIT_SAMPLES)
+    throw new Error(
+      `${where}: a sample value of ${value} does not fit pprof's int64 values (even split in ${MAX_SPLIT_SAMPLES})`,
+    );
+  const pieces: bigint[] = [];
+  let rest = value;
+  for (; rest > max; rest -= max) pieces.push(max);
+  pieces.push(rest);
+  return pieces;
 }

@@ -29,7 +29,8 @@ import { emptyDictionary } from '../otlp-model.js';
  * Our extra rules (`checkExtras`): every profile has samples (no empty envelopes); no sample uses
  * stack_index 0; every non-zero Function has a name, system name or filename; every non-zero Location
  * has a `profile.frame.type` attribute; no two samples of a profile share an identity (stack, attribute
- * set, link); no stack entry, line function or attribute list points at index 0;
+ * set, link); no sample value is negative (counts only: a wrapped int64); no stack entry, line function
+ * or attribute list points at index 0;
  * `profile_id` is 16 non-zero bytes when set; `original_payload_format` and `original_payload` are set
  * together. (link_table[0] must be exactly `Link{}` with empty ids: profcheck already demands it.)
  */
@@ -215,6 +216,13 @@ class Checker {
       this.add(`${path}.stack_index`, 'stack_index 0 is the empty stack');
     this.attributeIndices(`${path}.attribute_indices`, s.attributeIndices);
     this.index(`${path}.link_index`, s.linkIndex, 'link_table', this.refLinks);
+    if (this.extras) {
+      // Our values count (samples, bytes, …): a negative one is what a count of 2^63 or more
+      // becomes on the wire, the protobuf face of the int64 overflow JSON shows as out of range.
+      s.values.forEach((v, i) => {
+        if (v < 0n) this.add(`${path}.values[${i}]`, `negative value ${v} (a count past int64 wrapped?)`);
+      });
+    }
     s.timestampsUnixNano.forEach((ts, i) => {
       if (ts < start || ts >= end) {
         this.add(
