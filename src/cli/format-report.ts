@@ -11,7 +11,7 @@ export function formatReport(counters: Counters, reports: ReadonlyMap<string, De
   const lines: string[] = [];
   const n = (name: string): number => counters.total(name);
   lines.push(
-    `input: ${n('rows_read')} rows in ${n('json_values_read') + n('grpc_events')} emissions` +
+    `input: ${n('rows_read')} rows in ${n('json_values_read') + n('grpc_events') + n('relay_requests')} emissions` +
       (n('json_values_malformed') ? `, ${n('json_values_malformed')} malformed value(s) skipped` : '') +
       (n('rows_without_frames')
         ? `, ${n('rows_without_frames')} row(s) without frames kept as placeholders`
