@@ -43,17 +43,16 @@ export interface ProfileRows {
   readonly path: string;
 }
 
-/** Why a request is not IG-shaped, or undefined when it is. */
+/**
+ * Why a request is not IG-shaped (some resource is neither `service.name=inspektor-gadget` nor only
+ * IG scopes), or undefined when it is. Such requests are forwarded as they came.
+ */
 export function notIgShaped(request: ExportProfilesServiceRequest): string | undefined {
   for (const [ri, rp] of request.resourceProfiles.entries()) {
     const service = attributeString(rp.resource?.attributes ?? [], 'service.name');
     const scopes = rp.scopeProfiles.map((sp) => sp.scope?.name);
     if (service === IG_SERVICE_NAME || scopes.every((name) => name === IG_SERVICE_NAME)) continue;
-    return (
-      `resource_profiles[${ri}] has service.name ${JSON.stringify(service ?? '')}, not "${IG_SERVICE_NAME}": ` +
-      `relay takes what Inspektor Gadget's otel-profiles operator sends; send other OTLP profiles ` +
-      `(already attributed, with mappings) straight to your backend or to serve`
-    );
+    return `resource_profiles[${ri}] has service.name ${JSON.stringify(service ?? '')}`;
   }
   return undefined;
 }

@@ -8,10 +8,10 @@ import type { RowBatch, RowSource } from '../gadget-bridge/row-batch.js';
 import type { Counters } from '../observability/counters.js';
 import type { Logger } from '../observability/logger.js';
 import type { ExportProfilesServiceRequest } from '../profiles/otlp-model.js';
+import { countRequest } from '../profiles/otlp-model.js';
 import type { IngestSink } from '../receiver/ingest-gate.js';
 import { acceptRequest } from '../store/request-acceptance.js';
 import type { IngestResult, StoreBacklog } from '../store/profile-store.js';
-import { InvalidRequestError } from '../store/store-errors.js';
 import { notIgShaped, requestRows } from './ig-request-rows.js';
 import type { ProfileRows } from './ig-request-rows.js';
 
@@ -37,6 +37,37 @@ export interface RelayRowSourceOptions {
   readonly annotations?: readonly Annotation[];
   /** Called once on stop (the receivers refuse new requests from then on). */
   readonly onStop?: () => void;
+}
+
+/**
+ * The datasource forwarded requests are routed by (`--otel-profiles-exporter otlp:NAME`): they carry no
+ * gadget rows, only the spec's datasource is read.
+ */
+export const FORWARDED_DATASOURCE = 'otlp';
+const FORWARDED_SPEC: ProfileSpec = {
+  datasource: FORWARDED_DATASOURCE,
+  profileName: FORWARDED_DATASOURCE,
+  sampleType: { type: 'samples', unit: 'count' },
+  stackFields: [],
+  valueField: '',
+  sampleAttributeFields: [],
+};
+
+/** The request with only the profiles the acceptance check let through (the same object when all were). */
+function acceptedPart(
+  request: ExportProfilesServiceRequest,
+  accepted: (ri: number, si: number, pi: number) => boolean,
+): ExportProfilesServiceRequest {
+  return {
+    dictionary: request.dictionary,
+    resourceProfiles: request.resourceProfiles.map((rp, ri) => ({
+      ...rp,
+      scopeProfiles: rp.scopeProfiles.map((sp, si) => ({
+        ...sp,
+        profiles: sp.profiles.filter((_p, pi) => accepted(ri, si, pi)),
+      })),
+    })),
+  };
 }
 
 const nowNano = (): bigint => BigInt(Date.now()) * 1_000_000n;
@@ -73,8 +104,6 @@ export class RelayRowSource implements RowSource, IngestSink {
 
   // eslint-disable-next-line @typescript-eslint/require-await -- the sink contract is asynchronous
   async ingest(request: ExportProfilesServiceRequest): Promise<IngestResult> {
-    const why = notIgShaped(request);
-    if (why !== undefined) this.refuse(why);
     let acceptance;
     try {
       acceptance = acceptRequest(request);
@@ -83,12 +112,17 @@ export class RelayRowSource implements RowSource, IngestSink {
       throw err;
     }
     if (this._stopped) throw new Error('relay is stopping');
-    const profiles = requestRows(request, acceptance.accepted);
     const requestNumber = ++this._requests;
     let samples = 0;
-    for (const profile of profiles) {
-      samples += profile.rows.length;
-      this.push(profile, requestNumber);
+    if (notIgShaped(request) === undefined) {
+      for (const profile of requestRows(request, acceptance.accepted)) {
+        samples += profile.rows.length;
+        this.push(profile, requestNumber);
+      }
+    } else {
+      const forward = acceptedPart(request, acceptance.accepted);
+      samples = countRequest(forward).samples;
+      this.pushForward(forward, samples, requestNumber);
     }
     this._options.counters.add('relay_requests');
     if (acceptance.rejectedProfiles > 0) {
@@ -104,10 +138,20 @@ export class RelayRowSource implements RowSource, IngestSink {
     };
   }
 
-  /** A refused request: counted, then answered 400 / INVALID_ARGUMENT with the reason. */
-  private refuse(message: string): never {
-    this._options.counters.add('requests_dropped', 1, { reason: RELAY_INVALID_REASON });
-    throw new InvalidRequestError([{ path: 'resource_profiles', message }]);
+  /** A request from a sender that is not IG, passed on unchanged (only its accepted profiles). */
+  private pushForward(request: ExportProfilesServiceRequest, samples: number, requestNumber: number): void {
+    this._pendingRows += samples;
+    this._pendingBatches++;
+    this._options.counters.add('relay_requests_forwarded');
+    this._ready.push({
+      spec: FORWARDED_SPEC,
+      rows: [],
+      windowStartUnixNano: 0n,
+      windowEndUnixNano: 0n,
+      origin: `relay request ${requestNumber} (forwarded)`,
+      forward: request,
+    });
+    this._wake?.();
   }
 
   /** Counts a request refused before it could be decoded (garbage, truncated, mixed layouts). */
@@ -160,7 +204,7 @@ export class RelayRowSource implements RowSource, IngestSink {
     for (;;) {
       const next = this._ready.shift();
       if (next !== undefined) {
-        this._pendingRows -= next.rows.length;
+        this._pendingRows -= next.forward ? countRequest(next.forward).samples : next.rows.length;
         this._pendingBatches--;
         yield next;
         continue;

@@ -12,7 +12,11 @@ import type { ExportReport } from '../support/export-report.js';
 import { reportCounter } from '../support/export-report.js';
 import type { IgRow } from '../support/ig-otlp-wire.js';
 import { igRequest } from '../support/ig-otlp-wire.js';
-import { startGrpcOtlpServer } from '../support/otlp-test-servers.js';
+import { OTLP_PROFILES_GRPC_PATH, startGrpcOtlpServer } from '../support/otlp-test-servers.js';
+import { completeRequest } from '../support/encoding-fixtures.js';
+import { encodeExportRequest } from '../../src/profiles/encoding/encode-request.js';
+import { countRequest } from '../../src/profiles/otlp-model.js';
+import * as grpc from '@grpc/grpc-js';
 
 /**
  * relay fed what IG's otel-profiles operator sends (both Sample layouts, built by an independent wire
@@ -90,7 +94,7 @@ async function startRelay(args: readonly string[]) {
   const deadline = Date.now() + 60_000;
   for (;;) {
     const m = /OTLP\/gRPC (\S+), OTLP\/HTTP (http:\/\/\S+)/.exec(stderr);
-    if (m) return { child, http: `${m[2]}/v1development/profiles`, stderr: () => stderr };
+    if (m) return { child, grpc: m[1]!, http: `${m[2]}/v1development/profiles`, stderr: () => stderr };
     if (Date.now() > deadline || child.exitCode !== null) throw new Error(`relay did not start:\n${stderr}`);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -98,6 +102,28 @@ async function startRelay(args: readonly string[]) {
 
 const post = (url: string, body: Uint8Array, headers: Record<string, string> = {}) =>
   fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/x-protobuf', ...headers } });
+
+/** One unary Export over OTLP/gRPC with the message bytes as given (IG's transport). */
+function grpcExport(address: string, body: Uint8Array): Promise<grpc.ServiceError | null> {
+  const client = new grpc.Client(address, grpc.credentials.createInsecure());
+  const identity = (b: Buffer): Buffer => b;
+  return new Promise((resolve) =>
+    client.makeUnaryRequest(OTLP_PROFILES_GRPC_PATH, identity, identity, Buffer.from(body), (err) => {
+      client.close();
+      resolve(err);
+    }),
+  );
+}
+
+/** Whether a delivered request carries the IG rows, not the forwarded foreign request (whose mapping names a file). */
+const fromIgRows = (r: ExportProfilesServiceRequest): boolean =>
+  !r.dictionary.stringTable.includes('/usr/bin/app');
+
+const sumValues = (requests: readonly ExportProfilesServiceRequest[]): bigint =>
+  requests
+    .flatMap((r) => r.resourceProfiles.flatMap((rp) => rp.scopeProfiles.flatMap((sp) => sp.profiles)))
+    .flatMap((p) => p.samples)
+    .reduce((a, s) => a + s.values.reduce((x, v) => x + v, 0n), 0n);
 
 describe('relay', () => {
   const dir = tempDir();
@@ -111,8 +137,8 @@ describe('relay', () => {
     const target = ['--endpoint', `http://${viaRelay.endpoint}`, '--protocol', 'grpc', '--insecure'];
     const relay = await startRelay([...target, '--report-json', report]);
 
-    const v19 = await post(relay.http, igRequest(ROWS.slice(0, 2), { layout: 'v1.9' }));
-    assert.equal(v19.status, 200, await v19.text());
+    // IG's operator speaks OTLP/gRPC in the v1.9 layout.
+    assert.equal(await grpcExport(relay.grpc, igRequest(ROWS.slice(0, 2), { layout: 'v1.9' })), null);
     const v110 = await post(relay.http, gzipSync(igRequest(ROWS.slice(2), { layout: 'v1.10' })), {
       'content-encoding': 'gzip',
     });
@@ -125,11 +151,26 @@ describe('relay', () => {
     assert.equal(cut.status, 400);
     assert.match(Buffer.from(await cut.arrayBuffer()).toString('latin1'), /truncated|past the end/);
 
+    const badIndex = igRequest(ROWS.slice(0, 1), { layout: 'v1.9' });
+    // The last byte is the last stack's last location index: point it past the location table.
+    badIndex[badIndex.length - 1] = 0x7f;
+    const refused = await grpcExport(relay.grpc, badIndex);
+    assert.equal(refused?.code, grpc.status.INVALID_ARGUMENT);
+    assert.match(refused?.details ?? '', /stack_table\[1\]/);
+
+    // Another OTLP sender (not IG): forwarded as it came.
+    const foreign = completeRequest();
+    assert.equal(await grpcExport(relay.grpc, encodeExportRequest(foreign)), null);
+
     relay.child.kill('SIGTERM');
     const [code] = (await once(relay.child, 'exit')) as [number];
-    assert.equal(code, 3, relay.stderr()); // the two refused requests are losses
+    assert.equal(code, 3, relay.stderr()); // the refused requests are losses
     const json = JSON.parse(readFileSync(report, 'utf8')) as ExportReport;
-    assert.equal(reportCounter(json, 'requests_dropped', { reason: 'invalid_request' }), 2);
+    assert.equal(
+      reportCounter(json, 'requests_dropped', { reason: 'invalid_request' }),
+      3,
+      JSON.stringify(json.counters) + relay.stderr(),
+    );
 
     const input = join(dir.path, 'rows.jsonl');
     writeFileSync(input, `${jsonLine(ROWS.slice(0, 2))}\n${jsonLine(ROWS.slice(2))}\n`);
@@ -147,7 +188,19 @@ describe('relay', () => {
     ]);
     assert.equal(exported.code, 0, exported.stderr);
 
-    const relayed = viaRelay.requests.map((r) => decodeExportRequest(r.body));
+    const delivered = viaRelay.requests.map((r) => decodeExportRequest(r.body));
+    const forwarded = delivered.filter((r) => !fromIgRows(r));
+    assert.equal(
+      forwarded.reduce((a, r) => a + countRequest(r).samples, 0),
+      countRequest(foreign).samples,
+      relay.stderr(),
+    );
+    assert.equal(sumValues(forwarded), sumValues([foreign]));
+    assert.ok(
+      forwarded.some((r) => r.dictionary.stringTable.includes('/usr/bin/app')),
+      'mappings kept',
+    );
+    const relayed = delivered.filter(fromIgRows);
     const fromJson = viaJson.requests.map((r) => decodeExportRequest(r.body));
     assert.ok(relayed.length > 0);
     for (const req of relayed) {
