@@ -111,6 +111,7 @@ export async function relayCommand(argv: readonly string[], ctx: CommandContext)
       decode: createLayoutDecoder(layout as LayoutChoice, () => relay.countUndecodable()),
       maxRequestBytes,
       logger,
+      onRefusedBeforeDecode: () => relay.countUndecodable(),
     });
     // A listener that cannot bind fails the session (its batches throw) instead of an unhandled rejection.
     listening.catch(() => undefined);

@@ -15,6 +15,8 @@ export interface RelayListenerOptions {
   readonly decode: typeof decodeBody;
   readonly maxRequestBytes: number;
   readonly logger: Logger;
+  /** An OTLP/HTTP request refused before its body reached the decoder (413, 415, bad gzip, not POST). */
+  readonly onRefusedBeforeDecode: () => void;
 }
 
 export interface RelayListeners {
@@ -38,7 +40,16 @@ export async function startRelayListeners(options: RelayListenerOptions): Promis
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://relay').pathname;
     if (path === OTLP_PROFILES_HTTP_PATH) {
-      handleOtlpHttpExport(req, res, { gate, decode, maxRequestBytes }).catch((err: unknown) => {
+      let decoded = false;
+      const decodeOnce: typeof decodeBody = (bytes, format) => {
+        decoded = true;
+        return decode(bytes, format);
+      };
+      // Refusals after decoding are counted by the decoder and the sink; the ones before it here.
+      res.once('finish', () => {
+        if (!decoded && res.statusCode >= 400 && res.statusCode !== 503) options.onRefusedBeforeDecode();
+      });
+      handleOtlpHttpExport(req, res, { gate, decode: decodeOnce, maxRequestBytes }).catch((err: unknown) => {
         logger.error('request failed', { error: err instanceof Error ? err.message : String(err) });
         if (!res.headersSent) res.writeHead(500).end();
         else res.destroy();

@@ -154,7 +154,7 @@ export class RelayRowSource implements RowSource, IngestSink {
     this._wake?.();
   }
 
-  /** Counts a request refused before it could be decoded (garbage, truncated, mixed layouts). */
+  /** Counts a request refused before it reached the sink (garbage, truncated, mixed layouts, bad gzip, too large). */
   countUndecodable(): void {
     this._options.counters.add('requests_dropped', 1, { reason: RELAY_INVALID_REASON });
   }
