@@ -32,11 +32,11 @@ type Command = (argv: readonly string[], ctx: CommandContext) => Promise<number>
  */
 const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   export: async () => (await import('./export-command.js')).exportCommand,
-  relay: async () => (await import('./relay-command.js')).relayCommand,
   run: async () => (await import('./run-command.js')).runCommand,
   attach: async () => (await import('./run-command.js')).attachCommand,
   demo: async () => (await import('./demo-command.js')).demoCommand,
   serve: async () => (await import('./serve-command.js')).serveCommand,
+  relay: async () => (await import('./relay-command.js')).relayCommand,
   validate: async () => (await import('./validate-command.js')).validateCommand,
 };
 
