@@ -129,6 +129,25 @@ describe('relay', () => {
   const dir = tempDir();
   after(() => dir.cleanup());
 
+  it('refuses a bad flag with exit 2 and a taken port with exit 1, naming the flag', async () => {
+    const out = ['--endpoint', 'http://127.0.0.1:9', '--protocol', 'grpc', '--insecure'];
+    const layout = await runCli(['relay', '--sample-layout', 'v2', ...out]);
+    assert.equal(layout.code, 2);
+    assert.match(layout.stderr, /--sample-layout v2: expected auto, v1\.9, v1\.10/);
+    const taken = await startGrpcOtlpServer();
+    after(() => taken.stop());
+    const busy = await runCli([
+      'relay',
+      '--grpc',
+      `127.0.0.1:${taken.port}`,
+      '--http',
+      '127.0.0.1:0',
+      ...out,
+    ]);
+    assert.equal(busy.code, 1, busy.stderr);
+    assert.match(busy.stderr, new RegExp(`--grpc 127\\.0\\.0\\.1:${taken.port}: cannot listen`));
+  });
+
   it('delivers IG operator requests (v1.9 and v1.10) like the JSON path, refuses bad ones by count', async () => {
     const viaRelay = await startGrpcOtlpServer();
     const viaJson = await startGrpcOtlpServer();
@@ -218,6 +237,13 @@ describe('relay', () => {
             assert.equal(new Set(identities).size, identities.length, 'stacks merged');
           }
       }
+    }
+    // IG's version travels on as an attribute; service.name comes from our chain (the container name here).
+    for (const r of relayed) {
+      const version = r.dictionary.attributeTable.find(
+        (a) => r.dictionary.stringTable[a.keyStrindex] === 'inspektor_gadget.version',
+      );
+      assert.deepEqual(version?.value, { stringValue: 'v0.50.0' });
     }
     const relayTotals = valuesByStack(relayed);
     assert.deepEqual(relayTotals, valuesByStack(fromJson));
