@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { after, describe, it } from 'node:test';
 import { decodeExportRequest } from '../../src/profiles/encoding/decode-request.js';
+import { toOtlpJson } from '../../src/profiles/encoding/otlp-json.js';
 import type { ExportProfilesServiceRequest } from '../../src/profiles/otlp-model.js';
 import { validateRequest } from '../../src/profiles/validation/conformance-validator.js';
 import { runCli, spawnCli, tempDir } from '../support/cli-harness.js';
@@ -158,10 +159,14 @@ describe('relay', () => {
 
     // IG's operator speaks OTLP/gRPC in the v1.9 layout.
     assert.equal(await grpcExport(relay.grpc, igRequest(ROWS.slice(0, 2), { layout: 'v1.9' })), null);
-    const v110 = await post(relay.http, gzipSync(igRequest(ROWS.slice(2), { layout: 'v1.10' })), {
+    const v110 = await post(relay.http, gzipSync(igRequest(ROWS.slice(2, 3), { layout: 'v1.10' })), {
       'content-encoding': 'gzip',
     });
     assert.equal(v110.status, 200);
+    // OTLP/JSON names its fields: no layout question (the JSON text is written from the decoded v1.10 request).
+    const asJson = toOtlpJson(decodeExportRequest(igRequest(ROWS.slice(3), { layout: 'v1.10' })));
+    const jsonPost = await post(relay.http, Buffer.from(asJson), { 'content-type': 'application/json' });
+    assert.equal(jsonPost.status, 200, await jsonPost.text());
 
     const garbage = await post(relay.http, Uint8Array.from([0x0a, 0x05, 0x01]));
     assert.equal(garbage.status, 400);
@@ -188,11 +193,14 @@ describe('relay', () => {
     const [code] = (await once(relay.child, 'exit')) as [number];
     assert.equal(code, 3, relay.stderr()); // the refused requests are losses
     assert.match(relay.stderr(), /requests refused \(invalid_request\): 4/);
-    const json = JSON.parse(readFileSync(report, 'utf8')) as ExportReport;
-    assert.equal(reportCounter(json, 'requests_dropped', { reason: 'invalid_request' }), 4);
+    const reportJson = JSON.parse(readFileSync(report, 'utf8')) as ExportReport;
+    assert.equal(reportCounter(reportJson, 'requests_dropped', { reason: 'invalid_request' }), 4);
 
     const input = join(dir.path, 'rows.jsonl');
-    writeFileSync(input, `${jsonLine(ROWS.slice(0, 2))}\n${jsonLine(ROWS.slice(2))}\n`);
+    writeFileSync(
+      input,
+      [ROWS.slice(0, 2), ROWS.slice(2, 3), ROWS.slice(3)].map((rows) => `${jsonLine(rows)}\n`).join(''),
+    );
     const exported = await runCli([
       'export',
       '--input',
