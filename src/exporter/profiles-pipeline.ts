@@ -9,6 +9,7 @@ import { splitRequest } from '../profiles/request-splitter.js';
 import type { ResourceResolver } from '../profiles/resource-attributes.js';
 import { SampleAggregator } from '../profiles/sample-aggregator.js';
 import { batchFromEncoded } from './create-export-batch.js';
+import { isForwardBatch } from './forward-batch.js';
 import type { ExportBatch } from './export-batch.js';
 import type { LongTimeout } from './retry/long-timeout.js';
 import { setLongTimeout } from './retry/long-timeout.js';
@@ -88,8 +89,8 @@ export class ProfilesPipeline {
   }
 
   add(batch: RowBatch): void {
-    const { forward } = batch;
-    if (forward !== undefined) {
+    if (isForwardBatch(batch)) {
+      const { forward } = batch;
       // In line with the flushes (stop() waits for it); it holds no rows, so flushedThrough is not its business.
       this._flushing = this._flushing.then(async () => {
         await this._enqueueSplit(forward);

@@ -1,6 +1,5 @@
 import type { GadgetRow } from './gadget-row.js';
 import type { ProfileSpec } from './profile-spec.js';
-import type { ExportProfilesServiceRequest } from '../profiles/otlp-model.js';
 
 /**
  * One emission of a gadget datasource (one IG fetch: a `-o json` line, a `logs` envelope, a gRPC
@@ -21,11 +20,6 @@ export interface RowBatch {
    * (a followed file's checkpoint). Must not throw.
    */
   readonly acknowledge?: () => void;
-  /**
-   * A request passed on as it came (relay, from a sender that is not IG: already attributed, with real
-   * mappings), with no rows: each selected exporter splits it under its limits and queues it unchanged.
-   */
-  readonly forward?: ExportProfilesServiceRequest;
 }
 
 /** A producer of row batches: JSON readers, the IG gRPC client, the Kubernetes fan-in. */

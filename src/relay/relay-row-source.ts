@@ -5,6 +5,8 @@ import { applyAnnotations } from '../gadget-bridge/profile-presets.js';
 import type { Annotation } from '../gadget-bridge/profile-presets.js';
 import type { ProfileSpec } from '../gadget-bridge/profile-spec.js';
 import type { RowBatch, RowSource } from '../gadget-bridge/row-batch.js';
+import type { ForwardBatch } from '../exporter/forward-batch.js';
+import { isForwardBatch } from '../exporter/forward-batch.js';
 import type { Counters } from '../observability/counters.js';
 import type { Logger } from '../observability/logger.js';
 import type { ExportProfilesServiceRequest } from '../profiles/otlp-model.js';
@@ -143,14 +145,15 @@ export class RelayRowSource implements RowSource, IngestSink {
     this._pendingRows += samples;
     this._pendingBatches++;
     this._options.counters.add('relay_requests_forwarded');
-    this._ready.push({
+    const batch: ForwardBatch = {
       spec: FORWARDED_SPEC,
       rows: [],
       windowStartUnixNano: 0n,
       windowEndUnixNano: 0n,
       origin: `relay request ${requestNumber} (forwarded)`,
       forward: request,
-    });
+    };
+    this._ready.push(batch);
     this._wake?.();
   }
 
@@ -204,7 +207,7 @@ export class RelayRowSource implements RowSource, IngestSink {
     for (;;) {
       const next = this._ready.shift();
       if (next !== undefined) {
-        this._pendingRows -= next.forward ? countRequest(next.forward).samples : next.rows.length;
+        this._pendingRows -= isForwardBatch(next) ? countRequest(next.forward).samples : next.rows.length;
         this._pendingBatches--;
         yield next;
         continue;
