@@ -29,7 +29,6 @@ spec:
   template:
     metadata: { labels: { k8s-app: gadget } }
     spec:
-      hostNetwork: true
       containers:
         - name: gadget
           image: ghcr.io/inspektor-gadget/inspektor-gadget:latest
