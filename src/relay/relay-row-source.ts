@@ -165,7 +165,12 @@ export class RelayRowSource implements RowSource, IngestSink {
   private push(profile: ProfileRows, requestNumber: number): void {
     const spec = this.specFor(profile);
     const interval = spec.fetchIntervalNano ?? this._options.fetchIntervalNano;
-    const window = this._timeline.arrival(spec.datasource, interval);
+    // One timeline per node when IG sends k8s.node: a relay fed by several daemons must not tile their windows.
+    const node = profile.rows[0]?.['k8s.node'];
+    const window = this._timeline.arrival(
+      `${spec.datasource}/${typeof node === 'string' ? node : ''}`,
+      interval,
+    );
     const rows: readonly GadgetRow[] = profile.rows;
     this._pendingRows += rows.length;
     this._pendingBatches++;
