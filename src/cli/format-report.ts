@@ -11,7 +11,7 @@ export function formatReport(counters: Counters, reports: ReadonlyMap<string, De
   const lines: string[] = [];
   const n = (name: string): number => counters.total(name);
   lines.push(
-    `input: ${n('rows_read')} rows in ${n('json_values_read') + n('grpc_events')} emissions` +
+    `input: ${n('rows_read')} rows in ${n('json_values_read') + n('grpc_events') + n('relay_requests')} emissions` +
       (n('json_values_malformed') ? `, ${n('json_values_malformed')} malformed value(s) skipped` : '') +
       (n('rows_without_frames')
         ? `, ${n('rows_without_frames')} row(s) without frames kept as placeholders`
@@ -24,6 +24,9 @@ export function formatReport(counters: Counters, reports: ReadonlyMap<string, De
       `  checkpoint: ${n('checkpoint_write_failures')} write(s) failed; a restart reads again from the last checkpoint written`,
     );
   for (const loss of new LossLedger(counters).losses()) {
+    // Requests refused at the input (relay's receivers), before any exporter.
+    if (loss.exporter === undefined && loss.counts.requests)
+      lines.push(`  requests refused (${loss.reason}): ${loss.counts.requests}`);
     if (loss.counts.rows === undefined) continue;
     lines.push(
       `  rows dropped (${loss.reason}${loss.exporter !== undefined ? `, ${loss.exporter}` : ''}): ${loss.counts.rows}`,

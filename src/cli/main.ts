@@ -12,6 +12,7 @@ Commands:
   demo        start serve, replay the bundled profile_cpu capture into it over OTLP and print the page's URL
               (demo --files: OTLP and pprof files instead, no server)
   serve       receive OTLP profiles (gRPC/HTTP), store them (DuckDB) and show them in the browser, live
+  relay       receive what IG's own otel-profiles operator sends (OTLP, proto v1.9 or v1.10+) and export it
   export      read IG JSON output (stdin, a file, or a command after --) and export it
   run         run a gadget on IG's daemon over gRPC (or on every node with --k8s) and export it
   attach      attach to a headless gadget instance and export it
@@ -35,6 +36,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   attach: async () => (await import('./run-command.js')).attachCommand,
   demo: async () => (await import('./demo-command.js')).demoCommand,
   serve: async () => (await import('./serve-command.js')).serveCommand,
+  relay: async () => (await import('./relay-command.js')).relayCommand,
   validate: async () => (await import('./validate-command.js')).validateCommand,
 };
 

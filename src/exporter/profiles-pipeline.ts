@@ -1,5 +1,6 @@
 import type { ExporterConfig } from '../config/exporter-config.js';
 import type { RowBatch } from '../gadget-bridge/row-batch.js';
+import type { ExportProfilesServiceRequest } from '../profiles/otlp-model.js';
 import type { Counters } from '../observability/counters.js';
 import type { Logger } from '../observability/logger.js';
 import { LossLedger } from '../observability/loss-ledger.js';
@@ -8,6 +9,7 @@ import { splitRequest } from '../profiles/request-splitter.js';
 import type { ResourceResolver } from '../profiles/resource-attributes.js';
 import { SampleAggregator } from '../profiles/sample-aggregator.js';
 import { batchFromEncoded } from './create-export-batch.js';
+import { isForwardBatch } from './forward-batch.js';
 import type { ExportBatch } from './export-batch.js';
 import type { LongTimeout } from './retry/long-timeout.js';
 import { setLongTimeout } from './retry/long-timeout.js';
@@ -87,6 +89,15 @@ export class ProfilesPipeline {
   }
 
   add(batch: RowBatch): void {
+    if (isForwardBatch(batch)) {
+      const { forward } = batch;
+      // In line with the flushes (stop() waits for it); it holds no rows, so flushedThrough is not its business.
+      this._flushing = this._flushing.then(async () => {
+        await this._enqueueSplit(forward);
+        return { requests: 0, samples: 0 };
+      });
+      return;
+    }
     this._added++;
     this._aggregator.add(batch);
     this._options.counters.add('rows_aggregated', batch.rows.length, this._labels);
@@ -134,13 +145,26 @@ export class ProfilesPipeline {
   private async _flushNow(): Promise<FlushResult> {
     this._earlyFlushPending = false;
     if (this._aggregator.pendingRows === 0) return { requests: 0, samples: 0 };
-    const { counters, logger } = this._options;
+    const { logger } = this._options;
     const snapshot = this._aggregator.drain();
     const request = generateRequest(snapshot, {
       resources: this._options.resources,
       sampleMerge: this._config.samples.merge,
     });
     if (!request) return { requests: 0, samples: 0 };
+    const { requests, samples } = await this._enqueueSplit(request);
+    logger.debug('flushed', {
+      exporter: this._config.name,
+      rows: snapshot.rows,
+      requests,
+      samples,
+    });
+    return { requests, samples };
+  }
+
+  /** Splits a request under the size and sample limits and queues the pieces (a lone oversize stack is counted). */
+  private async _enqueueSplit(request: ExportProfilesServiceRequest): Promise<FlushResult> {
+    const { counters, logger } = this._options;
     const { pieces, droppedSamples, droppedProfiles } = splitRequest(request, {
       maxRequestBytes: this._config.batch.maxRequestBytes,
       maxSamplesPerProfile: this._config.batch.maxSamplesPerProfile,
@@ -165,12 +189,6 @@ export class ProfilesPipeline {
       counters.add('request_bytes_generated', piece.bytes.length, this._labels);
       await this._options.consumer.enqueue(batchFromEncoded(piece));
     }
-    logger.debug('flushed', {
-      exporter: this._config.name,
-      rows: snapshot.rows,
-      requests: pieces.length,
-      samples,
-    });
     return { requests: pieces.length, samples };
   }
 }

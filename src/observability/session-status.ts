@@ -8,7 +8,8 @@ import { LatencyHistogram } from './latency-histogram.js';
  */
 
 /** Where rows come from (the `source` label). */
-export type InputKind = 'stdin' | 'file' | 'command' | 'ig_grpc' | 'k8s';
+/** `otlp`: relay's OTLP receivers (IG's own otel-profiles operator and other senders push to it). */
+export type InputKind = 'stdin' | 'file' | 'command' | 'ig_grpc' | 'k8s' | 'otlp';
 
 export type InputState =
   | { readonly state: 'connecting'; readonly detail: string }

@@ -19,12 +19,15 @@ export const STORE_FAILURE_RETRY_AFTER_MS = 5_000;
  * instead of us buffering without bound), maps store errors to outcomes, and tracks requests in flight so
  * shutdown answers every one of them before the store closes.
  */
+/** What the gate needs of the store (relay composes the receivers with its own sink of this shape). */
+export type IngestSink = Pick<ProfileStore, 'ingest' | 'backlog'>;
+
 export class IngestGate {
   private readonly inFlight = new Set<Promise<unknown>>();
   private closing = false;
 
   constructor(
-    private readonly store: ProfileStore,
+    private readonly store: IngestSink,
     private readonly logger: Logger,
     private readonly onStored: (result: IngestResult) => void = () => undefined,
   ) {}

@@ -25,6 +25,8 @@ export interface OtlpGrpcReceiverOptions {
   readonly gate: IngestGate;
   /** grpc-js enforces it on the decompressed message too (RESOURCE_EXHAUSTED, like grpc-go). */
   readonly maxRequestBytes: number;
+  /** Decodes a (decompressed) body; relay passes one that first reads the Sample layout (default decodeBody). */
+  readonly decode?: typeof decodeBody;
 }
 
 export interface OtlpGrpcReceiver {
@@ -51,7 +53,7 @@ export async function startOtlpGrpcReceiver(
   });
   server.addService(PROFILES_SERVICE, {
     Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
-      void exportCall(call.request, options.gate).then(
+      void exportCall(call.request, options).then(
         (answer) => (answer.error ? callback(answer.error) : callback(null, answer.response)),
         (err: unknown) =>
           callback({ code: grpc.status.INTERNAL, details: err instanceof Error ? err.message : String(err) }),
@@ -79,9 +81,9 @@ export async function startOtlpGrpcReceiver(
 
 async function exportCall(
   message: Buffer,
-  gate: IngestGate,
+  { gate, decode = decodeBody }: OtlpGrpcReceiverOptions,
 ): Promise<{ error?: Partial<grpc.StatusObject>; response?: Buffer }> {
-  const decoded = decodeBody(message, 'protobuf');
+  const decoded = decode(message, 'protobuf');
   const outcome = decoded.kind === 'ok' ? await gate.ingest(decoded.request) : decoded;
   if (outcome.kind === 'stored') {
     return { response: Buffer.from(encodeExportResponse(successResponse(outcome.result))) };

@@ -15,6 +15,8 @@ export interface OtlpHttpReceiverOptions {
   readonly gate: IngestGate;
   /** Limit on the body, on the wire and after decompression. */
   readonly maxRequestBytes: number;
+  /** Decodes a (decompressed) body; relay passes one that first reads the Sample layout (default decodeBody). */
+  readonly decode?: typeof decodeBody;
 }
 
 /** Content types of OTLP/HTTP; anything else is 415 (what a Collector answers). */
@@ -73,7 +75,7 @@ export async function handleOtlpHttpExport(
   }
   const body = await decompressBody(raw, req.headers['content-encoding'], maxRequestBytes);
   if (body.kind !== 'ok') return answerOutcome(res, format, body);
-  const decoded = decodeBody(body.bytes, format);
+  const decoded = (options.decode ?? decodeBody)(body.bytes, format);
   if (decoded.kind !== 'ok') return answerOutcome(res, format, decoded);
   return answerOutcome(res, format, await options.gate.ingest(decoded.request));
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { runCli, tempDir } from '../support/cli-harness.js';
 
-const COMMANDS = ['export', 'run', 'attach', 'demo', 'serve', 'validate'] as const;
+const COMMANDS = ['export', 'run', 'attach', 'demo', 'serve', 'relay', 'validate'] as const;
 
 describe('help: every command explains itself with examples', () => {
   for (const command of COMMANDS) {
@@ -29,7 +29,7 @@ describe('help: every command explains itself with examples', () => {
     assert.equal(res.code, 2);
     assert.match(
       res.stderr,
-      /unknown command "exprot"\. Commands: export, run, attach, demo, serve, validate/,
+      /unknown command "exprot"\. Commands: export, run, attach, demo, serve, relay, validate/,
     );
   });
 
