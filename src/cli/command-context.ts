@@ -253,6 +253,7 @@ async function runPrepared(
         logger,
       })
     : undefined;
+  if (podMetadata) status.setMetadata(() => podMetadata.status());
   let result: Awaited<ReturnType<typeof runExportSession>>;
   try {
     const source = withRowChecks(

@@ -179,7 +179,29 @@ const COUNTERS: readonly Definition[] = [
 
 const INPUT_STATES = ['connecting', 'connected', 'disconnected', 'ended'] as const;
 
+const METADATA_STATES = ['starting', 'synced', 'unavailable', 'stopped'] as const;
+
 const GAUGES: readonly Definition[] = [
+  {
+    name: 'k8s_pod_metadata_state',
+    help: 'The pod metadata informer (--k8s-pod-metadata): 1 for the current one of starting, synced, unavailable (no API access: IG fields only), stopped.',
+    labelNames: ['state'],
+    read: (status) => {
+      const metadata = status.metadata();
+      return metadata
+        ? METADATA_STATES.map((state) => ({ labels: { state }, value: metadata.state === state ? 1 : 0 }))
+        : [];
+    },
+  },
+  {
+    name: 'k8s_pod_metadata_pods',
+    help: 'Pods the pod metadata informer knows now (its cache).',
+    labelNames: [],
+    read: (status) => {
+      const metadata = status.metadata();
+      return metadata ? [{ labels: {}, value: metadata.pods }] : [];
+    },
+  },
   {
     name: 'input_connected',
     help: '1 while the input (IG daemon stream, or the JSON stream) is connected, else 0.',

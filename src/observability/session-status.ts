@@ -36,7 +36,18 @@ export interface ExporterProbe {
   };
 }
 
-export type Readiness = { readonly ready: true } | { readonly ready: false; readonly reason: string };
+/**
+ * The Kubernetes pod metadata (`--k8s-pod-metadata`) as readiness and /metrics see it: never a
+ * reason to be unready (profiles keep IG's own fields without it), but worth a line and a gauge.
+ */
+export interface MetadataProbe {
+  readonly state: 'starting' | 'synced' | 'unavailable' | 'stopped';
+  readonly pods: number;
+  readonly reason?: string;
+}
+
+export type Readiness =
+  { readonly ready: true; readonly detail?: string } | { readonly ready: false; readonly reason: string };
 
 export class SessionStatus {
   readonly counters: Counters;
@@ -45,6 +56,7 @@ export class SessionStatus {
   readonly exportLatency = new LatencyHistogram();
   private _input: InputState;
   private readonly _exporters = new Map<string, ExporterProbe>();
+  private _metadata: (() => MetadataProbe) | undefined;
 
   constructor(counters: Counters, inputKind: InputKind, initial: InputState) {
     this.counters = counters;
@@ -68,6 +80,15 @@ export class SessionStatus {
     return [...this._exporters.values()];
   }
 
+  setMetadata(probe: () => MetadataProbe): void {
+    this._metadata = probe;
+  }
+
+  /** The pod metadata's state, when `--k8s-pod-metadata` is on. */
+  metadata(): MetadataProbe | undefined {
+    return this._metadata?.();
+  }
+
   /** Ready: the input is connected and no exporter's last request failed for good. */
   readiness(): Readiness {
     const input = this._input;
@@ -77,6 +98,12 @@ export class SessionStatus {
       if (failing !== undefined)
         return { ready: false, reason: `exporter ${probe.name} is failing: ${failing}` };
     }
+    const metadata = this.metadata();
+    if (metadata?.state === 'unavailable')
+      return {
+        ready: true,
+        detail: `pod metadata unavailable (profiles carry IG's own fields): ${metadata.reason ?? 'unknown'}`,
+      };
     return { ready: true };
   }
 }

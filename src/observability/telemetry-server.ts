@@ -62,7 +62,8 @@ export async function startTelemetryServer(options: TelemetryServerOptions): Pro
       }
       case '/readyz': {
         const ready = status.readiness();
-        return ready.ready ? reply(res, 200, 'ready\n') : reply(res, 503, `${ready.reason}\n`);
+        if (!ready.ready) return reply(res, 503, `${ready.reason}\n`);
+        return reply(res, 200, ready.detail !== undefined ? `ready\n${ready.detail}\n` : 'ready\n');
       }
       default:
         return reply(res, 404, 'not found: GET /metrics, /healthz or /readyz\n');

@@ -3,7 +3,7 @@ import { after, describe, it } from 'node:test';
 import { Counters } from '../../src/observability/counters.js';
 import { watchEventLoop } from '../../src/observability/event-loop-watch.js';
 import { silentLogger } from '../../src/observability/logger.js';
-import type { ExporterProbe } from '../../src/observability/session-status.js';
+import type { ExporterProbe, MetadataProbe } from '../../src/observability/session-status.js';
 import { SessionStatus } from '../../src/observability/session-status.js';
 import type { TelemetryServer } from '../../src/observability/telemetry-server.js';
 import { startTelemetryServer } from '../../src/observability/telemetry-server.js';
@@ -83,6 +83,36 @@ describe('telemetry server: health and readiness', () => {
     });
     const metrics = await get(server, '/metrics');
     assert.match(metrics.body, /^ig_otel_profiles_exporter_failing\{exporter="prod"\} 1$/m);
+  });
+
+  it('pod metadata without API access: still ready, with the reason on /readyz and in /metrics', async () => {
+    const status = new SessionStatus(new Counters(), 'ig_grpc', { state: 'connected', detail: '' });
+    const server = await startTelemetryServer({
+      address: { host: '127.0.0.1', port: 0, text: '127.0.0.1:0' },
+      status,
+      logger: silentLogger,
+    });
+    servers.push(server);
+    const metricsBefore = (await get(server, '/metrics')).body;
+    assert.doesNotMatch(
+      metricsBefore,
+      /^ig_otel_profiles_k8s_pod_metadata_state\{/m,
+      'no pod metadata state when it is off',
+    );
+    let metadata: MetadataProbe = { state: 'synced', pods: 12 };
+    status.setMetadata(() => metadata);
+    assert.deepEqual(await get(server, '/readyz'), { status: 200, body: 'ready\n' });
+    let metrics = (await get(server, '/metrics')).body;
+    assert.match(metrics, /^ig_otel_profiles_k8s_pod_metadata_state\{state="synced"\} 1$/m);
+    assert.match(metrics, /^ig_otel_profiles_k8s_pod_metadata_pods 12$/m);
+    metadata = { state: 'unavailable', pods: 0, reason: 'pods is forbidden: grant get/list/watch on pods' };
+    assert.deepEqual(await get(server, '/readyz'), {
+      status: 200,
+      body: "ready\npod metadata unavailable (profiles carry IG's own fields): pods is forbidden: grant get/list/watch on pods\n",
+    });
+    metrics = (await get(server, '/metrics')).body;
+    assert.match(metrics, /^ig_otel_profiles_k8s_pod_metadata_state\{state="unavailable"\} 1$/m);
+    assert.match(metrics, /^ig_otel_profiles_k8s_pod_metadata_state\{state="synced"\} 0$/m);
   });
 
   it('a busy address is a clear error naming the setting', async () => {
