@@ -2,8 +2,7 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { countArrayEmissions } from '../gadget-bridge/json/replay-count.js';
-import { createJsonRowSource } from '../gadget-bridge/json/json-row-source.js';
-import { createSpecResolver, DEFAULT_FETCH_INTERVAL_NANO } from '../gadget-bridge/profile-presets.js';
+import { DEFAULT_FETCH_INTERVAL_NANO } from '../gadget-bridge/profile-presets.js';
 import type { Logger } from '../observability/logger.js';
 import type { ListenAddress } from '../serve/listen-address.js';
 import { formatListenAddress } from '../serve/listen-address.js';
@@ -12,7 +11,7 @@ import { startServe } from '../serve/serve-app.js';
 import { UsageError } from './cli-options.js';
 import type { CommandContext } from './command-context.js';
 import { openSession } from './command-context.js';
-import { BUNDLED_CAPTURE, demoFiles } from './demo-files.js';
+import { BUNDLED_CAPTURE, captureInput, captureSource, demoFiles } from './demo-files.js';
 import { EXIT_OK } from './export-session.js';
 import {
   describeServe,
@@ -123,16 +122,8 @@ async function replay(ctx: CommandContext, app: ServeApp, input: string, logger:
   const code = await openSession(
     { ...ctx, handleSignals: false, stderr: (t) => void (report += t) },
     { endpoint: `http://${app.grpcAddress}`, protocol: 'grpc', insecure: true, 'log-level': 'warn' },
-    { kind: 'file', initial: { state: 'connected', detail: `reading ${input}` } },
-    (session) =>
-      createJsonRowSource({
-        input: { kind: 'file', path: input, follow: false },
-        resolveSpec: createSpecResolver([]),
-        defaultFetchIntervalNano: DEFAULT_FETCH_INTERVAL_NANO,
-        strict: false,
-        logger: session.logger.child('input'),
-        counters: session.counters,
-      }),
+    captureInput(input),
+    captureSource(input, false),
   );
   if (code !== EXIT_OK) {
     ctx.stderr(report);

@@ -8,11 +8,30 @@ import { fromOtlpJson } from '../profiles/encoding/otlp-json.js';
 import { countRequest } from '../profiles/otlp-model.js';
 import { validateRequest } from '../profiles/validation/conformance-validator.js';
 import { COMMON_HELP, parseCommand, UsageError } from './cli-options.js';
-import type { CommandContext } from './command-context.js';
+import type { CommandContext, SessionInput, SessionParts } from './command-context.js';
+import type { RowSource } from '../gadget-bridge/row-batch.js';
 import { openSession, printConfig } from './command-context.js';
 
 /** The capture `npm start` replays: realistic `ig run profile_cpu -o json` output from two nodes. */
 export const BUNDLED_CAPTURE = new URL('../../examples/profile_cpu-capture.jsonl', import.meta.url).pathname;
+
+/** A capture file as a session's input: connected from the start (readiness), read once. */
+export function captureInput(path: string): SessionInput {
+  return { kind: 'file', initial: { state: 'connected', detail: `reading ${path}` } };
+}
+
+/** The rows of a capture file (`ig run … -o json` output), for one export session. */
+export function captureSource(path: string, strict: boolean): (session: SessionParts) => RowSource {
+  return (session) =>
+    createJsonRowSource({
+      input: { kind: 'file', path, follow: false },
+      resolveSpec: createSpecResolver([]),
+      defaultFetchIntervalNano: DEFAULT_FETCH_INTERVAL_NANO,
+      strict,
+      logger: session.logger.child('input'),
+      counters: session.counters,
+    });
+}
 export const DEFAULT_DEMO_DIR = 'ig-otel-profiles-out';
 
 export const DEMO_FILES_HELP = `Usage: ig-otel-profiles demo --files [--out DIR] [--input FILE] [options]
@@ -69,16 +88,8 @@ export async function demoFiles(argv: readonly string[], ctx: CommandContext): P
   const exitCode = await openSession(
     ctx,
     sessionValues,
-    { kind: 'file', initial: { state: 'connected', detail: `reading ${input}` } },
-    (session) =>
-      createJsonRowSource({
-        input: { kind: 'file', path: input, follow: false },
-        resolveSpec: createSpecResolver([]),
-        defaultFetchIntervalNano: DEFAULT_FETCH_INTERVAL_NANO,
-        strict: Boolean(values.strict),
-        logger: session.logger.child('input'),
-        counters: session.counters,
-      }),
+    captureInput(input),
+    captureSource(input, Boolean(values.strict)),
     demoExporters,
   );
 

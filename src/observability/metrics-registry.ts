@@ -235,26 +235,21 @@ const GAUGES: readonly Definition[] = [
         value: value(probe.stats()),
       })),
   })),
-  {
-    name: 'queue_max_requests',
-    help: 'Bound of the queue in requests (queue.max_requests); the oldest are dropped beyond it.',
+  ...(
+    [
+      ['queue_max_requests', 'in requests (queue.max_requests)', (p) => p.queue.maxRequests],
+      ['queue_max_bytes', 'in bytes (queue.max_size)', (p) => p.queue.maxBytes],
+    ] as const satisfies readonly (readonly [string, string, (p: ExporterProbe) => number])[]
+  ).map(([name, unit, bound]): Definition => ({
+    name,
+    help: `Bound of the queue ${unit}; the oldest are dropped beyond it.`,
     labelNames: ['exporter', 'queue'],
     read: (status) =>
       status.exporters().map((probe) => ({
         labels: { exporter: probe.name, queue: probe.queue.medium },
-        value: probe.queue.maxRequests,
+        value: bound(probe),
       })),
-  },
-  {
-    name: 'queue_max_bytes',
-    help: 'Bound of the queue in bytes (queue.max_size); the oldest are dropped beyond it.',
-    labelNames: ['exporter', 'queue'],
-    read: (status) =>
-      status.exporters().map((probe) => ({
-        labels: { exporter: probe.name, queue: probe.queue.medium },
-        value: probe.queue.maxBytes,
-      })),
-  },
+  })),
   {
     name: 'requests_in_flight',
     help: 'Requests taken from the queue and not finished (sending or waiting to retry).',

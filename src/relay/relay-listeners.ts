@@ -6,7 +6,7 @@ import { startOtlpGrpcReceiver } from '../receiver/otlp-grpc-receiver.js';
 import { handleOtlpHttpExport, OTLP_PROFILES_HTTP_PATH } from '../receiver/otlp-http-receiver.js';
 import type { decodeBody } from '../receiver/request-body.js';
 import type { ListenAddress } from '../serve/listen-address.js';
-import { formatListenAddress } from '../serve/listen-address.js';
+import { formatListenAddress, listenHttp } from '../serve/listen-address.js';
 
 export interface RelayListenerOptions {
   readonly grpc: ListenAddress;
@@ -62,17 +62,7 @@ export async function startRelayListeners(options: RelayListenerOptions): Promis
   });
   server.on('clientError', (_err, socket) => socket.destroy());
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (err) =>
-        reject(
-          new Error(
-            `--http ${formatListenAddress(options.http.host, options.http.port)}: cannot listen ` +
-              `(${err.message}); pick another address with --http`,
-          ),
-        ),
-      );
-      server.listen(options.http.port, options.http.host, resolve);
-    });
+    await listenHttp(server, options.http);
   } catch (err) {
     await grpc.close();
     throw err;

@@ -1,3 +1,5 @@
+import type { Server } from 'node:http';
+
 /** `HOST:PORT` of a listener flag (`--grpc`, `--http`); IPv6 hosts in brackets: `[::1]:4318`. */
 export interface ListenAddress {
   readonly host: string;
@@ -24,4 +26,19 @@ export function isLoopback(host: string): boolean {
 
 export function formatListenAddress(host: string, port: number): string {
   return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/** Starts `server` on the `--http` address; a failure names the flag and the fix. */
+export function listenHttp(server: Server, address: ListenAddress): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', (err) =>
+      reject(
+        new Error(
+          `--http ${formatListenAddress(address.host, address.port)}: cannot listen ` +
+            `(${err.message}); pick another address with --http`,
+        ),
+      ),
+    );
+    server.listen(address.port, address.host, resolve);
+  });
 }

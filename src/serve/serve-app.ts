@@ -9,7 +9,7 @@ import { startOtlpGrpcReceiver } from '../receiver/otlp-grpc-receiver.js';
 import { openProfileStore } from '../store/open-profile-store.js';
 import type { ProfileStore, ProfileStoreOptions } from '../store/profile-store.js';
 import type { ListenAddress } from './listen-address.js';
-import { formatListenAddress, isLoopback } from './listen-address.js';
+import { formatListenAddress, isLoopback, listenHttp } from './listen-address.js';
 import { QueryApi } from './query-api.js';
 import { serveStatic, WEB_BUNDLE_DIR } from './static-files.js';
 import { StoredEvents } from './stored-events.js';
@@ -125,17 +125,7 @@ export async function startServe(options: ServeOptions): Promise<ServeApp> {
       gate,
       maxRequestBytes: options.maxRequestBytes,
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (err) =>
-        reject(
-          new Error(
-            `--http ${formatListenAddress(options.http.host, options.http.port)}: cannot listen ` +
-              `(${err.message}); pick another address with --http`,
-          ),
-        ),
-      );
-      server.listen(options.http.port, options.http.host, resolve);
-    });
+    await listenHttp(server, options.http);
   } catch (err) {
     events.close();
     await grpc?.close();
