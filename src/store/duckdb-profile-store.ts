@@ -19,8 +19,11 @@ import type {
   TopFunction,
   TraceSummary,
 } from './profile-store.js';
+import { GroupCommit } from './group-commit.js';
+import type { Acceptance } from './request-acceptance.js';
 import { acceptRequest } from './request-acceptance.js';
-import { resolveRequestRows } from './request-rows.js';
+import type { SampleRows } from './request-rows.js';
+import { concatRows, resolveRequestRows } from './request-rows.js';
 import type { ResolvedSelection } from './selection-sql.js';
 import { passesKeys, resolveSelection, storedTypeIds, whereOf } from './selection-sql.js';
 import type { DictionaryMark, StoreDictionary } from './store-dictionary.js';
@@ -68,8 +71,19 @@ export interface DuckDBStoreParts {
   readonly release: () => void;
 }
 
+/** A validated request waiting for its group's commit. */
+interface PendingIngest {
+  readonly request: ExportProfilesServiceRequest;
+  readonly acceptance: Acceptance;
+}
+
 export class DuckDBProfileStore implements ProfileStore {
   private readonly writes = new SerialQueue();
+  /** Requests that arrive while a commit runs are written together in the next one. */
+  private readonly ingests = new GroupCommit<PendingIngest, IngestResult>(
+    (job) => void this.writes.run(job),
+    (group) => this.writeGroup(group),
+  );
   private readonly reads = new SerialQueue();
   private pendingRequests = 0;
   private pendingSamples = 0;
@@ -117,7 +131,7 @@ export class DuckDBProfileStore implements ProfileStore {
 
   ingest(request: ExportProfilesServiceRequest): Promise<IngestResult> {
     if (this.closed) return Promise.reject(new Error('the profile store is closed'));
-    let acceptance: ReturnType<typeof acceptRequest>;
+    let acceptance: Acceptance;
     try {
       acceptance = acceptRequest(request);
     } catch (err) {
@@ -126,31 +140,78 @@ export class DuckDBProfileStore implements ProfileStore {
     const samples = countRequest(request).samples;
     this.pendingRequests++;
     this.pendingSamples += samples;
-    return this.writes
-      .run(async () => {
-        if (this.fatal) throw this.fatal;
-        const dict = this.parts.dictionary;
-        const mark = dict.mark();
-        const rows = resolveRequestRows(request, dict, acceptance.accepted);
-        try {
-          await this.commit(mark, rows);
-        } catch (err) {
-          dict.rollback(mark);
-          throw this.writeError(err);
-        }
-        const result: IngestResult = {
-          acceptedProfiles: acceptance.acceptedProfiles,
-          rejectedProfiles: acceptance.rejectedProfiles,
-          samples: this.acceptedSamples(request, acceptance.accepted),
-        };
-        return acceptance.errorMessage !== undefined
-          ? { ...result, errorMessage: acceptance.errorMessage }
-          : result;
-      })
-      .finally(() => {
-        this.pendingRequests--;
-        this.pendingSamples -= samples;
-      });
+    return this.ingests.submit({ request, acceptance }).finally(() => {
+      this.pendingRequests--;
+      this.pendingSamples -= samples;
+    });
+  }
+
+  /**
+   * Stores a group of accepted requests in one transaction (one log sync for all). Resolving a request's
+   * rows is per request, so one that fails there fails alone. When the shared commit fails, each request is
+   * tried again in its own transaction (unless the database is now unusable), so a request that cannot be
+   * written does not take the others of its group down with it.
+   */
+  private async writeGroup(group: readonly PendingIngest[]): Promise<PromiseSettledResult<IngestResult>[]> {
+    if (this.fatal) return group.map(() => ({ status: 'rejected', reason: this.fatal }));
+    const dict = this.parts.dictionary;
+    const groupMark = dict.mark();
+    const outcomes: PromiseSettledResult<IngestResult>[] = [];
+    const parts: SampleRows[] = [];
+    for (const pending of group) {
+      const mark = dict.mark();
+      try {
+        parts.push(resolveRequestRows(pending.request, dict, pending.acceptance.accepted));
+        outcomes.push({ status: 'fulfilled', value: this.ingestResult(pending) });
+      } catch (err) {
+        dict.rollback(mark);
+        outcomes.push({ status: 'rejected', reason: err });
+      }
+    }
+    if (parts.length === 0) return outcomes;
+    try {
+      await this.commit(groupMark, concatRows(parts));
+      return outcomes;
+    } catch (err) {
+      dict.rollback(groupMark);
+      const error = this.writeError(err);
+      if (this.fatal || parts.length === 1)
+        return outcomes.map((o) => (o.status === 'fulfilled' ? { status: 'rejected', reason: error } : o));
+    }
+    // Sequential: this runs inside the write queue's job.
+    for (let i = 0; i < group.length; i++) {
+      if (outcomes[i]!.status === 'rejected') continue;
+      try {
+        outcomes[i] = { status: 'fulfilled', value: await this.writeAlone(group[i]!) };
+      } catch (err) {
+        outcomes[i] = { status: 'rejected', reason: err };
+      }
+    }
+    return outcomes;
+  }
+
+  private async writeAlone(pending: PendingIngest): Promise<IngestResult> {
+    if (this.fatal) throw this.fatal;
+    const dict = this.parts.dictionary;
+    const mark = dict.mark();
+    try {
+      await this.commit(mark, resolveRequestRows(pending.request, dict, pending.acceptance.accepted));
+    } catch (err) {
+      dict.rollback(mark);
+      throw this.writeError(err);
+    }
+    return this.ingestResult(pending);
+  }
+
+  private ingestResult({ request, acceptance }: PendingIngest): IngestResult {
+    const result: IngestResult = {
+      acceptedProfiles: acceptance.acceptedProfiles,
+      rejectedProfiles: acceptance.rejectedProfiles,
+      samples: this.acceptedSamples(request, acceptance.accepted),
+    };
+    return acceptance.errorMessage !== undefined
+      ? { ...result, errorMessage: acceptance.errorMessage }
+      : result;
   }
 
   private acceptedSamples(
@@ -169,7 +230,7 @@ export class DuckDBProfileStore implements ProfileStore {
   }
 
   /** One transaction: the dictionary entries new since `mark`, then the samples. Durable once it resolves. */
-  private async commit(mark: DictionaryMark, rows: ReturnType<typeof resolveRequestRows>): Promise<void> {
+  private async commit(mark: DictionaryMark, rows: SampleRows): Promise<void> {
     const c = this.parts.writer;
     const dict = this.parts.dictionary;
     await c.run('BEGIN TRANSACTION');

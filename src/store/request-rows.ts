@@ -215,3 +215,33 @@ function seriesOf(
     labels: sortedLabels([...resource, ...attributeLabels(dict, p.attributeIndices)]),
   });
 }
+
+/** The rows of several requests in one set, in the given order (one append for a group commit). */
+export function concatRows(parts: readonly SampleRows[]): SampleRows {
+  if (parts.length === 1) return parts[0]!;
+  const n = parts.reduce((a, p) => a + p.count, 0);
+  const out: SampleRows = {
+    count: n,
+    time: new BigInt64Array(n),
+    value: new BigInt64Array(n),
+    node: new Int32Array(n),
+    series: new Int32Array(n),
+    attrs: new Int32Array(n),
+    traceId: [],
+    spanId: [],
+  };
+  let at = 0;
+  for (const p of parts) {
+    out.time.set(p.time, at);
+    out.value.set(p.value, at);
+    out.node.set(p.node, at);
+    out.series.set(p.series, at);
+    out.attrs.set(p.attrs, at);
+    for (let i = 0; i < p.count; i++) {
+      out.traceId.push(p.traceId[i] ?? null);
+      out.spanId.push(p.spanId[i] ?? null);
+    }
+    at += p.count;
+  }
+  return out;
+}

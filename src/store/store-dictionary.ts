@@ -1,4 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { ChildIndex } from './child-index.js';
 
 /**
  * The in-memory mirror of the store's dictionary tables: frames, the global prefix tree of stacks
@@ -10,7 +11,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
  * `rollback` forgets them when the commit fails.
  */
 
-/** Node keys pack (parent, frame) into one number: frame ids stay below this, parents below 2^53 / this. */
+/** Most distinct frames one store holds. */
 const FRAME_KEY_SPAN = 2 ** 26;
 const INITIAL_NODE_CAPACITY = 1 << 16;
 
@@ -78,7 +79,7 @@ export class StoreDictionary {
   nodeParent = new Int32Array(INITIAL_NODE_CAPACITY);
   nodeFrame = new Int32Array(INITIAL_NODE_CAPACITY);
   nodeCount = 1;
-  private readonly nodeIds = new Map<number, number>();
+  private readonly nodeIds = new ChildIndex();
   readonly series: SeriesInfo[] = [];
   private readonly seriesIds = new Map<string, number>();
   /** Index 0: the empty set. */
@@ -122,13 +123,8 @@ export class StoreDictionary {
 
   /** The child of `parent` for `frame`, created when new. */
   childNode(parent: number, frame: number): number {
-    const key = parent * FRAME_KEY_SPAN + frame;
-    let id = this.nodeIds.get(key);
-    if (id === undefined) {
-      id = this.nodeCount;
-      this.pushNode(parent, frame);
-      this.nodeIds.set(key, id);
-    }
+    const id = this.nodeIds.childOf(parent, frame, this.nodeCount, this.nodeParent, this.nodeFrame);
+    if (id === this.nodeCount) this.pushNode(parent, frame);
     return id;
   }
 
@@ -158,8 +154,7 @@ export class StoreDictionary {
   rollback(mark: DictionaryMark): void {
     for (let i = mark.frames; i < this.frames.length; i++) this.frameIds.delete(frameKey(this.frames[i]!));
     this.frames.length = mark.frames;
-    for (let i = mark.nodes; i < this.nodeCount; i++)
-      this.nodeIds.delete(this.nodeParent[i]! * FRAME_KEY_SPAN + this.nodeFrame[i]!);
+    if (mark.nodes < this.nodeCount) this.nodeIds.rebuild(mark.nodes, this.nodeParent, this.nodeFrame);
     this.nodeCount = mark.nodes;
     for (let i = mark.series; i < this.series.length; i++) this.seriesIds.delete(seriesKey(this.series[i]!));
     this.series.length = mark.series;
