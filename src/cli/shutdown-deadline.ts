@@ -64,15 +64,25 @@ export class ShutdownDeadline {
   async *readUntilExpired<T>(items: AsyncIterable<T>): AsyncGenerator<T> {
     const iterator = items[Symbol.asyncIterator]();
     const signal = this._expired.signal;
-    const expired = new Promise<'expired'>((resolve) => {
-      if (signal.aborted) resolve('expired');
-      else signal.addEventListener('abort', () => resolve('expired'), { once: true });
-    });
     let finished = false;
     try {
       for (;;) {
         const next = iterator.next();
-        const result = await Promise.race([next, expired]);
+        // One abort listener per read, removed after it: racing every read against one long-lived
+        // promise would pile a reaction per read onto it, each holding that read's batch (a leak
+        // that filled a 192 MiB heap in 30 s at 5,000 rows/s).
+        let onAbort: (() => void) | undefined;
+        const expired = new Promise<'expired'>((resolve) => {
+          onAbort = () => resolve('expired');
+          if (signal.aborted) onAbort();
+          else signal.addEventListener('abort', onAbort, { once: true });
+        });
+        let result: IteratorResult<T> | 'expired';
+        try {
+          result = await Promise.race([next, expired]);
+        } finally {
+          if (onAbort) signal.removeEventListener('abort', onAbort);
+        }
         if (result === 'expired') {
           this._inputCut = true;
           next.catch(() => undefined); // abandoned: a late failure is not ours to report

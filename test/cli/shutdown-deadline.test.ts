@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ShutdownDeadline } from '../../src/cli/shutdown-deadline.js';
 import { VirtualClock } from '../support/delivery-fakes.js';
+import { forceGc } from '../support/force-gc.js';
 
 /** Yields `first`, then waits for ever (stdin that an upstream keeps open). */
 async function* neverEnding(first: readonly number[]): AsyncGenerator<number> {
@@ -16,6 +17,29 @@ async function collect(items: AsyncIterable<number>): Promise<number[]> {
 }
 
 describe('ShutdownDeadline', () => {
+  it('holds no item it already yielded (a run of hours reads millions of batches through it)', async () => {
+    const deadline = new ShutdownDeadline(1_000, new VirtualClock());
+    const first: { ref?: WeakRef<object> } = {};
+    async function* batches(): AsyncGenerator<object> {
+      for (let i = 0; i < 50; i++) {
+        await new Promise((resolve) => setImmediate(resolve)); // a source that reads, like stdin
+        const batch = { rows: new Array<number>(1_000).fill(i) };
+        if (i === 0) first.ref = new WeakRef(batch);
+        yield batch;
+      }
+    }
+    let seen = 0;
+    for await (const batch of deadline.readUntilExpired(batches())) {
+      assert.ok(batch);
+      seen++;
+      if (seen === 40) {
+        await forceGc();
+        assert.equal(first.ref?.deref(), undefined, 'the first batch was collected while reading went on');
+      }
+    }
+    assert.equal(seen, 50);
+  });
+
   it('counts from the first start(); later starts keep it', async () => {
     const clock = new VirtualClock();
     const deadline = new ShutdownDeadline(1_000, clock);
