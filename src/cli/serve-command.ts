@@ -6,6 +6,7 @@ import { createLogger, parseLogLevel } from '../observability/logger.js';
 import { parseListenAddress } from '../serve/listen-address.js';
 import type { ServeApp, ServeOptions } from '../serve/serve-app.js';
 import { startServe } from '../serve/serve-app.js';
+import { MIN_MAX_BYTES } from '../store/store-retention.js';
 import { UsageError } from './cli-options.js';
 import type { CommandContext } from './command-context.js';
 import { EXIT_FATAL } from './export-session.js';
@@ -35,7 +36,8 @@ export const SERVE_FLAGS_HELP = `      --data DIR                 where the stor
       --grpc HOST:PORT           OTLP/gRPC listener (default ${DEFAULT_GRPC_ADDRESS})
       --http HOST:PORT           OTLP/HTTP, query API, live events and the page (default ${DEFAULT_HTTP_ADDRESS})
       --retention DURATION       drop samples older than this while running (e.g. 24h, 168h; default 0 = keep)
-      --max-size SIZE            drop the oldest samples when the database grows past SIZE (e.g. 2GiB; default 0 = no cap)
+      --max-size SIZE            drop the oldest samples when the database grows past SIZE (e.g. 2GiB; at least 16MiB;
+                                 default 0 = no cap)
       --max-request-size SIZE    refuse larger OTLP requests, compressed or decompressed, with 413 /
                                  RESOURCE_EXHAUSTED (default ${DEFAULT_MAX_REQUEST_SIZE})
       --log-level L              error | warn | info | debug (default info)
@@ -119,12 +121,19 @@ export function serveOptionsFrom(
       `--max-request-size ${formatSize(maxRequestBytes)}: at least 1KiB (OTLP requests are larger)`,
     );
   }
+  const maxBytes = size('max-size', '0');
+  // Below this, deleting samples frees no space (the store's dictionary and log alone fill it).
+  if (maxBytes !== 0 && maxBytes < MIN_MAX_BYTES) {
+    throw new UsageError(
+      `--max-size ${formatSize(maxBytes)}: at least ${formatSize(MIN_MAX_BYTES)}, or 0 for no cap`,
+    );
+  }
   return {
     dataDir: resolve(text('data') ?? DEFAULT_DATA_DIR),
     grpc: address('grpc', defaults.grpc ?? DEFAULT_GRPC_ADDRESS),
     http: address('http', defaults.http ?? DEFAULT_HTTP_ADDRESS),
     retentionMs: duration('retention'),
-    maxBytes: size('max-size', '0'),
+    maxBytes,
     maxRequestBytes,
     logger,
   };

@@ -43,6 +43,7 @@ describe('serve command', () => {
       [['--http', '1.2.3.4:99999'], /--http "1.2.3.4:99999": expected HOST:PORT/],
       [['--retention', 'a week'], /--retention a week: expected a duration like 24h/],
       [['--max-size', 'lots'], /--max-size lots: expected a size like 2GiB/],
+      [['--max-size', '1MiB'], /--max-size 1MiB: at least 16MiB, or 0 for no cap/],
       [['--max-request-size', '10'], /--max-request-size 10: at least 1KiB/],
       [['--endpoint', 'x'], /Unknown option '--endpoint'/],
     ];
