@@ -170,17 +170,7 @@ export function resolveRequestRows(
     });
   });
   const rows = [...merged.values()].sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
-  const n = rows.length;
-  const out: SampleRows = {
-    count: n,
-    time: new BigInt64Array(n),
-    value: new BigInt64Array(n),
-    node: new Int32Array(n),
-    series: new Int32Array(n),
-    attrs: new Int32Array(n),
-    traceId: new Array<bigint | null>(n),
-    spanId: new Array<bigint | null>(n),
-  };
+  const out = allocateRows(rows.length);
   const links = dict.linkTable.map((l) => ({ trace: hexBigInt(l.traceId), span: hexBigInt(l.spanId) }));
   rows.forEach((r, i) => {
     out.time[i] = r.time;
@@ -219,17 +209,7 @@ function seriesOf(
 /** The rows of several requests in one set, in the given order (one append for a group commit). */
 export function concatRows(parts: readonly SampleRows[]): SampleRows {
   if (parts.length === 1) return parts[0]!;
-  const n = parts.reduce((a, p) => a + p.count, 0);
-  const out: SampleRows = {
-    count: n,
-    time: new BigInt64Array(n),
-    value: new BigInt64Array(n),
-    node: new Int32Array(n),
-    series: new Int32Array(n),
-    attrs: new Int32Array(n),
-    traceId: [],
-    spanId: [],
-  };
+  const out = allocateRows(parts.reduce((a, p) => a + p.count, 0));
   let at = 0;
   for (const p of parts) {
     out.time.set(p.time, at);
@@ -238,10 +218,24 @@ export function concatRows(parts: readonly SampleRows[]): SampleRows {
     out.series.set(p.series, at);
     out.attrs.set(p.attrs, at);
     for (let i = 0; i < p.count; i++) {
-      out.traceId.push(p.traceId[i] ?? null);
-      out.spanId.push(p.spanId[i] ?? null);
+      out.traceId[at + i] = p.traceId[i] ?? null;
+      out.spanId[at + i] = p.spanId[i] ?? null;
     }
     at += p.count;
   }
   return out;
+}
+
+/** Columns for `n` sample rows, filled by the caller. */
+function allocateRows(n: number): SampleRows {
+  return {
+    count: n,
+    time: new BigInt64Array(n),
+    value: new BigInt64Array(n),
+    node: new Int32Array(n),
+    series: new Int32Array(n),
+    attrs: new Int32Array(n),
+    traceId: new Array<bigint | null>(n),
+    spanId: new Array<bigint | null>(n),
+  };
 }
