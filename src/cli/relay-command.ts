@@ -105,7 +105,7 @@ export async function relayCommand(argv: readonly string[], ctx: CommandContext)
       annotations,
       onStop: () => void gateRef.gate?.drain(),
     });
-    const gate = new IngestGate(relay, logger);
+    const gate = new IngestGate(relay, logger, undefined, (reason) => relay.countRefused(reason));
     gateRef.gate = gate;
     const listening = startRelayListeners({
       grpc,

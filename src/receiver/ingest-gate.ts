@@ -22,6 +22,9 @@ export const STORE_FAILURE_RETRY_AFTER_MS = 5_000;
 /** What the gate needs of the store (relay composes the receivers with its own sink of this shape). */
 export type IngestSink = Pick<ProfileStore, 'ingest' | 'backlog'>;
 
+/** Why a request was answered UNAVAILABLE: a sender that does not retry (IG's own operator) loses it. */
+export type RefusalReason = 'shutting_down' | 'saturated' | 'store_failed';
+
 export class IngestGate {
   private readonly inFlight = new Set<Promise<unknown>>();
   private closing = false;
@@ -30,6 +33,7 @@ export class IngestGate {
     private readonly store: IngestSink,
     private readonly logger: Logger,
     private readonly onStored: (result: IngestResult) => void = () => undefined,
+    private readonly onRefused: (reason: RefusalReason) => void = () => undefined,
   ) {}
 
   get pending(): number {
@@ -38,6 +42,7 @@ export class IngestGate {
 
   async ingest(request: ExportProfilesServiceRequest): Promise<ReceiveOutcome> {
     if (this.closing) {
+      this.onRefused('shutting_down');
       return {
         kind: 'unavailable',
         message: 'the server is shutting down; retry against it once it is back',
@@ -46,6 +51,7 @@ export class IngestGate {
     }
     const backlog = this.store.backlog();
     if (backlog.saturated) {
+      this.onRefused('saturated');
       return {
         kind: 'unavailable',
         message:
@@ -65,6 +71,7 @@ export class IngestGate {
       if (err instanceof InvalidRequestError) return { kind: 'invalid', message: err.message };
       const message = err instanceof Error ? err.message : String(err);
       this.logger.error('cannot store a request; the exporter is asked to retry', { error: message });
+      this.onRefused('store_failed');
       return {
         kind: 'unavailable',
         message: `the store cannot write this request (${message}); retry after the delay`,

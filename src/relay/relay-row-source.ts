@@ -11,7 +11,7 @@ import type { Counters } from '../observability/counters.js';
 import type { Logger } from '../observability/logger.js';
 import type { ExportProfilesServiceRequest } from '../profiles/otlp-model.js';
 import { countRequest } from '../profiles/otlp-model.js';
-import type { IngestSink } from '../receiver/ingest-gate.js';
+import type { IngestSink, RefusalReason } from '../receiver/ingest-gate.js';
 import { acceptRequest } from '../store/request-acceptance.js';
 import type { IngestResult, StoreBacklog } from '../store/profile-store.js';
 import { notIgShaped, requestRows } from './ig-request-rows.js';
@@ -84,6 +84,7 @@ export class RelayRowSource implements RowSource, IngestSink {
   private readonly _ready: RowBatch[] = [];
   private _wake: (() => void) | undefined;
   private _stopped = false;
+  private _refusalWarned = false;
   private _pendingRows = 0;
   private _pendingBatches = 0;
   private _requests = 0;
@@ -160,6 +161,21 @@ export class RelayRowSource implements RowSource, IngestSink {
   /** Counts a request refused before it reached the sink (garbage, truncated, mixed layouts, bad gzip, too large). */
   countUndecodable(): void {
     this._options.counters.add('requests_dropped', 1, { reason: RELAY_INVALID_REASON });
+  }
+
+  /**
+   * Counts a request answered UNAVAILABLE (relay saturated, stopping, or failing): a sender that
+   * retries sends it again, but IG's own operator never retries, so for it the request is lost.
+   */
+  countRefused(reason: RefusalReason): void {
+    this._options.counters.add('requests_dropped', 1, { reason: `refused_${reason}` });
+    if (!this._refusalWarned) {
+      this._refusalWarned = true;
+      this._options.logger.warn(
+        `refused a request (${reason}): IG's operator does not retry, so its data is lost (counted as ` +
+          `requests_dropped{reason=refused_${reason}})`,
+      );
+    }
   }
 
   private push(profile: ProfileRows, requestNumber: number): void {

@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { RowBatch } from '../../src/gadget-bridge/row-batch.js';
 import { Counters } from '../../src/observability/counters.js';
+import { LossLedger } from '../../src/observability/loss-ledger.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { decodeExportRequest } from '../../src/profiles/encoding/decode-request.js';
+import { IngestGate } from '../../src/receiver/ingest-gate.js';
 import { RelayRowSource } from '../../src/relay/relay-row-source.js';
 import { igRequest } from '../support/ig-otlp-wire.js';
 
@@ -24,6 +26,23 @@ async function take(source: RelayRowSource, count: number): Promise<RowBatch[]> 
 }
 
 describe('RelayRowSource', () => {
+  it('counts every request its receivers answer UNAVAILABLE (IG never retries: a loss)', async () => {
+    const counters = new Counters();
+    const source = new RelayRowSource({
+      fieldsRead: () => new Set(),
+      fetchIntervalNano: SECOND,
+      counters,
+      logger: silentLogger,
+    });
+    const gate = new IngestGate(source, silentLogger, undefined, (reason) => source.countRefused(reason));
+    assert.equal((await gate.ingest(fromNode('a'))).kind, 'stored');
+    await gate.drain();
+    assert.equal((await gate.ingest(fromNode('a'))).kind, 'unavailable');
+    assert.equal((await gate.ingest(fromNode('b'))).kind, 'unavailable');
+    assert.equal(counters.get('requests_dropped', { reason: 'refused_shutting_down' }), 2);
+    assert.ok(new LossLedger(counters).hasLosses(), 'in the ledger: the run exits 3');
+  });
+
   it('times each request by its arrival, one timeline per node', async () => {
     let now = 100n * SECOND;
     const source = new RelayRowSource({
