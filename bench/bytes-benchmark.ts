@@ -1,10 +1,10 @@
 import { gzipSync } from 'node:zlib';
-import type { GadgetRow } from '../src/gadget-bridge/gadget-row.js';
+import type { GadgetRow } from '../src/rows/gadget-row.js';
 import { parseLosslessJson } from '../src/gadget-bridge/json/lossless-json.js';
 import { PROFILE_CPU_SPEC } from '../src/gadget-bridge/profile-presets.js';
 import { encodeExportRequest } from '../src/profiles/encoding/encode-request.js';
-import type { ExportProfilesServiceRequest } from '../src/profiles/otlp-model.js';
-import { emptyDictionary } from '../src/profiles/otlp-model.js';
+import type { ExportProfilesServiceRequest } from '../src/profiles/model/otlp-model.js';
+import { emptyDictionary } from '../src/profiles/model/otlp-model.js';
 import { toPprofProfiles } from '../src/profiles/pprof/otlp-to-pprof.js';
 import type { Benchmark, BenchOptions, BenchResult } from './bench-harness.js';
 import { fmt, fmtInt, fmtRatio, verdict } from './bench-harness.js';

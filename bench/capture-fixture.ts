@@ -1,16 +1,16 @@
 import type { ExporterConfig } from '../src/config/exporter-config.js';
 import { DEFAULT_BATCH, DEFAULT_RESOURCE, DEFAULT_SAMPLES } from '../src/config/load-config.js';
-import type { GadgetRow } from '../src/gadget-bridge/gadget-row.js';
+import type { GadgetRow } from '../src/rows/gadget-row.js';
 import { PROFILE_CPU_SPEC } from '../src/gadget-bridge/profile-presets.js';
-import type { ProfileSpec } from '../src/gadget-bridge/profile-spec.js';
-import type { RowBatch } from '../src/gadget-bridge/row-batch.js';
+import type { ProfileSpec } from '../src/rows/profile-spec.js';
+import type { RowBatch } from '../src/rows/row-batch.js';
 import { Counters } from '../src/observability/counters.js';
-import type { ExportProfilesServiceRequest } from '../src/profiles/otlp-model.js';
-import { generateRequest } from '../src/profiles/request-generator.js';
-import type { EncodedRequest } from '../src/profiles/request-splitter.js';
-import { splitRequest } from '../src/profiles/request-splitter.js';
-import { ResourceResolver } from '../src/profiles/resource-attributes.js';
-import { SampleAggregator } from '../src/profiles/sample-aggregator.js';
+import type { ExportProfilesServiceRequest } from '../src/profiles/model/otlp-model.js';
+import { generateRequest } from '../src/profiles/request/request-generator.js';
+import type { EncodedRequest } from '../src/profiles/request/request-splitter.js';
+import { splitRequest } from '../src/profiles/request/request-splitter.js';
+import { ResourceResolver } from '../src/profiles/aggregation/resource-attributes.js';
+import { SampleAggregator } from '../src/profiles/aggregation/sample-aggregator.js';
 import type { CaptureShape } from './synthetic-capture.js';
 import { BENCH_SHAPE, generateCaptureFetches } from './synthetic-capture.js';
 

@@ -1,11 +1,11 @@
-import type { GadgetRow } from '../src/gadget-bridge/gadget-row.js';
+import type { GadgetRow } from '../src/rows/gadget-row.js';
 import type * as FieldDecoder from '../src/gadget-bridge/grpc/field-decoder.js';
 import type * as GadgetApi from '../src/gadget-bridge/grpc/gadget-api.js';
 import type * as SpecFromInfo from '../src/gadget-bridge/grpc/profile-spec-from-gadget-info.js';
 import { parseLosslessJson } from '../src/gadget-bridge/json/lossless-json.js';
 import type { Benchmark, BenchOptions, BenchResult } from './bench-harness.js';
 import { collectGarbage, fmt, fmtInt, fmtRatio, median, verdict } from './bench-harness.js';
-import { pipelineFieldsRead } from '../src/profiles/fields-read.js';
+import { pipelineFieldsRead } from '../src/profiles/aggregation/fields-read.js';
 import {
   batchOfFetch,
   BENCH_RESOURCE,

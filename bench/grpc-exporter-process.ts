@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { GadgetRow } from '../src/gadget-bridge/gadget-row.js';
+import type { GadgetRow } from '../src/rows/gadget-row.js';
 import { parseLosslessJson } from '../src/gadget-bridge/json/lossless-json.js';
 import type * as DaemonDouble from '../test/support/ig-daemon-double.js';
 import type { ExportReportJson, ProcessRun } from './exporter-process.js';

@@ -1,8 +1,8 @@
-import type { GadgetRow } from '../src/gadget-bridge/gadget-row.js';
-import type { ProfileSpec } from '../src/gadget-bridge/profile-spec.js';
-import { DictionaryBuilder } from '../src/profiles/dictionary-builder.js';
-import { DictionaryRemapper } from '../src/profiles/dictionary-remapper.js';
-import type { ExportProfilesServiceRequest, Profile, Sample } from '../src/profiles/otlp-model.js';
+import type { GadgetRow } from '../src/rows/gadget-row.js';
+import type { ProfileSpec } from '../src/rows/profile-spec.js';
+import { DictionaryBuilder } from '../src/profiles/request/dictionary-builder.js';
+import { DictionaryRemapper } from '../src/profiles/request/dictionary-remapper.js';
+import type { ExportProfilesServiceRequest, Profile, Sample } from '../src/profiles/model/otlp-model.js';
 
 /**
  * Comparison (b) of the bytes benchmark: the same OTLP data without our deduplication of samples

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import type { GadgetRow } from '../src/gadget-bridge/gadget-row.js';
+import type { GadgetRow } from '../src/rows/gadget-row.js';
 import { createJsonRowSource } from '../src/gadget-bridge/json/json-row-source.js';
 import { createEmissionDecoder } from '../src/gadget-bridge/json/emission-decoder.js';
 import { createJsonFramer } from '../src/gadget-bridge/json/json-framer.js';

@@ -6,7 +6,7 @@ import { fmt, fmtInt, fmtMiB, verdict } from './bench-harness.js';
 import type { Capture } from './capture-fixture.js';
 import { batchOfFetch, createCorePipeline, loadCapture, regroupLines } from './capture-fixture.js';
 import { parseJsonDeferringExactness } from '../src/gadget-bridge/json/deferred-exact-json.js';
-import type { GadgetRow } from '../src/gadget-bridge/gadget-row.js';
+import type { GadgetRow } from '../src/rows/gadget-row.js';
 import type { ExportReportJson, ProcessRun } from './exporter-process.js';
 import { benchExporterConfig, counterTotal, runExporterProcess } from './exporter-process.js';
 import type { OtlpSinkServer, SinkStats } from './otlp-sink-server.js';

@@ -1,8 +1,8 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { silentLogger } from '../src/observability/logger.js';
 import { decodeBody } from '../src/receiver/request-body.js';
-import { totalSampleValue } from '../src/profiles/otlp-model.js';
-import type { EncodedRequest } from '../src/profiles/request-splitter.js';
+import { totalSampleValue } from '../src/profiles/model/otlp-model.js';
+import type { EncodedRequest } from '../src/profiles/request/request-splitter.js';
 import type { ServeApp } from '../src/serve/serve-app.js';
 import { startTestServe } from '../test/serve/serve-fixtures.js';
 import type { Benchmark, BenchOptions, BenchResult, Measurement } from './bench-harness.js';

@@ -1,11 +1,11 @@
-import type { GadgetRow } from '../src/gadget-bridge/gadget-row.js';
+import type { GadgetRow } from '../src/rows/gadget-row.js';
 import { parseJsonDeferringExactness } from '../src/gadget-bridge/json/deferred-exact-json.js';
 import { encodeExportRequest } from '../src/profiles/encoding/encode-request.js';
-import type { ExportProfilesServiceRequest } from '../src/profiles/otlp-model.js';
-import { generateRequest } from '../src/profiles/request-generator.js';
-import { splitRequest } from '../src/profiles/request-splitter.js';
-import { ResourceResolver } from '../src/profiles/resource-attributes.js';
-import { SampleAggregator } from '../src/profiles/sample-aggregator.js';
+import type { ExportProfilesServiceRequest } from '../src/profiles/model/otlp-model.js';
+import { generateRequest } from '../src/profiles/request/request-generator.js';
+import { splitRequest } from '../src/profiles/request/request-splitter.js';
+import { ResourceResolver } from '../src/profiles/aggregation/resource-attributes.js';
+import { SampleAggregator } from '../src/profiles/aggregation/sample-aggregator.js';
 import { Counters } from '../src/observability/counters.js';
 import type { Benchmark, BenchOptions, BenchResult } from './bench-harness.js';
 import { collectGarbage, fmt, fmtInt, fmtMiB, fmtRatio, verdict } from './bench-harness.js';

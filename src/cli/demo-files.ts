@@ -5,11 +5,11 @@ import { createSpecResolver, DEFAULT_FETCH_INTERVAL_NANO } from '../gadget-bridg
 import { parseExporterSelection, selectedExporterNames } from '../config/exporter-selection.js';
 import { readOtlpFile } from '../exporter/sinks/file-sink.js';
 import { fromOtlpJson } from '../profiles/encoding/otlp-json.js';
-import { countRequest } from '../profiles/otlp-model.js';
+import { countRequest } from '../profiles/model/otlp-model.js';
 import { validateRequest } from '../profiles/validation/conformance-validator.js';
 import { COMMON_HELP, parseCommand, UsageError } from './cli-options.js';
 import type { CommandContext, SessionInput, SessionParts } from './command-context.js';
-import type { RowSource } from '../gadget-bridge/row-batch.js';
+import type { RowSource } from '../rows/row-batch.js';
 import { openSession, printConfig } from './command-context.js';
 
 /** The capture `npm start` replays: realistic `ig run profile_cpu -o json` output from two nodes. */

@@ -1,13 +1,13 @@
 import type { LoadedConfig } from '../config/load-config.js';
 import { selectExporters } from '../config/exporter-selection.js';
-import type { RowSource } from '../gadget-bridge/row-batch.js';
+import type { RowSource } from '../rows/row-batch.js';
 import type { PodMetadataLookup } from '../gadget-bridge/k8s/pod-metadata-informer.js';
 import type { Counters } from '../observability/counters.js';
 import type { Logger } from '../observability/logger.js';
 import type { SessionStatus } from '../observability/session-status.js';
 import { LossLedger } from '../observability/loss-ledger.js';
 import { decodeExportRequest } from '../profiles/encoding/decode-request.js';
-import { ResourceResolver } from '../profiles/resource-attributes.js';
+import { ResourceResolver } from '../profiles/aggregation/resource-attributes.js';
 import { createTransport } from '../exporter/create-transport.js';
 import type { DeliveryReport, Exporter } from '../exporter/delivery/exporter.js';
 import { createExporter } from '../exporter/delivery/exporter.js';

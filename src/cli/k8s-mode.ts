@@ -6,8 +6,8 @@ import { createKubernetesGadgetFanout } from '../gadget-bridge/k8s/gadget-pod-fa
 import type { GadgetPodTarget } from '../gadget-bridge/k8s/gadget-pod-fanout.js';
 import { DEFAULT_GADGET_NAMESPACE, noGadgetPodsMessage } from '../gadget-bridge/k8s/gadget-pod-discovery.js';
 import { loadKubeConfig } from '../gadget-bridge/k8s/kube-config.js';
-import type { ProfileSpec } from '../gadget-bridge/profile-spec.js';
-import type { RowBatch, RowSource } from '../gadget-bridge/row-batch.js';
+import type { ProfileSpec } from '../rows/profile-spec.js';
+import type { RowBatch, RowSource } from '../rows/row-batch.js';
 import type { Counters } from '../observability/counters.js';
 import type { Logger } from '../observability/logger.js';
 import { booleanFlagPredicate, resolveGadgetParams, tokenizeGadgetFlags } from './gadget-params.js';

@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { EXPORTER_NAME, EXPORTER_VERSION } from '../version.js';
+import { EXPORTER_NAME, EXPORTER_VERSION } from '../util/version.js';
 import { UsageError } from './cli-options.js';
 import type { CommandContext } from './command-context.js';
 import { EXIT_FATAL, EXIT_USAGE } from './export-session.js';

@@ -1,6 +1,6 @@
 import { parseSizeBytes } from '../config/units.js';
 import { DEFAULT_FETCH_INTERVAL_NANO, parseAnnotations } from '../gadget-bridge/profile-presets.js';
-import type { RowBatch, RowSource } from '../gadget-bridge/row-batch.js';
+import type { RowBatch, RowSource } from '../rows/row-batch.js';
 import { IngestGate } from '../receiver/ingest-gate.js';
 import { createLayoutDecoder } from '../relay/layout-decoder.js';
 import { startRelayListeners } from '../relay/relay-listeners.js';

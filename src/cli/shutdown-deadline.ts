@@ -1,5 +1,5 @@
-import type { Clock, TimerHandle } from '../exporter/retry/clock.js';
-import { systemClock } from '../exporter/retry/clock.js';
+import type { Clock, TimerHandle } from '../util/clock.js';
+import { systemClock } from '../util/clock.js';
 
 /**
  * The bound of a session's end (`--shutdown-timeout`). It starts at the first of a SIGINT/SIGTERM

@@ -1,7 +1,7 @@
 import { decodeExportRequest } from '../profiles/encoding/decode-request.js';
-import type { ExportProfilesServiceRequest } from '../profiles/otlp-model.js';
-import { countRequest } from '../profiles/otlp-model.js';
-import type { EncodedRequest } from '../profiles/request-splitter.js';
+import type { ExportProfilesServiceRequest } from '../profiles/model/otlp-model.js';
+import { countRequest } from '../profiles/model/otlp-model.js';
+import type { EncodedRequest } from '../profiles/request/request-splitter.js';
 import type { ExportBatch } from './export-batch.js';
 
 let sequence = 0;

@@ -1,4 +1,4 @@
-import type { ExportProfilesServiceRequest } from '../profiles/otlp-model.js';
+import type { ExportProfilesServiceRequest } from '../profiles/model/otlp-model.js';
 
 /**
  * One request on its way to an exporter: the protobuf bytes (what queues store and OTLP sends)

@@ -1,5 +1,5 @@
-import type { RowBatch } from '../gadget-bridge/row-batch.js';
-import type { ExportProfilesServiceRequest } from '../profiles/otlp-model.js';
+import type { RowBatch } from '../rows/row-batch.js';
+import type { ExportProfilesServiceRequest } from '../profiles/model/otlp-model.js';
 
 /**
  * A request passed on as it came (relay, from a sender that is not IG: already attributed, with real

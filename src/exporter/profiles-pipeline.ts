@@ -1,18 +1,18 @@
 import type { ExporterConfig } from '../config/exporter-config.js';
-import type { RowBatch } from '../gadget-bridge/row-batch.js';
-import type { ExportProfilesServiceRequest } from '../profiles/otlp-model.js';
+import type { RowBatch } from '../rows/row-batch.js';
+import type { ExportProfilesServiceRequest } from '../profiles/model/otlp-model.js';
 import type { Counters } from '../observability/counters.js';
 import type { Logger } from '../observability/logger.js';
 import { LossLedger } from '../observability/loss-ledger.js';
-import { generateRequest } from '../profiles/request-generator.js';
-import { splitRequest } from '../profiles/request-splitter.js';
-import type { ResourceResolver } from '../profiles/resource-attributes.js';
-import { SampleAggregator } from '../profiles/sample-aggregator.js';
+import { generateRequest } from '../profiles/request/request-generator.js';
+import { splitRequest } from '../profiles/request/request-splitter.js';
+import type { ResourceResolver } from '../profiles/aggregation/resource-attributes.js';
+import { SampleAggregator } from '../profiles/aggregation/sample-aggregator.js';
 import { batchFromEncoded } from './create-export-batch.js';
 import { isForwardBatch } from './forward-batch.js';
 import type { ExportBatch } from './export-batch.js';
-import type { LongTimeout } from './retry/long-timeout.js';
-import { setLongTimeout } from './retry/long-timeout.js';
+import type { LongTimeout } from '../util/long-timeout.js';
+import { setLongTimeout } from '../util/long-timeout.js';
 
 /**
  * The run loop of one exporter: rows are aggregated in memory (no I/O) and flushed every

@@ -1,6 +1,6 @@
-import type { GadgetRow } from './gadget-row.js';
-import { getField } from './gadget-row.js';
-import type { ProfileSpec } from './profile-spec.js';
+import type { GadgetRow } from '../rows/gadget-row.js';
+import { getField } from '../rows/gadget-row.js';
+import type { ProfileSpec } from '../rows/profile-spec.js';
 
 /**
  * Profile mappings for JSON input, which carries no datasource annotations. The presets repeat

@@ -1,5 +1,5 @@
 import type { Logger } from '../observability/logger.js';
-import type { ExportProfilesServiceRequest } from '../profiles/otlp-model.js';
+import type { ExportProfilesServiceRequest } from '../profiles/model/otlp-model.js';
 import type { IngestResult, ProfileStore } from '../store/profile-store.js';
 import { InvalidRequestError } from '../store/store-errors.js';
 import type { ReceiveOutcome } from './receive-outcome.js';

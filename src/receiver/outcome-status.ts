@@ -1,4 +1,4 @@
-import type { ExportProfilesServiceResponse } from '../profiles/otlp-model.js';
+import type { ExportProfilesServiceResponse } from '../profiles/model/otlp-model.js';
 import type { IngestResult } from '../store/profile-store.js';
 import type { ReceiveOutcome } from './receive-outcome.js';
 

@@ -2,7 +2,7 @@ import { promisify } from 'node:util';
 import { gunzip, inflate } from 'node:zlib';
 import { decodeExportRequest } from '../profiles/encoding/decode-request.js';
 import { fromOtlpJson } from '../profiles/encoding/otlp-json.js';
-import type { ExportProfilesServiceRequest } from '../profiles/otlp-model.js';
+import type { ExportProfilesServiceRequest } from '../profiles/model/otlp-model.js';
 import { formatSize } from '../config/units.js';
 import type { BodyFormat } from './receive-outcome.js';
 

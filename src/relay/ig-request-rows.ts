@@ -1,13 +1,13 @@
-import type { FieldValue, GadgetRow } from '../gadget-bridge/gadget-row.js';
+import type { FieldValue, GadgetRow } from '../rows/gadget-row.js';
 import { PROFILE_CPU_SPEC, PROFILE_CUDA_SPEC } from '../gadget-bridge/profile-presets.js';
-import type { ProfileSpec } from '../gadget-bridge/profile-spec.js';
+import type { ProfileSpec } from '../rows/profile-spec.js';
 import type {
   AnyValue,
   ExportProfilesServiceRequest,
   KeyValue,
   Profile,
   ProfilesDictionary,
-} from '../profiles/otlp-model.js';
+} from '../profiles/model/otlp-model.js';
 
 /**
  * Turns what IG's otel-profiles operator sends (inspektor-gadget.md §4.6) back into the rows IG's JSON

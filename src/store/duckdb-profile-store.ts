@@ -1,8 +1,8 @@
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { BIGINT, INTEGER, UBIGINT, UHUGEINT, VARCHAR } from '@duckdb/node-api';
 import type { Logger } from '../observability/logger.js';
-import type { ExportProfilesServiceRequest } from '../profiles/otlp-model.js';
-import { countRequest } from '../profiles/otlp-model.js';
+import type { ExportProfilesServiceRequest } from '../profiles/model/otlp-model.js';
+import { countRequest } from '../profiles/model/otlp-model.js';
 import { appendColumns, readColumns, readNodeSums } from './duckdb-io.js';
 import type { TreeShape, TreeValues } from './flame-tree.js';
 import { DEFAULT_MAX_NODES, finishTree, PathTree, treeValues } from './flame-tree.js';

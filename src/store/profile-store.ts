@@ -4,7 +4,7 @@
  * Times are Unix nanoseconds (bigint). Counts and sums that may exceed 2^53 are exact decimal strings.
  */
 import type { Logger } from '../observability/logger.js';
-import type { ExportProfilesServiceRequest } from '../profiles/otlp-model.js';
+import type { ExportProfilesServiceRequest } from '../profiles/model/otlp-model.js';
 
 /** What a query selects. Times are Unix nanoseconds, half-open [from, to). */
 export interface Selection {

@@ -1,4 +1,4 @@
-import type { ExportProfilesServiceRequest } from '../profiles/otlp-model.js';
+import type { ExportProfilesServiceRequest } from '../profiles/model/otlp-model.js';
 import type { ConformanceIssue, ConformanceOptions } from '../profiles/validation/conformance-validator.js';
 import { validateRequest } from '../profiles/validation/conformance-validator.js';
 import { describeIssues, InvalidRequestError } from './store-errors.js';

@@ -3,9 +3,9 @@ import type {
   KeyValue,
   Profile,
   ProfilesDictionary,
-} from '../profiles/otlp-model.js';
+} from '../profiles/model/otlp-model.js';
 import { anyValueText } from '../profiles/pprof/otlp-to-pprof.js';
-import { FRAME_TYPE_ATTRIBUTE } from '../profiles/request-generator.js';
+import { FRAME_TYPE_ATTRIBUTE } from '../profiles/request/request-generator.js';
 import type { Labels, StoreDictionary } from './store-dictionary.js';
 
 /**

@@ -1,7 +1,7 @@
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import { DictionaryBuilder } from '../profiles/dictionary-builder.js';
-import type { ExportProfilesServiceRequest, Profile, Sample } from '../profiles/otlp-model.js';
+import { DictionaryBuilder } from '../profiles/request/dictionary-builder.js';
+import type { ExportProfilesServiceRequest, Profile, Sample } from '../profiles/model/otlp-model.js';
 import {
   RESOURCE_LABEL_KEYS,
   RESOURCE_LABEL_PREFIXES,

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { decodeExportRequest } from '../../src/profiles/encoding/decode-request.js';
-import { totalSampleValue } from '../../src/profiles/otlp-model.js';
+import { totalSampleValue } from '../../src/profiles/model/otlp-model.js';
 import { assertConforms } from '../../src/profiles/validation/conformance-validator.js';
 import { runCli, tempDir } from '../support/cli-harness.js';
 import { startGrpcOtlpServer, startHttpOtlpServer } from '../support/otlp-test-servers.js';

@@ -4,7 +4,7 @@ import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { decodeExportRequest } from '../../src/profiles/encoding/decode-request.js';
-import { totalSampleValue } from '../../src/profiles/otlp-model.js';
+import { totalSampleValue } from '../../src/profiles/model/otlp-model.js';
 import { spawnCli, tempDir } from '../support/cli-harness.js';
 import { startHttpOtlpServer } from '../support/otlp-test-servers.js';
 import type { OtlpTestServer as HttpOtlpServer } from '../support/otlp-test-servers.js';

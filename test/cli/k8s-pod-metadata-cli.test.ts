@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { decodeExportRequest } from '../../src/profiles/encoding/decode-request.js';
-import { totalSampleValue } from '../../src/profiles/otlp-model.js';
-import type { ExportProfilesServiceRequest } from '../../src/profiles/otlp-model.js';
+import { totalSampleValue } from '../../src/profiles/model/otlp-model.js';
+import type { ExportProfilesServiceRequest } from '../../src/profiles/model/otlp-model.js';
 import { runCli, tempDir } from '../support/cli-harness.js';
 import { startK8sApiDouble } from '../support/k8s-api-double.js';
 import type { K8sApiDouble } from '../support/k8s-api-double.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeExportRequest } from '../../src/profiles/encoding/decode-request.js';
-import { totalSampleValue } from '../../src/profiles/otlp-model.js';
+import { totalSampleValue } from '../../src/profiles/model/otlp-model.js';
 import { runCli } from '../support/cli-harness.js';
 import { startGrpcOtlpServer, startHttpOtlpServer } from '../support/otlp-test-servers.js';
 import { BUNDLED_CAPTURE_PATH, exampleEmissions } from '../support/profiles-fixtures.js';

@@ -7,7 +7,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import { imageNodeOptions } from '../../bench/shipped-cli.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { silentLogger } from '../../src/observability/logger.js';
-import { EXPORTER_NAME, EXPORTER_VERSION } from '../../src/version.js';
+import { EXPORTER_NAME, EXPORTER_VERSION } from '../../src/util/version.js';
 import { runCli, tempDir } from '../support/cli-harness.js';
 
 /**

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { batchFromEncoded } from '../../src/exporter/create-export-batch.js';
 import { encodeExportRequest } from '../../src/profiles/encoding/encode-request.js';
-import { countRequest } from '../../src/profiles/otlp-model.js';
-import type { EncodedRequest } from '../../src/profiles/request-splitter.js';
+import { countRequest } from '../../src/profiles/model/otlp-model.js';
+import type { EncodedRequest } from '../../src/profiles/request/request-splitter.js';
 import { cloneRequest, completeRequest } from '../support/encoding-fixtures.js';
 import { forceGc } from '../support/force-gc.js';
 

@@ -7,8 +7,8 @@ import { ProfilesPipeline } from '../../src/exporter/profiles-pipeline.js';
 import { PROFILE_CPU_SPEC } from '../../src/gadget-bridge/profile-presets.js';
 import { Counters } from '../../src/observability/counters.js';
 import { silentLogger } from '../../src/observability/logger.js';
-import { totalSampleValue } from '../../src/profiles/otlp-model.js';
-import { ResourceResolver } from '../../src/profiles/resource-attributes.js';
+import { totalSampleValue } from '../../src/profiles/model/otlp-model.js';
+import { ResourceResolver } from '../../src/profiles/aggregation/resource-attributes.js';
 import { assertConforms } from '../../src/profiles/validation/conformance-validator.js';
 import { testExporterConfig } from '../support/transport-fixtures.js';
 import {

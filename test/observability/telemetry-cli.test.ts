@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { decodeExportRequest } from '../../src/profiles/encoding/decode-request.js';
-import { countRequest } from '../../src/profiles/otlp-model.js';
+import { countRequest } from '../../src/profiles/model/otlp-model.js';
 import { spawnCli, tempDir } from '../support/cli-harness.js';
 import type { ReportJson } from '../support/cli-process-watch.js';
 import { reportCounter, sleep, until, watchCli } from '../support/cli-process-watch.js';

@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { after, describe, it } from 'node:test';
 import { decodeExportRequest } from '../../src/profiles/encoding/decode-request.js';
 import { toOtlpJson } from '../../src/profiles/encoding/otlp-json.js';
-import type { ExportProfilesServiceRequest } from '../../src/profiles/otlp-model.js';
+import type { ExportProfilesServiceRequest } from '../../src/profiles/model/otlp-model.js';
 import { validateRequest } from '../../src/profiles/validation/conformance-validator.js';
 import { runCli, spawnCli, tempDir } from '../support/cli-harness.js';
 import type { ExportReport } from '../support/export-report.js';
@@ -16,7 +16,7 @@ import { igRequest } from '../support/ig-otlp-wire.js';
 import { OTLP_PROFILES_GRPC_PATH, startGrpcOtlpServer } from '../support/otlp-test-servers.js';
 import { completeRequest } from '../support/encoding-fixtures.js';
 import { encodeExportRequest } from '../../src/profiles/encoding/encode-request.js';
-import { countRequest } from '../../src/profiles/otlp-model.js';
+import { countRequest } from '../../src/profiles/model/otlp-model.js';
 import * as grpc from '@grpc/grpc-js';
 
 /**

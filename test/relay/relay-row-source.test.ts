@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { RowBatch } from '../../src/gadget-bridge/row-batch.js';
+import type { RowBatch } from '../../src/rows/row-batch.js';
 import { Counters } from '../../src/observability/counters.js';
 import { LossLedger } from '../../src/observability/loss-ledger.js';
 import { silentLogger } from '../../src/observability/logger.js';

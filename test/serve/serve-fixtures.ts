@@ -10,7 +10,7 @@ import type { Logger } from '../../src/observability/logger.js';
 import { createLogger } from '../../src/observability/logger.js';
 import type { ServeApp, ServeOptions } from '../../src/serve/serve-app.js';
 import { startServe } from '../../src/serve/serve-app.js';
-import type { ExportProfilesServiceRequest } from '../../src/profiles/otlp-model.js';
+import type { ExportProfilesServiceRequest } from '../../src/profiles/model/otlp-model.js';
 import type { CliResult } from '../support/cli-harness.js';
 import { runCli, spawnCli } from '../support/cli-harness.js';
 import { buildSinkRequest, T0 } from '../support/sinks-fixtures.js';

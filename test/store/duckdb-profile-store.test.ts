@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { Profile } from 'pprof-format';
 import { silentLogger } from '../../src/observability/logger.js';
-import type { ExportProfilesServiceRequest } from '../../src/profiles/otlp-model.js';
+import type { ExportProfilesServiceRequest } from '../../src/profiles/model/otlp-model.js';
 import { openProfileStore } from '../../src/store/open-profile-store.js';
 import type { ProfileStore } from '../../src/store/profile-store.js';
 import { InvalidSelectionError } from '../../src/store/store-errors.js';

@@ -2,13 +2,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROFILE_CPU_SPEC } from '../../src/gadget-bridge/profile-presets.js';
-import type { GadgetRow } from '../../src/gadget-bridge/gadget-row.js';
+import type { GadgetRow } from '../../src/rows/gadget-row.js';
 import { Counters } from '../../src/observability/counters.js';
-import type { ExportProfilesServiceRequest, ProfilesDictionary } from '../../src/profiles/otlp-model.js';
+import type {
+  ExportProfilesServiceRequest,
+  ProfilesDictionary,
+} from '../../src/profiles/model/otlp-model.js';
 import { anyValueText } from '../../src/profiles/pprof/otlp-to-pprof.js';
-import { generateRequest } from '../../src/profiles/request-generator.js';
-import { ResourceResolver } from '../../src/profiles/resource-attributes.js';
-import { SampleAggregator } from '../../src/profiles/sample-aggregator.js';
+import { generateRequest } from '../../src/profiles/request/request-generator.js';
+import { ResourceResolver } from '../../src/profiles/aggregation/resource-attributes.js';
+import { SampleAggregator } from '../../src/profiles/aggregation/sample-aggregator.js';
 import type { FlameTree, Selection } from '../../src/store/profile-store.js';
 import {
   batchOf,

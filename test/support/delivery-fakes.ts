@@ -5,10 +5,10 @@ import type { ExporterConfig, QueueConfig, RetryConfig } from '../../src/config/
 import type { ExportBatch } from '../../src/exporter/export-batch.js';
 import type { ExportResponse } from '../../src/exporter/export-response.js';
 import type { ExporterTransport } from '../../src/exporter/exporter-transport.js';
-import type { Clock, TimerHandle, TimerOptions } from '../../src/exporter/retry/clock.js';
+import type { Clock, TimerHandle, TimerOptions } from '../../src/util/clock.js';
 import type { Logger } from '../../src/observability/logger.js';
 import { createLogger } from '../../src/observability/logger.js';
-import type { ExportProfilesServiceRequest } from '../../src/profiles/otlp-model.js';
+import type { ExportProfilesServiceRequest } from '../../src/profiles/model/otlp-model.js';
 
 /**
  * Test doubles for the delivery tests: a virtual clock, a scripted in-process transport, batches

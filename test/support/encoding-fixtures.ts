@@ -2,7 +2,7 @@ import type {
   ExportProfilesServiceRequest,
   KeyValueAndUnit,
   ProfilesDictionary,
-} from '../../src/profiles/otlp-model.js';
+} from '../../src/profiles/model/otlp-model.js';
 
 /** 2026-01-01T00:00:00Z in ns: above 2^53, so any lossy number conversion shows. */
 export const T0 = 1_767_225_600_000_000_000n;

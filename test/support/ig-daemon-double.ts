@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import type { GadgetRow } from '../../src/gadget-bridge/gadget-row.js';
-import { getField } from '../../src/gadget-bridge/gadget-row.js';
+import type { GadgetRow } from '../../src/rows/gadget-row.js';
+import { getField } from '../../src/rows/gadget-row.js';
 import type {
   DataSource,
   GadgetControlRequest,

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { FieldValue, GadgetRow } from '../../src/gadget-bridge/gadget-row.js';
+import type { FieldValue, GadgetRow } from '../../src/rows/gadget-row.js';
 import { IG_EXAMPLES_PATH } from './fixture-paths.js';
 
 /**

@@ -1,5 +1,5 @@
-import type { FieldValue, GadgetRow } from '../../src/gadget-bridge/gadget-row.js';
-import { getField } from '../../src/gadget-bridge/gadget-row.js';
+import type { FieldValue, GadgetRow } from '../../src/rows/gadget-row.js';
+import { getField } from '../../src/rows/gadget-row.js';
 import type { DataElement, DataSource, Field } from '../../src/gadget-bridge/grpc/gadget-api.js';
 import {
   DATASOURCE_FLAG_BIG_ENDIAN,

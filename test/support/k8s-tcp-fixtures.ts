@@ -8,7 +8,7 @@
 import { createServer, connect } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
 import { createInterface } from 'node:readline';
-import type { RowBatch, RowSource } from '../../src/gadget-bridge/row-batch.js';
+import type { RowBatch, RowSource } from '../../src/rows/row-batch.js';
 import { PROFILE_CPU_SPEC } from '../../src/gadget-bridge/profile-presets.js';
 
 export interface TcpFixture {

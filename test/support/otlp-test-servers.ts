@@ -11,7 +11,7 @@ import * as http2 from 'node:http2';
 import * as https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { gunzipSync, inflateSync } from 'node:zlib';
-import type { ExportProfilesServiceResponse } from '../../src/profiles/otlp-model.js';
+import type { ExportProfilesServiceResponse } from '../../src/profiles/model/otlp-model.js';
 import { encodeExportResponse } from '../../src/profiles/encoding/decode-request.js';
 import { toOtlpJsonResponse } from '../../src/profiles/encoding/otlp-json.js';
 import { encodeRpcStatus } from '../../src/exporter/transport/rpc-status.js';

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { ResourceConfig } from '../../src/config/exporter-config.js';
 import { DEFAULT_RESOURCE } from '../../src/config/load-config.js';
-import type { GadgetRow } from '../../src/gadget-bridge/gadget-row.js';
+import type { GadgetRow } from '../../src/rows/gadget-row.js';
 import { parseLosslessJson } from '../../src/gadget-bridge/json/lossless-json.js';
-import type { ProfileSpec } from '../../src/gadget-bridge/profile-spec.js';
-import type { RowBatch } from '../../src/gadget-bridge/row-batch.js';
+import type { ProfileSpec } from '../../src/rows/profile-spec.js';
+import type { RowBatch } from '../../src/rows/row-batch.js';
 import { IG_EXAMPLES_PATH } from './fixture-paths.js';
 
 export const EXAMPLES_PATH = IG_EXAMPLES_PATH;

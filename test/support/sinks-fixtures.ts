@@ -7,8 +7,8 @@ import type {
   ExportProfilesServiceRequest,
   KeyValueAndUnit,
   AnyValue,
-} from '../../src/profiles/otlp-model.js';
-import { countRequest } from '../../src/profiles/otlp-model.js';
+} from '../../src/profiles/model/otlp-model.js';
+import { countRequest } from '../../src/profiles/model/otlp-model.js';
 
 /**
  * A hand-built request for the sink tests: every dictionary table filled, kernel, native and

@@ -1,5 +1,5 @@
 import { silentLogger } from '../../src/observability/logger.js';
-import { totalSampleValue } from '../../src/profiles/otlp-model.js';
+import { totalSampleValue } from '../../src/profiles/model/otlp-model.js';
 import { openProfileStore } from '../../src/store/open-profile-store.js';
 import { captureRequests, selection } from '../store/store-fixtures.js';
 

@@ -6,7 +6,7 @@
 import type { ExporterConfig } from '../../src/config/exporter-config.js';
 import type { ExportBatch } from '../../src/exporter/export-batch.js';
 import { getProfilesProtoRoot } from '../../src/profiles/encoding/proto-schema.js';
-import type { ExportProfilesServiceRequest } from '../../src/profiles/otlp-model.js';
+import type { ExportProfilesServiceRequest } from '../../src/profiles/model/otlp-model.js';
 
 const root = getProfilesProtoRoot();
 const RequestType = root.lookupType(

@@ -4,16 +4,16 @@ import type { LatencyHistogram } from '../../observability/latency-histogram.js'
 import type { Logger } from '../../observability/logger.js';
 import type { DropCounts } from '../../observability/loss-ledger.js';
 import { EXPORT_FAILURE_REASONS, LossLedger } from '../../observability/loss-ledger.js';
-import type { ExportProfilesServiceRequest } from '../../profiles/otlp-model.js';
+import type { ExportProfilesServiceRequest } from '../../profiles/model/otlp-model.js';
 import type { ExportBatch } from '../export-batch.js';
 import type { ExportResponse } from '../export-response.js';
 import type { ExporterTransport } from '../exporter-transport.js';
 import type { ExportQueue, QueueDrop } from '../queue/export-queue.js';
 import { createMemoryQueue } from '../queue/memory-queue.js';
 import { createPersistentQueue } from '../queue/persistent-queue.js';
-import { createBackoff } from '../retry/backoff.js';
-import type { Clock } from '../retry/clock.js';
-import { systemClock } from '../retry/clock.js';
+import { createBackoff } from '../../util/backoff.js';
+import type { Clock } from '../../util/clock.js';
+import { systemClock } from '../../util/clock.js';
 import type { BatchSplitter } from './split-on-too-large.js';
 import { requestSplitter, SplitOnTooLarge } from './split-on-too-large.js';
 

@@ -1,4 +1,4 @@
-import { splitRequest } from '../../profiles/request-splitter.js';
+import { splitRequest } from '../../profiles/request/request-splitter.js';
 import { batchFromEncoded } from '../create-export-batch.js';
 import type { ExportBatch } from '../export-batch.js';
 

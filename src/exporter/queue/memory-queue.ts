@@ -1,6 +1,6 @@
 import type { ExportBatch } from '../export-batch.js';
-import type { Clock } from '../retry/clock.js';
-import { systemClock } from '../retry/clock.js';
+import type { Clock } from '../../util/clock.js';
+import { systemClock } from '../../util/clock.js';
 import type { ExportQueue, QueueEntry, QueueOptions, QueueSize, TakenBatch } from './export-queue.js';
 
 /**

@@ -2,10 +2,10 @@ import { mkdir, open, readFile, readdir, rename, stat, unlink, utimes, writeFile
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError } from '../../config/config-error.js';
 import type { Logger } from '../../observability/logger.js';
-import type { ExportProfilesServiceRequest } from '../../profiles/otlp-model.js';
+import type { ExportProfilesServiceRequest } from '../../profiles/model/otlp-model.js';
 import type { ExportBatch } from '../export-batch.js';
-import type { Clock, TimerHandle } from '../retry/clock.js';
-import { systemClock } from '../retry/clock.js';
+import type { Clock, TimerHandle } from '../../util/clock.js';
+import { systemClock } from '../../util/clock.js';
 import type { ExportQueue, QueueEntry, QueueOptions, QueueSize, TakenBatch } from './export-queue.js';
 import type { QueueRecordHeader } from './queue-file-format.js';
 import { decodeQueueRecord, encodeQueueRecord } from './queue-file-format.js';

@@ -1,4 +1,4 @@
-import { crc32 } from './crc32.js';
+import { crc32 } from '../../util/crc32.js';
 
 /**
  * On-disk form of one persistent-queue batch. All integers little-endian:

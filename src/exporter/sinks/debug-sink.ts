@@ -1,5 +1,5 @@
 import type { ExporterConfig } from '../../config/exporter-config.js';
-import type { ExportProfilesServiceRequest, ProfilesDictionary } from '../../profiles/otlp-model.js';
+import type { ExportProfilesServiceRequest, ProfilesDictionary } from '../../profiles/model/otlp-model.js';
 import type { ExportBatch } from '../export-batch.js';
 import type { ExportResponse } from '../export-response.js';
 import type { ExporterTransport } from '../exporter-transport.js';

@@ -8,7 +8,7 @@ import { toOtlpJson } from '../../profiles/encoding/otlp-json.js';
 import type { ExportBatch } from '../export-batch.js';
 import type { ExportResponse } from '../export-response.js';
 import type { ExporterTransport } from '../exporter-transport.js';
-import { setLongTimeout } from '../retry/long-timeout.js';
+import { setLongTimeout } from '../../util/long-timeout.js';
 import { classifyIoError } from './io-error.js';
 import type { SinkDeps } from './pprof-sink.js';
 

@@ -1,6 +1,6 @@
 import type { ExportResponse } from '../export-response.js';
 import { decodeRpcStatus } from './rpc-status.js';
-import { tidyGrpcDetails } from '../../grpc-details.js';
+import { tidyGrpcDetails } from '../../util/grpc-details.js';
 
 /** gRPC status codes by number (the canonical names, as OTLP's retry table uses them). */
 export const GRPC_STATUS_NAMES: readonly string[] = [

@@ -1,14 +1,14 @@
 import * as grpc from '@grpc/grpc-js';
 import type { ExporterConfig } from '../../config/exporter-config.js';
 import { grpcMetadataProblem } from '../../config/header-rules.js';
-import { createGrpcTlsCredentials } from '../../grpc-tls-credentials.js';
+import { createGrpcTlsCredentials } from '../../util/grpc-tls-credentials.js';
 import type { Logger } from '../../observability/logger.js';
-import { USER_AGENT } from '../../version.js';
+import { USER_AGENT } from '../../util/version.js';
 import type { ExportBatch } from '../export-batch.js';
 import type { ExportResponse } from '../export-response.js';
 import type { ExporterTransport } from '../exporter-transport.js';
-import type { LongTimeout } from '../retry/long-timeout.js';
-import { MAX_TIMER_DELAY_MS, setLongTimeout } from '../retry/long-timeout.js';
+import type { LongTimeout } from '../../util/long-timeout.js';
+import { MAX_TIMER_DELAY_MS, setLongTimeout } from '../../util/long-timeout.js';
 import { decodeExportResponse } from '../../profiles/encoding/decode-request.js';
 import { successFromExportResponse } from './partial-success.js';
 import { classifyGrpcError } from './grpc-status-classifier.js';

@@ -1,4 +1,4 @@
-import type { ExportProfilesServiceResponse } from '../../profiles/otlp-model.js';
+import type { ExportProfilesServiceResponse } from '../../profiles/model/otlp-model.js';
 import type { ExportResponse } from '../export-response.js';
 
 /**

@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
-import type { Backoff } from '../../exporter/retry/backoff.js';
-import { createExponentialBackoff } from '../../exporter/retry/backoff.js';
-import type { Clock } from '../../exporter/retry/clock.js';
+import type { Backoff } from '../../util/backoff.js';
+import { createExponentialBackoff } from '../../util/backoff.js';
+import type { Clock } from '../../util/clock.js';
 import type { Logger } from '../../observability/logger.js';
 import type { InputState } from '../../observability/session-status.js';
 import { IgStreamError } from './ig-grpc-client.js';

@@ -1,4 +1,4 @@
-import type { GadgetRow } from '../gadget-row.js';
+import type { GadgetRow } from '../../rows/gadget-row.js';
 import { fieldReader, SlotCursor } from './field-readers.js';
 import type { DataElement, DataSource, Field } from './gadget-api.js';
 import { DATASOURCE_FLAG_BIG_ENDIAN, FIELD_FLAG_EMPTY, FIELD_FLAG_UNREFERENCED } from './gadget-api.js';

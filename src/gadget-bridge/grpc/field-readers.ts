@@ -1,4 +1,4 @@
-import type { FieldValue } from '../gadget-row.js';
+import type { FieldValue } from '../../rows/gadget-row.js';
 import type { Field } from './gadget-api.js';
 import { Kind, KIND_FLAG_ARRAY } from './gadget-api.js';
 import type { PackedDataElement } from './packed-data-element.js';

@@ -2,8 +2,8 @@ import * as grpc from '@grpc/grpc-js';
 import type { Counters } from '../../observability/counters.js';
 import type { Logger } from '../../observability/logger.js';
 import type { InputState } from '../../observability/session-status.js';
-import type { ProfileSpec } from '../profile-spec.js';
-import type { RowBatch, RowSource } from '../row-batch.js';
+import type { ProfileSpec } from '../../rows/profile-spec.js';
+import type { RowBatch, RowSource } from '../../rows/row-batch.js';
 import type { DataSource, GadgetInfo } from './gadget-api.js';
 import type { IgTlsOptions } from './ig-address.js';
 import type {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import { createGrpcTlsCredentials } from '../../grpc-tls-credentials.js';
+import { createGrpcTlsCredentials } from '../../util/grpc-tls-credentials.js';
 
 /**
  * gadgetctl-style daemon addresses and TLS options, turned into a grpc-js target, credentials

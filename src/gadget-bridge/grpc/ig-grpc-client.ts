@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import type { GadgetRow } from '../gadget-row.js';
+import type { GadgetRow } from '../../rows/gadget-row.js';
 import type { Logger, LogLevel } from '../../observability/logger.js';
 import { compileRowDecoder } from './field-decoder.js';
 import type { RowDecoder } from './field-decoder.js';
@@ -18,7 +18,7 @@ import {
 import type { IgTlsOptions } from './ig-address.js';
 import { DEFAULT_IG_ADDRESS, igChannelSetup } from './ig-address.js';
 import { instanceIdFromName } from './instance-id.js';
-import { tidyGrpcDetails } from '../../grpc-details.js';
+import { tidyGrpcDetails } from '../../util/grpc-details.js';
 
 /**
  * Client for Inspektor Gadget's daemon API (`api.GadgetManager`): GetGadgetInfo, and RunGadget

@@ -1,6 +1,6 @@
 import { parse as parseYaml } from 'yaml';
 import { cpuPeriodNano, PROFILE_CPU_FREQUENCY_HZ } from '../profile-presets.js';
-import type { ProfileSpec } from '../profile-spec.js';
+import type { ProfileSpec } from '../../rows/profile-spec.js';
 import type { DataSource, GadgetInfo } from './gadget-api.js';
 import { FIELD_FLAG_UNREFERENCED } from './gadget-api.js';
 import { parseGoDuration } from './go-duration.js';

@@ -1,4 +1,4 @@
-import type { FieldValue, GadgetRow } from '../gadget-row.js';
+import type { FieldValue, GadgetRow } from '../../rows/gadget-row.js';
 import type { FieldReader, SlotCursor } from './field-readers.js';
 
 /**

@@ -5,8 +5,8 @@
  * (`parseLosslessJson`) runs, once per text, only when a reader meets a possibly rounded value.
  * How readers notice and how the rows are tagged: `rounded-integers.ts`.
  */
-import { deferExactness } from '../rounded-integers.js';
-import type { ExactnessSource } from '../rounded-integers.js';
+import { deferExactness } from '../../rows/rounded-integers.js';
+import type { ExactnessSource } from '../../rows/rounded-integers.js';
 import { parseJsonExact, parseLosslessJson } from './lossless-json.js';
 import type { JsonValue } from './lossless-json.js';
 

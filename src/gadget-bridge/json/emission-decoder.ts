@@ -4,7 +4,7 @@
  * came one by one), or consecutive element lines of one envelope `seq`
  * (`logs.array-handling: elements`) grouped back together. Anything else is reported as malformed.
  */
-import type { GadgetRow } from '../gadget-row.js';
+import type { GadgetRow } from '../../rows/gadget-row.js';
 import type { FramedArrayEnd, FramedElement, FramedEnvelopeEnd, FramedText } from './json-framer.js';
 import { isEnvelopeLike, readEnvelope, ENVELOPE_TYPE_DATA, ENVELOPE_TYPE_EMPTY } from './logs-envelope.js';
 import type { LogsEnvelope } from './logs-envelope.js';

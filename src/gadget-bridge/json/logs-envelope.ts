@@ -5,7 +5,7 @@
  * datasource annotation `logs.array-handling: elements` every element is its own line (`data` is
  * one row object) and the lines of one emission share `seq`.
  */
-import { makeExact, mayBeRounded } from '../rounded-integers.js';
+import { makeExact, mayBeRounded } from '../../rows/rounded-integers.js';
 import type { JsonValue } from './lossless-json.js';
 
 export const ENVELOPE_TYPE_DATA = 'gadget-data';

@@ -8,7 +8,7 @@
  *
  * Correctness never depends on the hash: a hit is only taken when the raw texts are equal.
  */
-import { sampledHash, SAMPLE_MIN_LENGTH } from '../../profiles/string-interner.js';
+import { sampledHash, SAMPLE_MIN_LENGTH } from '../../util/string-interner.js';
 
 /**
  * Default budget of remembered characters (raw and decoded texts are usually one string). Past

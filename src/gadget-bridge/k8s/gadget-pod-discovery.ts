@@ -7,7 +7,7 @@
  * Only running and ready pods count: a gadget pod whose daemon is not serving is not a target.
  */
 import { CoreV1Api, Watch } from '@kubernetes/client-node';
-import { createExponentialBackoff } from '../../exporter/retry/backoff.js';
+import { createExponentialBackoff } from '../../util/backoff.js';
 import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
 import type { Logger } from '../../observability/logger.js';
 import { silentLogger } from '../../observability/logger.js';

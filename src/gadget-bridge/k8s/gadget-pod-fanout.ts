@@ -5,9 +5,9 @@
  * still flows out) and their forward closed; a source that fails is logged, counted and restarted
  * with backoff while its pod remains; the others keep running.
  */
-import type { Backoff } from '../../exporter/retry/backoff.js';
-import { createExponentialBackoff } from '../../exporter/retry/backoff.js';
-import type { RowBatch, RowSource } from '../row-batch.js';
+import type { Backoff } from '../../util/backoff.js';
+import { createExponentialBackoff } from '../../util/backoff.js';
+import type { RowBatch, RowSource } from '../../rows/row-batch.js';
 import type { Logger } from '../../observability/logger.js';
 import { silentLogger } from '../../observability/logger.js';
 import type { Counters } from '../../observability/counters.js';

@@ -13,7 +13,7 @@
 import { CoreV1Api, Watch } from '@kubernetes/client-node';
 import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
 import type { RetryConfig } from '../../config/exporter-config.js';
-import { createBackoff } from '../../exporter/retry/backoff.js';
+import { createBackoff } from '../../util/backoff.js';
 import type { Logger } from '../../observability/logger.js';
 import { silentLogger } from '../../observability/logger.js';
 import type { WatchOutcome } from './pod-watch.js';

@@ -1,4 +1,4 @@
-import type { ExportProfilesServiceRequest, ExportProfilesServiceResponse } from '../otlp-model.js';
+import type { ExportProfilesServiceRequest, ExportProfilesServiceResponse } from '../model/otlp-model.js';
 import { reviveExportRequest, reviveExportResponse } from './model-reviver.js';
 import { exportRequestType, exportResponseType } from './proto-schema.js';
 

@@ -16,7 +16,7 @@ import type {
   ScopeProfiles,
   Stack,
   ValueType,
-} from '../otlp-model.js';
+} from '../model/otlp-model.js';
 import { ProtobufWriter } from './protobuf-writer.js';
 
 /*

@@ -19,7 +19,7 @@ import type {
   ScopeProfiles,
   Stack,
   ValueType,
-} from '../otlp-model.js';
+} from '../model/otlp-model.js';
 
 /**
  * Turns a loosely-typed plain object (protobufjs `toObject` output, or parsed OTLP/JSON) into the exact

@@ -12,7 +12,7 @@ import type {
   Sample,
   ScopeProfiles,
   ValueType,
-} from '../otlp-model.js';
+} from '../model/otlp-model.js';
 import { reviveExportRequest, reviveExportResponse } from './model-reviver.js';
 
 /**

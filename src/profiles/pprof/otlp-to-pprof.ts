@@ -14,8 +14,8 @@ import type {
   KeyValue,
   Profile as OtlpProfile,
   ProfilesDictionary,
-} from '../otlp-model.js';
-import { INT64_MAX } from '../row-checks.js';
+} from '../model/otlp-model.js';
+import { INT64_MAX } from '../aggregation/row-checks.js';
 
 /**
  * OTLP profiles → pprof (`perftools.profiles`), one pprof Profile per OTLP Profile. pprof has no

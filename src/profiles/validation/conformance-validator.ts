@@ -6,8 +6,8 @@ import type {
   ProfilesDictionary,
   Sample,
   ValueType,
-} from '../otlp-model.js';
-import { emptyDictionary } from '../otlp-model.js';
+} from '../model/otlp-model.js';
+import { emptyDictionary } from '../model/otlp-model.js';
 
 /**
  * Conformance checks for OTLP profiles requests: every check of sig-profiling `profcheck` (check.go @
