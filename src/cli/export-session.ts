@@ -1,7 +1,7 @@
 import type { LoadedConfig } from '../config/load-config.js';
 import { selectExporters } from '../config/exporter-selection.js';
 import type { RowSource } from '../rows/row-batch.js';
-import type { PodMetadataLookup } from '../gadget-bridge/k8s/pod-metadata-informer.js';
+import type { PodMetadataLookup } from '../rows/pod-metadata.js';
 import type { Counters } from '../observability/counters.js';
 import type { Logger } from '../observability/logger.js';
 import type { SessionStatus } from '../observability/session-status.js';

@@ -1,3 +1,4 @@
+import type { RetryPolicy } from '../util/backoff.js';
 /**
  * Resolved configuration of one exporter, after defaults, the IG-style YAML file
  * (`operator.otel-profiles.exporters.<name>`), OTEL_EXPORTER_OTLP_* environment and flags were
@@ -15,19 +16,6 @@ export interface TlsConfig {
   readonly serverName?: string;
 }
 
-export interface RetryConfig {
-  readonly enabled: boolean;
-  /** First backoff (Collector default 5 s). */
-  readonly initialIntervalMs: number;
-  /** Backoff growth per attempt (1.5). */
-  readonly multiplier: number;
-  /** Cap of one backoff (30 s). */
-  readonly maxIntervalMs: number;
-  /** Give up on a batch after this long (5 min); 0 = retry forever. */
-  readonly maxElapsedMs: number;
-  /** ± fraction applied to each backoff (0.2 = ±20%). */
-  readonly jitter: number;
-}
 
 export interface BatchConfig {
   /** Flush period of aggregated rows (5 s). */
@@ -106,7 +94,7 @@ export interface ExporterConfig {
   readonly format: 'json' | 'proto';
   /** pprof: output directory. */
   readonly directory?: string;
-  readonly retry: RetryConfig;
+  readonly retry: RetryPolicy;
   readonly batch: BatchConfig;
   readonly queue: QueueConfig;
   readonly resource: ResourceConfig;

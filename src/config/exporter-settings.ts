@@ -2,7 +2,7 @@ import type { ExporterKind } from './exporter-config.js';
 import { didYouMean } from './config-error.js';
 import { isPlainObject } from './config-file.js';
 import { durationLimitProblem, parseDurationMs, parseSizeBytes } from './units.js';
-import { isServiceNameSource, SERVICE_NAME_SOURCES } from '../profiles/aggregation/resource-attributes.js';
+import { isServiceNameSource, SERVICE_NAME_SOURCES } from './service-name-sources.js';
 
 /**
  * The settings of one exporter as flat dotted keys (`retry.max_elapsed_time`), the same keys in

@@ -26,15 +26,9 @@ import {
 import type { OtlpEnv, OtlpProtocol } from './env-config.js';
 import { grpcMetadataProblem, httpHeaderProblem } from './header-rules.js';
 import { OTLP_PROTOCOLS, READ_ENV_VARIABLES, readOtlpEnv, readResourceEnv } from './env-config.js';
-import type {
-  BatchConfig,
-  ExporterConfig,
-  ExporterKind,
-  QueueConfig,
-  ResourceConfig,
-  RetryConfig,
-  SampleConfig,
-} from './exporter-config.js';
+import type { BatchConfig, ExporterConfig, ExporterKind, QueueConfig, ResourceConfig, SampleConfig } from './exporter-config.js';
+import type { RetryPolicy } from '../util/backoff.js';
+import { DEFAULT_RETRY_POLICY } from '../util/backoff.js';
 import type { ExporterSelection } from './exporter-selection.js';
 import { IMPLICIT_SELECTION, parseExporterSelection, selectedExporterNames } from './exporter-selection.js';
 import { durationLimitProblem } from './units.js';
@@ -67,16 +61,6 @@ export const DEFAULT_EXPORTER_NAME = 'default';
 
 /** Per-attempt timeout (OTLP spec default). */
 export const DEFAULT_TIMEOUT_MS = 10_000;
-
-/** Collector `configretry` defaults, with ±20% jitter instead of ±50%. */
-export const DEFAULT_RETRY: RetryConfig = {
-  enabled: true,
-  initialIntervalMs: 5_000,
-  multiplier: 1.5,
-  maxIntervalMs: 30_000,
-  maxElapsedMs: 300_000,
-  jitter: 0.2,
-};
 
 /** 4 MiB fits the default receive limit of gRPC servers; 16,000 samples is Pyroscope's per-profile limit. */
 export const DEFAULT_BATCH: BatchConfig = {
@@ -502,13 +486,13 @@ function resolveExporter(ctx: ResolveContext): ExporterConfig | undefined {
     );
   }
 
-  const retry: RetryConfig = {
-    enabled: get<boolean>('retry.enabled') ?? DEFAULT_RETRY.enabled,
-    initialIntervalMs: get<number>('retry.initial_interval') ?? DEFAULT_RETRY.initialIntervalMs,
-    multiplier: get<number>('retry.multiplier') ?? DEFAULT_RETRY.multiplier,
-    maxIntervalMs: get<number>('retry.max_interval') ?? DEFAULT_RETRY.maxIntervalMs,
-    maxElapsedMs: get<number>('retry.max_elapsed_time') ?? DEFAULT_RETRY.maxElapsedMs,
-    jitter: get<number>('retry.jitter') ?? DEFAULT_RETRY.jitter,
+  const retry: RetryPolicy = {
+    enabled: get<boolean>('retry.enabled') ?? DEFAULT_RETRY_POLICY.enabled,
+    initialIntervalMs: get<number>('retry.initial_interval') ?? DEFAULT_RETRY_POLICY.initialIntervalMs,
+    multiplier: get<number>('retry.multiplier') ?? DEFAULT_RETRY_POLICY.multiplier,
+    maxIntervalMs: get<number>('retry.max_interval') ?? DEFAULT_RETRY_POLICY.maxIntervalMs,
+    maxElapsedMs: get<number>('retry.max_elapsed_time') ?? DEFAULT_RETRY_POLICY.maxElapsedMs,
+    jitter: get<number>('retry.jitter') ?? DEFAULT_RETRY_POLICY.jitter,
   };
   if (retry.maxIntervalMs < retry.initialIntervalMs) {
     const key = merged.has('retry.max_interval') ? 'retry.max_interval' : 'retry.initial_interval';

@@ -1,4 +1,3 @@
-import type { RetryConfig } from '../config/exporter-config.js';
 import type { Clock } from './clock.js';
 import { sleep, systemClock } from './clock.js';
 
@@ -12,25 +11,35 @@ import { sleep, systemClock } from './clock.js';
  * spec says to wait *at least* that long, so the delay is the larger of the two.
  */
 
-/** First delay (Collector `retry_on_failure.initial_interval`). */
-export const DEFAULT_INITIAL_INTERVAL_MS = 5_000;
-/** Growth per attempt (Collector `multiplier`). */
-export const DEFAULT_MULTIPLIER = 1.5;
-/** Cap of one delay before jitter (Collector `max_interval`). */
-export const DEFAULT_MAX_INTERVAL_MS = 30_000;
-/** Give up on a request after this long; 0 retries forever (Collector `max_elapsed_time`). */
-export const DEFAULT_MAX_ELAPSED_MS = 300_000;
-/** ± fraction applied to each delay (Collector `randomization_factor`). */
-export const DEFAULT_JITTER = 0.5;
+/**
+ * A retry schedule. The exporter's `retry.*` keys fill one (the config layer validates them);
+ * reconnects to IG and re-watches of the Kubernetes API build theirs with `createExponentialBackoff`.
+ */
+export interface RetryPolicy {
+  readonly enabled: boolean;
+  /** First delay (Collector `retry_on_failure.initial_interval`). */
+  readonly initialIntervalMs: number;
+  /** Growth per attempt (Collector `multiplier`). */
+  readonly multiplier: number;
+  /** Cap of one delay before jitter (Collector `max_interval`). */
+  readonly maxIntervalMs: number;
+  /** Give up after this long since `reset()`; 0 retries forever (Collector `max_elapsed_time`). */
+  readonly maxElapsedMs: number;
+  /** ± fraction applied to each delay (0.2 = ±20%). */
+  readonly jitter: number;
+}
 
-/** The Collector's retry defaults as a RetryConfig. */
-export const DEFAULT_RETRY_CONFIG: RetryConfig = {
+/**
+ * The Collector's `configretry` defaults (5 s × 1.5 up to 30 s, give up after 5 min), with ±20%
+ * jitter instead of its ±50%: enough to keep nodes out of lockstep, without doubling the worst wait.
+ */
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   enabled: true,
-  initialIntervalMs: DEFAULT_INITIAL_INTERVAL_MS,
-  multiplier: DEFAULT_MULTIPLIER,
-  maxIntervalMs: DEFAULT_MAX_INTERVAL_MS,
-  maxElapsedMs: DEFAULT_MAX_ELAPSED_MS,
-  jitter: DEFAULT_JITTER,
+  initialIntervalMs: 5_000,
+  multiplier: 1.5,
+  maxIntervalMs: 30_000,
+  maxElapsedMs: 300_000,
+  jitter: 0.2,
 };
 
 export interface BackoffOptions {
@@ -72,7 +81,7 @@ class ExponentialBackoff implements Backoff {
   private readonly _random: () => number;
   private readonly _clock: Clock;
 
-  constructor(config: RetryConfig, options: BackoffOptions) {
+  constructor(config: RetryPolicy, options: BackoffOptions) {
     // The config loader validates; clamping here keeps a bad value from producing a negative or
     // shrinking delay.
     this._initialMs = Math.max(0, config.initialIntervalMs);
@@ -120,7 +129,7 @@ class ExponentialBackoff implements Backoff {
 
 /** A backoff schedule for one request (or any other retried operation). */
 export function createBackoff(
-  config: RetryConfig = DEFAULT_RETRY_CONFIG,
+  config: RetryPolicy = DEFAULT_RETRY_POLICY,
   options: BackoffOptions = {},
 ): Backoff {
   return new ExponentialBackoff(config, options);
@@ -144,7 +153,7 @@ export function createExponentialBackoff(
   maxMs: number,
   options: ScheduleOptions = {},
 ): Backoff {
-  const config: RetryConfig = {
+  const config: RetryPolicy = {
     enabled: true,
     initialIntervalMs: initialMs,
     multiplier: options.multiplier ?? 2,

@@ -1,3 +1,4 @@
+import { DEFAULT_RETRY_POLICY } from '../../src/util/backoff.js';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
@@ -8,7 +9,6 @@ import {
   DEFAULT_BATCH,
   DEFAULT_QUEUE,
   DEFAULT_RESOURCE,
-  DEFAULT_RETRY,
   DEFAULT_TIMEOUT_MS,
   K8S_POD_METADATA_SERVICE_NAME,
   loadConfig,
@@ -53,7 +53,7 @@ describe('loadConfig: IG compatibility', () => {
     assert.equal(e.insecure, true);
     assert.equal(e.compression, 'gzip');
     assert.equal(e.timeoutMs, DEFAULT_TIMEOUT_MS);
-    assert.deepEqual(e.retry, DEFAULT_RETRY);
+    assert.deepEqual(e.retry, DEFAULT_RETRY_POLICY);
     assert.deepEqual(e.batch, DEFAULT_BATCH);
     assert.deepEqual(e.queue, DEFAULT_QUEUE);
     assert.deepEqual(e.resource, DEFAULT_RESOURCE);

@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ExporterConfig, QueueConfig, RetryConfig } from '../../src/config/exporter-config.js';
+import type { ExporterConfig, QueueConfig } from '../../src/config/exporter-config.js';
+import type { RetryPolicy } from '../../src/util/backoff.js';
 import type { ExportBatch } from '../../src/exporter/export-batch.js';
 import type { ExportResponse } from '../../src/exporter/export-response.js';
 import type { ExporterTransport } from '../../src/exporter/exporter-transport.js';
@@ -206,7 +207,7 @@ export function splitInTwo(batch: ExportBatch): ExportBatch[] {
 
 export function deliveryConfig(
   overrides: {
-    retry?: Partial<RetryConfig>;
+    retry?: Partial<RetryPolicy>;
     queue?: Partial<QueueConfig>;
     timeoutMs?: number;
     name?: string;

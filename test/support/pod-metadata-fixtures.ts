@@ -6,19 +6,19 @@ import type { GadgetRow } from '../../src/rows/gadget-row.js';
 import { loadKubeConfig } from '../../src/gadget-bridge/k8s/kube-config.js';
 import type { PodMetadataInformer } from '../../src/gadget-bridge/k8s/pod-metadata-informer.js';
 import { createPodMetadataInformer } from '../../src/gadget-bridge/k8s/pod-metadata-informer.js';
-import type { RetryConfig } from '../../src/config/exporter-config.js';
+import type { RetryPolicy } from '../../src/util/backoff.js';
 import type { Logger } from '../../src/observability/logger.js';
 import { createLogger } from '../../src/observability/logger.js';
 import type { AnyValue, KeyValue } from '../../src/profiles/model/otlp-model.js';
 import { DEFAULT_RESOURCE, K8S_POD_METADATA_SERVICE_NAME } from '../../src/config/load-config.js';
-import type { PodMetadataLookup } from '../../src/gadget-bridge/k8s/pod-metadata-informer.js';
+import type { PodMetadataLookup } from '../../src/rows/pod-metadata.js';
 import { ResourceResolver } from '../../src/profiles/aggregation/resource-attributes.js';
 import { afterEach, beforeEach } from 'node:test';
 import type { K8sApiDouble } from './k8s-api-double.js';
 import { startK8sApiDouble } from './k8s-api-double.js';
 
 /** Retries in tens of milliseconds, so tests see a recovery quickly. */
-export const FAST_RETRY: RetryConfig = {
+export const FAST_RETRY: RetryPolicy = {
   enabled: true,
   initialIntervalMs: 20,
   multiplier: 2,

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
-import type { RetryConfig } from '../../src/config/exporter-config.js';
-import { createBackoff, DEFAULT_RETRY_CONFIG } from '../../src/util/backoff.js';
+import type { RetryPolicy } from '../../src/util/backoff.js';
+import { createBackoff, DEFAULT_RETRY_POLICY } from '../../src/util/backoff.js';
 import type { Clock } from '../../src/util/clock.js';
 import { sleep, systemClock } from '../../src/util/clock.js';
 
@@ -18,7 +18,7 @@ function manualClock(): Clock & { advance(ms: number): void } {
   };
 }
 
-const SMALL: RetryConfig = {
+const SMALL: RetryPolicy = {
   enabled: true,
   initialIntervalMs: 1_000,
   multiplier: 2,
@@ -29,15 +29,15 @@ const SMALL: RetryConfig = {
 
 describe('exponential backoff', () => {
   it('defaults to the OpenTelemetry Collector retry settings', () => {
-    assert.equal(DEFAULT_RETRY_CONFIG.initialIntervalMs, 5_000);
-    assert.equal(DEFAULT_RETRY_CONFIG.multiplier, 1.5);
-    assert.equal(DEFAULT_RETRY_CONFIG.maxIntervalMs, 30_000);
-    assert.equal(DEFAULT_RETRY_CONFIG.maxElapsedMs, 300_000);
-    assert.equal(DEFAULT_RETRY_CONFIG.enabled, true);
+    assert.equal(DEFAULT_RETRY_POLICY.initialIntervalMs, 5_000);
+    assert.equal(DEFAULT_RETRY_POLICY.multiplier, 1.5);
+    assert.equal(DEFAULT_RETRY_POLICY.maxIntervalMs, 30_000);
+    assert.equal(DEFAULT_RETRY_POLICY.maxElapsedMs, 300_000);
+    assert.equal(DEFAULT_RETRY_POLICY.enabled, true);
   });
 
   it('grows by the multiplier up to the cap (no jitter at random = 0.5)', () => {
-    const backoff = createBackoff(DEFAULT_RETRY_CONFIG, { random: () => 0.5, clock: manualClock() });
+    const backoff = createBackoff(DEFAULT_RETRY_POLICY, { random: () => 0.5, clock: manualClock() });
     const delays = Array.from({ length: 8 }, () => backoff.nextDelayMs());
     // 5000 × 1.5^n: 5000, 7500, 11250, 16875, 25312.5 (rounded), then capped at 30 s.
     assert.deepEqual(delays, [5_000, 7_500, 11_250, 16_875, 25_313, 30_000, 30_000, 30_000]);

@@ -12,20 +12,21 @@
  */
 import { CoreV1Api, Watch } from '@kubernetes/client-node';
 import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
-import type { RetryConfig } from '../../config/exporter-config.js';
+import type { RetryPolicy } from '../../util/backoff.js';
 import { createBackoff } from '../../util/backoff.js';
 import type { Logger } from '../../observability/logger.js';
 import { silentLogger } from '../../observability/logger.js';
 import type { WatchOutcome } from './pod-watch.js';
 import { errorText, httpStatusOf, WATCH_TIMEOUT_SECONDS, watchPods } from './pod-watch.js';
-import type { PodMetadata } from './pod-metadata.js';
-import { bareContainerId, podMetadataOf } from './pod-metadata.js';
+import type { PodMetadata, PodMetadataLookup } from '../../rows/pod-metadata.js';
+import { bareContainerId } from '../../rows/pod-metadata.js';
+import { podMetadataOf } from './read-pod-metadata.js';
 
 /**
  * Retry schedule of list and watch: quick at first (a blip), then at most once a minute (an RBAC
  * rule or an outage is fixed by a person), never giving up.
  */
-export const POD_METADATA_RETRY: RetryConfig = {
+export const POD_METADATA_RETRY: RetryPolicy = {
   enabled: true,
   initialIntervalMs: 500,
   multiplier: 2,
@@ -49,25 +50,6 @@ export interface PodMetadataStatus {
   readonly lastSyncAt?: number;
 }
 
-/** A pod and a number that changes whenever its metadata does (for caches keyed on it). */
-export interface PodMetadataEntry {
-  readonly pod: PodMetadata;
-  readonly revision: number;
-  /** The container the lookup matched (by id, or the name given). */
-  readonly containerName: string;
-}
-
-/** What the resource resolver reads. */
-export interface PodMetadataLookup {
-  /** By IG's `runtime.containerId` first, else namespace + pod name (+ container name). */
-  find(
-    containerId: string,
-    namespace: string,
-    podName: string,
-    containerName: string,
-  ): PodMetadataEntry | undefined;
-}
-
 export interface PodMetadataInformer extends PodMetadataLookup {
   /** Starts listing and watching in the background; never rejects. */
   start(): void;
@@ -82,7 +64,7 @@ export interface PodMetadataInformerOptions {
   /** Only this node's pods (`fieldSelector=spec.nodeName=…`); all pods when absent. */
   readonly nodeName?: string;
   readonly logger?: Logger;
-  readonly retry?: RetryConfig;
+  readonly retry?: RetryPolicy;
   /** Default WATCH_TIMEOUT_SECONDS. */
   readonly watchTimeoutSeconds?: number;
 }

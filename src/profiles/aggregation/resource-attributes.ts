@@ -1,12 +1,12 @@
 import type { ResourceConfig } from '../../config/exporter-config.js';
 import type { FieldAccessor, FieldValue, GadgetRow } from '../../rows/gadget-row.js';
 import { fieldAccessor, fieldString, getString, readFields } from '../../rows/gadget-row.js';
-import type { PodMetadataEntry, PodMetadataLookup } from '../../gadget-bridge/k8s/pod-metadata-informer.js';
+import type { PodMetadataEntry, PodMetadataLookup } from '../../rows/pod-metadata.js';
 import {
   containerEnvServiceName,
   podResourceAttributes,
   semconvServiceName,
-} from '../../gadget-bridge/k8s/pod-metadata.js';
+} from '../../rows/pod-metadata.js';
 import type { AnyValue, KeyValue } from '../model/otlp-model.js';
 import { INT64_MAX } from './row-checks.js';
 import { isPrimitiveTuple, TupleTrie } from '../../util/tuple-trie.js';
@@ -378,21 +378,4 @@ export class ResourceResolver {
     }
     return UNKNOWN_SERVICE;
   }
-}
-
-/** The chain sources without an argument (`label:` and `field:` take one). */
-export const SERVICE_NAME_SOURCES: readonly string[] = [
-  'k8s.env',
-  'k8s.semconv',
-  'k8s.semconv.labels',
-  'owner',
-  'k8s.container.name',
-  'container.name',
-  'env',
-  'process.executable.name',
-];
-
-/** Every service.name chain source the resolver understands, for config validation. */
-export function isServiceNameSource(source: string): boolean {
-  return /^label:.+/.test(source) || /^field:.+/.test(source) || SERVICE_NAME_SOURCES.includes(source);
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { RetryConfig } from '../../../src/config/exporter-config.js';
+import type { RetryPolicy } from '../../../src/util/backoff.js';
 import { createExporter } from '../../../src/exporter/delivery/exporter.js';
 import type { Exporter } from '../../../src/exporter/delivery/exporter.js';
 import type { ExportBatch } from '../../../src/exporter/export-batch.js';
@@ -31,7 +31,7 @@ interface Lane {
 async function lane(
   script: (batch: ExportBatch, attempt: number) => ScriptedAnswer,
   options: {
-    retry?: Partial<RetryConfig>;
+    retry?: Partial<RetryPolicy>;
     maxRequests?: number;
     concurrency?: number;
     random?: () => number;

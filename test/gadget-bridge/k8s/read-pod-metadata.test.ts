@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { PodMetadataInformer } from '../../../src/gadget-bridge/k8s/pod-metadata-informer.js';
-import { podMetadataOf } from '../../../src/gadget-bridge/k8s/pod-metadata.js';
+import { podMetadataOf } from '../../../src/gadget-bridge/k8s/read-pod-metadata.js';
 import type { FakePodSpec } from '../../support/k8s-api-double.js';
 import { waitFor } from '../../support/k8s-tcp-fixtures.js';
 import {
