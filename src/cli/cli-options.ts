@@ -1,6 +1,7 @@
 import type { ParseArgsConfig } from 'node:util';
 import { parseArgs } from 'node:util';
 import { durationLimitProblem, parseDurationMs as parseUnits } from '../config/units.js';
+import { errorText } from '../util/error-text.js';
 
 /**
  * The flag vocabulary every command shares (`export`, `run`, `attach`, `demo`), so a flag means
@@ -88,7 +89,7 @@ export function parseCommand<T extends NonNullable<ParseArgsConfig['options']>>(
     });
     return { values: parsed.values, positionals: parsed.positionals, rest };
   } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
+    throw new UsageError(errorText(err));
   }
 }
 

@@ -19,6 +19,7 @@ import { pipelineFieldsRead } from '../profiles/aggregation/fields-read.js';
 import { parseDurationMs, UsageError } from './cli-options.js';
 import { runExportSession } from './export-session.js';
 import { formatReport } from './format-report.js';
+import { errorText } from '../util/error-text.js';
 
 /** What a command needs from its surroundings; tests pass their own. */
 export interface CommandContext {
@@ -128,7 +129,7 @@ function checkReportPath(path: string): void {
     closeSync(openSync(path, 'a'));
     if (!existed) unlinkSync(path);
   } catch (err) {
-    fail(`cannot be written (${err instanceof Error ? err.message : String(err)}): choose a writable path`);
+    fail(`cannot be written (${errorText(err)}): choose a writable path`);
   }
 }
 

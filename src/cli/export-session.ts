@@ -16,6 +16,7 @@ import { AcknowledgementTracker } from './acknowledgement-tracker.js';
 import type { PipelineWait } from './acknowledgement-tracker.js';
 import { keepProcessAlive } from './process-keep-alive.js';
 import { ShutdownDeadline } from './shutdown-deadline.js';
+import { asError } from '../util/error-text.js';
 
 /**
  * One run of the exporter from a row source to every selected exporter: builds the per-exporter
@@ -163,7 +164,7 @@ async function runSession(options: ExportSessionOptions, shutdown: ShutdownDeadl
       if (batch.acknowledge) acks.track(batch.acknowledge, waits);
     }
   } catch (err) {
-    sourceError = err instanceof Error ? err : new Error(String(err));
+    sourceError = asError(err);
     logger.error(`input failed: ${sourceError.message}`);
   }
   status?.setInput({

@@ -3,6 +3,7 @@ import { EXPORTER_NAME, EXPORTER_VERSION } from '../util/version.js';
 import { UsageError } from './cli-options.js';
 import type { CommandContext } from './command-context.js';
 import { EXIT_FATAL, EXIT_USAGE } from './export-session.js';
+import { errorText } from '../util/error-text.js';
 
 const MAIN_HELP = `${EXPORTER_NAME} ${EXPORTER_VERSION}: continuous profiling for Inspektor Gadget, exported as OTLP profiles.
 
@@ -81,7 +82,7 @@ export async function main(
     const command = await load();
     return await command(rest, ctx);
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
+    const message = errorText(err);
     if (isUserError(err)) {
       ctx.stderr(`${EXPORTER_NAME} ${name}: ${message}\n(see: ${EXPORTER_NAME} ${name} --help)\n`);
       return EXIT_USAGE;

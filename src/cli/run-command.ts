@@ -14,6 +14,7 @@ import { prepareSession, printConfig, runSession } from './command-context.js';
 import { booleanFlagPredicate, resolveGadgetParams, tokenizeGadgetFlags } from './gadget-params.js';
 import { K8S_HELP } from './k8s-help.js';
 import { keepProcessAlive } from './process-keep-alive.js';
+import { errorText } from '../util/error-text.js';
 
 const CONNECTION_OPTIONS = {
   'remote-address': { type: 'string' },
@@ -188,7 +189,7 @@ function igConnection(values: Record<string, unknown>): { address: string; tls?:
   try {
     igChannelSetup(address, tls);
   } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
+    throw new UsageError(errorText(err));
   }
   return { address, ...(tls ? { tls } : {}) };
 }

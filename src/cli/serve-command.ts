@@ -10,6 +10,7 @@ import { MIN_MAX_BYTES } from '../store/store-retention.js';
 import { UsageError } from './cli-options.js';
 import type { CommandContext } from './command-context.js';
 import { EXIT_FATAL } from './export-session.js';
+import { errorText } from '../util/error-text.js';
 
 export const DEFAULT_DATA_DIR = 'ig-otel-profiles-data';
 export const DEFAULT_GRPC_ADDRESS = '127.0.0.1:4317';
@@ -76,7 +77,7 @@ export function parseServeArgs(
     });
     return parsed.values;
   } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
+    throw new UsageError(errorText(err));
   }
 }
 

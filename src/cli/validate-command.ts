@@ -7,6 +7,7 @@ import { countRequest } from '../profiles/model/otlp-model.js';
 import { validateRequest } from '../profiles/validation/conformance-validator.js';
 import { parseCommand, UsageError } from './cli-options.js';
 import type { CommandContext } from './command-context.js';
+import { errorText } from '../util/error-text.js';
 
 export const VALIDATE_HELP = `Usage: ig-otel-profiles validate [--format json|proto] FILE…
 
@@ -50,9 +51,7 @@ export async function validateCommand(argv: readonly string[], ctx: CommandConte
         request = typeof item === 'string' ? fromOtlpJson(item) : decodeExportRequest(item);
       } catch (err) {
         issues++;
-        ctx.stdout(
-          `${path}: request ${requests}: cannot decode: ${err instanceof Error ? err.message : String(err)}\n`,
-        );
+        ctx.stdout(`${path}: request ${requests}: cannot decode: ${errorText(err)}\n`);
         continue;
       }
       samples += countRequest(request).samples;

@@ -16,7 +16,6 @@ export interface TlsConfig {
   readonly serverName?: string;
 }
 
-
 export interface BatchConfig {
   /** Flush period of aggregated rows (5 s). */
   readonly intervalMs: number;

@@ -26,7 +26,14 @@ import {
 import type { OtlpEnv, OtlpProtocol } from './env-config.js';
 import { grpcMetadataProblem, httpHeaderProblem } from './header-rules.js';
 import { OTLP_PROTOCOLS, READ_ENV_VARIABLES, readOtlpEnv, readResourceEnv } from './env-config.js';
-import type { BatchConfig, ExporterConfig, ExporterKind, QueueConfig, ResourceConfig, SampleConfig } from './exporter-config.js';
+import type {
+  BatchConfig,
+  ExporterConfig,
+  ExporterKind,
+  QueueConfig,
+  ResourceConfig,
+  SampleConfig,
+} from './exporter-config.js';
 import type { RetryPolicy } from '../util/backoff.js';
 import { DEFAULT_RETRY_POLICY } from '../util/backoff.js';
 import type { ExporterSelection } from './exporter-selection.js';

@@ -5,6 +5,7 @@ import { watchEventLoop } from './event-loop-watch.js';
 import type { Logger } from './logger.js';
 import { createSessionMetrics } from './metrics-registry.js';
 import type { SessionStatus } from './session-status.js';
+import { errorText } from '../util/error-text.js';
 
 /**
  * `--telemetry-address`: GET /metrics (Prometheus text, or OpenMetrics when the Accept header asks
@@ -72,7 +73,7 @@ export async function startTelemetryServer(options: TelemetryServerOptions): Pro
 
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
-      logger.warn(`${req.url ?? ''} failed: ${err instanceof Error ? err.message : String(err)}`);
+      logger.warn(`${req.url ?? ''} failed: ${errorText(err)}`);
       if (!res.headersSent) reply(res, 500, 'internal error\n');
       else res.destroy();
     });

@@ -3,6 +3,7 @@ import type { ExportProfilesServiceRequest } from '../profiles/model/otlp-model.
 import type { IngestResult, ProfileStore } from '../store/profile-store.js';
 import { InvalidRequestError } from '../store/store-errors.js';
 import type { ReceiveOutcome } from './receive-outcome.js';
+import { errorText } from '../util/error-text.js';
 
 /**
  * How long a refused exporter is asked to wait (Retry-After / RetryInfo). One second: the store's writer
@@ -69,7 +70,7 @@ export class IngestGate {
       return { kind: 'stored', result };
     } catch (err) {
       if (err instanceof InvalidRequestError) return { kind: 'invalid', message: err.message };
-      const message = err instanceof Error ? err.message : String(err);
+      const message = errorText(err);
       this.logger.error('cannot store a request; the exporter is asked to retry', { error: message });
       this.onRefused('store_failed');
       return {

@@ -5,6 +5,7 @@ import { OTLP_PROFILES_GRPC_METHOD } from '../exporter/transport/otlp-grpc-trans
 import { decodeBody } from './request-body.js';
 import type { IngestGate } from './ingest-gate.js';
 import { outcomeStatus, successResponse } from './outcome-status.js';
+import { errorText } from '../util/error-text.js';
 
 const identity = (value: Buffer): Buffer => value;
 
@@ -55,8 +56,7 @@ export async function startOtlpGrpcReceiver(
     Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
       void exportCall(call.request, options).then(
         (answer) => (answer.error ? callback(answer.error) : callback(null, answer.response)),
-        (err: unknown) =>
-          callback({ code: grpc.status.INTERNAL, details: err instanceof Error ? err.message : String(err) }),
+        (err: unknown) => callback({ code: grpc.status.INTERNAL, details: errorText(err) }),
       );
     },
   });

@@ -7,6 +7,7 @@ import { handleOtlpHttpExport, OTLP_PROFILES_HTTP_PATH } from '../receiver/otlp-
 import type { decodeBody } from '../receiver/request-body.js';
 import type { ListenAddress } from '../serve/listen-address.js';
 import { formatListenAddress, listenHttp } from '../serve/listen-address.js';
+import { errorText } from '../util/error-text.js';
 
 export interface RelayListenerOptions {
   readonly grpc: ListenAddress;
@@ -50,7 +51,7 @@ export async function startRelayListeners(options: RelayListenerOptions): Promis
         if (!decoded && res.statusCode >= 400 && res.statusCode !== 503) options.onRefusedBeforeDecode();
       });
       handleOtlpHttpExport(req, res, { gate, decode: decodeOnce, maxRequestBytes }).catch((err: unknown) => {
-        logger.error('request failed', { error: err instanceof Error ? err.message : String(err) });
+        logger.error('request failed', { error: errorText(err) });
         if (!res.headersSent) res.writeHead(500).end();
         else res.destroy();
       });

@@ -13,6 +13,7 @@ import { formatListenAddress, isLoopback, listenHttp } from './listen-address.js
 import { QueryApi } from './query-api.js';
 import { serveStatic, WEB_BUNDLE_DIR } from './static-files.js';
 import { StoredEvents } from './stored-events.js';
+import { errorText } from '../util/error-text.js';
 
 /** After the drain, keep-alive connections that still linger are cut after this long. */
 const CLOSE_GRACE_MS = 2_000;
@@ -107,7 +108,7 @@ export async function startServe(options: ServeOptions): Promise<ServeApp> {
   const httpLogger = logger.child('http');
   const server = createServer((req, res) => {
     route(req, res).catch((err: unknown) => {
-      const message = err instanceof Error ? err.message : String(err);
+      const message = errorText(err);
       httpLogger.error('request failed', { method: req.method, path: req.url, error: message });
       if (res.headersSent) {
         res.destroy();

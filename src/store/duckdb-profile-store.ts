@@ -33,6 +33,7 @@ import { buildStorePprof } from './store-pprof.js';
 import type { RetentionPolicy } from './store-retention.js';
 import { applyRetention, storeBytes, usedBytes } from './store-retention.js';
 import { timelineStep } from './timeline-step.js';
+import { asError } from '../util/error-text.js';
 
 /** Writes queued beyond this many requests or samples make the store "saturated" (the server answers 503). */
 const MAX_PENDING_REQUESTS = 32;
@@ -135,7 +136,7 @@ export class DuckDBProfileStore implements ProfileStore {
     try {
       acceptance = acceptRequest(request);
     } catch (err) {
-      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      return Promise.reject(asError(err));
     }
     const samples = countRequest(request).samples;
     this.pendingRequests++;

@@ -107,7 +107,7 @@ describe('exponential backoff', () => {
   it('its timers do not keep the process alive', () => {
     // A child that only waits an hour on a backoff must exit by itself right away.
     const script =
-      "import { createBackoff } from './src/exporter/retry/backoff.ts';" +
+      "import { createBackoff } from './src/util/backoff.ts';" +
       "void createBackoff().wait(3_600_000).then(() => process.exit(7)); process.on('exit', (c) => { if (c === 0) console.log('exited'); });";
     const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
       cwd: new URL('../..', import.meta.url).pathname,

@@ -16,6 +16,7 @@ import type { Clock } from '../../util/clock.js';
 import { systemClock } from '../../util/clock.js';
 import type { BatchSplitter } from './split-on-too-large.js';
 import { requestSplitter, SplitOnTooLarge } from './split-on-too-large.js';
+import { asError } from '../../util/error-text.js';
 
 /**
  * One exporter's delivery lane: a bounded queue (memory or persistent) drained by
@@ -142,10 +143,6 @@ function plus(a: DeliveryCounts, b: DeliveryCounts): DeliveryCounts {
     profiles: a.profiles + b.profiles,
     samples: a.samples + b.samples,
   };
-}
-
-function asError(err: unknown): Error {
-  return err instanceof Error ? err : new Error(String(err));
 }
 
 class QueuedExporter implements Exporter {

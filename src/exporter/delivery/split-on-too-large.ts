@@ -1,6 +1,7 @@
 import { splitRequest } from '../../profiles/request/request-splitter.js';
 import { batchFromEncoded } from '../create-export-batch.js';
 import type { ExportBatch } from '../export-batch.js';
+import { errorText } from '../../util/error-text.js';
 
 /**
  * What an exporter does when the backend refuses a request as too large (HTTP 413, a gRPC
@@ -87,7 +88,7 @@ export class SplitOnTooLarge {
     try {
       pieces = this._split(batch, Math.floor(batch.bytes.length * CUT_RATIO));
     } catch (err) {
-      return { kind: 'drop', why: `cutting it failed: ${err instanceof Error ? err.message : String(err)}` };
+      return { kind: 'drop', why: `cutting it failed: ${errorText(err)}` };
     }
     if (pieces.length <= 1) return { kind: 'drop', why: 'it holds a single stack sample and cannot be cut' };
     return { kind: 'split', pieces };

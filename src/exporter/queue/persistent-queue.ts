@@ -9,6 +9,7 @@ import { systemClock } from '../../util/clock.js';
 import type { ExportQueue, QueueEntry, QueueOptions, QueueSize, TakenBatch } from './export-queue.js';
 import type { QueueRecordHeader } from './queue-file-format.js';
 import { decodeQueueRecord, encodeQueueRecord } from './queue-file-format.js';
+import { errorCode, errorText } from '../../util/error-text.js';
 
 /**
  * A queue that survives restarts and `kill -9`: every accepted batch is its own file in
@@ -63,15 +64,6 @@ interface Slot {
   batch: ExportBatch | undefined;
 }
 
-function errorCode(err: unknown): string | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 /** A queue.directory that cannot hold the queue: a configuration error (exit 2), found at start. */
 function unusableDirectory(dir: string, why: string): ConfigError {
   return new ConfigError([
@@ -93,7 +85,7 @@ async function createDirectories(dir: string): Promise<void> {
       isDirectory = (await stat(path)).isDirectory();
     } catch (err) {
       if (errorCode(err) === 'ENOTDIR') continue; // a parent is a file: reported at that parent
-      if (errorCode(err) !== 'ENOENT') throw unusableDirectory(dir, errorMessage(err));
+      if (errorCode(err) !== 'ENOENT') throw unusableDirectory(dir, errorText(err));
       missing.push(path);
       if (dirname(path) === path) break;
       continue;
@@ -110,7 +102,7 @@ async function createDirectories(dir: string): Promise<void> {
       const why =
         errorCode(err) === 'ENOENT'
           ? `${dirname(path)} takes no new directories (a pseudo file system such as /proc?)`
-          : errorMessage(err);
+          : errorText(err);
       throw unusableDirectory(dir, `cannot create ${path}: ${why}`);
     }
   }
@@ -225,7 +217,7 @@ class PersistentQueue implements ExportQueue {
       try {
         data = await readFile(file);
       } catch (err) {
-        await this._quarantine(file, `unreadable: ${errorMessage(err)}`, undefined, 0);
+        await this._quarantine(file, `unreadable: ${errorText(err)}`, undefined, 0);
         continue;
       }
       const decoded = decodeQueueRecord(data);
@@ -274,12 +266,7 @@ class PersistentQueue implements ExportQueue {
         data = await readFile(file);
       } catch (err) {
         this._forget(slot);
-        await this._quarantine(
-          file,
-          `unreadable: ${errorMessage(err)}`,
-          headerOf(slot.entry),
-          slot.entry.bytes,
-        );
+        await this._quarantine(file, `unreadable: ${errorText(err)}`, headerOf(slot.entry), slot.entry.bytes);
         continue;
       }
       const decoded = decodeQueueRecord(data);
@@ -354,7 +341,7 @@ class PersistentQueue implements ExportQueue {
     } catch (err) {
       await unlink(temp).catch(() => undefined);
       const wrapped = new Error(
-        `cannot store a batch in the persistent queue ${this._dir} (queue.directory): ${errorMessage(err)}; ` +
+        `cannot store a batch in the persistent queue ${this._dir} (queue.directory): ${errorText(err)}; ` +
           'free space or fix the permissions of the directory',
       );
       Object.assign(wrapped, { code: errorCode(err) });
@@ -430,7 +417,7 @@ class PersistentQueue implements ExportQueue {
       if (errorCode(err) === 'ENOENT') return;
       // The batch would be sent again after a restart: a duplicate, not a loss.
       this._log.warn(
-        `cannot delete the finished queue file ${file}: ${errorMessage(err)}; it will be sent again on the next start`,
+        `cannot delete the finished queue file ${file}: ${errorText(err)}; it will be sent again on the next start`,
       );
     }
   }
@@ -445,7 +432,7 @@ class PersistentQueue implements ExportQueue {
     try {
       await rename(file, movedTo);
     } catch (err) {
-      this._log.warn(`cannot move the damaged queue file ${file} aside: ${errorMessage(err)}`);
+      this._log.warn(`cannot move the damaged queue file ${file} aside: ${errorText(err)}`);
       movedTo = undefined;
     }
     this._options.onDrop({
@@ -473,7 +460,7 @@ class PersistentQueue implements ExportQueue {
     } catch (err) {
       // The lock is the first file created: where it cannot be, no batch could be stored either.
       if (errorCode(err) !== 'EEXIST')
-        throw unusableDirectory(this._dir, `files cannot be created in it (${errorMessage(err)})`);
+        throw unusableDirectory(this._dir, `files cannot be created in it (${errorText(err)})`);
       const owner = Number.parseInt(await readFile(path, 'utf8').catch(() => ''), 10);
       const age = await stat(path).then(
         (s) => Date.now() - s.mtimeMs,

@@ -4,6 +4,7 @@ import type { ExportBatch } from '../export-batch.js';
 import type { ExportResponse } from '../export-response.js';
 import type { ExporterTransport } from '../exporter-transport.js';
 import type { SinkDeps } from './pprof-sink.js';
+import { errorText } from '../../util/error-text.js';
 
 /**
  * The `debug` exporter: a short human summary of every request on stderr (like the Collector's
@@ -178,7 +179,7 @@ export function createDebugSink(
         deps.counters.add('debug_requests_summarized', 1, labels);
         return Promise.resolve({ status: 'success' });
       } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
+        const message = errorText(error);
         return Promise.resolve({
           status: 'failure',
           error: new Error(

@@ -11,6 +11,7 @@ import type { ExporterTransport } from '../exporter-transport.js';
 import { setLongTimeout } from '../../util/long-timeout.js';
 import { classifyIoError } from './io-error.js';
 import type { SinkDeps } from './pprof-sink.js';
+import { errorText } from '../../util/error-text.js';
 
 /**
  * The `file` exporter, in the OpenTelemetry Collector file exporter's two formats: `json` writes one
@@ -182,7 +183,7 @@ export function createFileSink(config: ExporterConfig, deps: FileSinkDeps): Expo
     try {
       data = encodeFileRecord(batch, format);
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      const message = errorText(error);
       return {
         status: 'failure',
         error: new Error(

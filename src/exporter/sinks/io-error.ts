@@ -1,4 +1,5 @@
 import type { ExportResponse } from '../export-response.js';
+import { errorCode, errorText } from '../../util/error-text.js';
 
 /**
  * Classifies file-system errors of the local sinks: a full disk or exhausted descriptors may clear
@@ -40,20 +41,15 @@ const HINTS: Readonly<Record<string, string>> = {
   EPIPE: 'the reading end of the pipe was closed (e.g. `| head` exited)',
 };
 
-function codeOf(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
 /**
  * @param action what was attempted, e.g. `cannot write /var/lib/x.pb.gz`
  * @param configKey the setting to change, e.g. `exporters.pprof.directory`
  */
 export function classifyIoError(error: unknown, action: string, configKey: string): ExportResponse {
-  const code = codeOf(error);
+  const code = errorCode(error);
   const uid = typeof process.getuid === 'function' ? String(process.getuid()) : '?';
   const hint = code !== undefined ? HINTS[code]?.replace('%UID%', uid) : undefined;
-  const detail = error instanceof Error ? error.message : String(error);
+  const detail = errorText(error);
   // Unknown error codes are retried (bounded by retry.max_elapsed); errors without a code are bugs.
   const transient = code !== undefined && (TRANSIENT_IO_CODES.has(code) || HINTS[code] === undefined);
   const fix = hint ?? (transient ? 'will retry' : 'check the path');

@@ -11,6 +11,7 @@ import type { ExportBatch } from '../export-batch.js';
 import type { ExportResponse } from '../export-response.js';
 import type { ExporterTransport } from '../exporter-transport.js';
 import { classifyIoError } from './io-error.js';
+import { errorCode, errorText } from '../../util/error-text.js';
 
 /**
  * Writes one gzipped pprof file per OTLP Profile into a directory (`go tool pprof`, speedscope and
@@ -32,11 +33,6 @@ export interface SinkDeps {
 }
 
 let tempSequence = 0;
-
-function errorCode(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
 
 async function exists(path: string): Promise<boolean> {
   try {
@@ -123,7 +119,7 @@ export function createPprofSink(config: ExporterConfig, deps: SinkDeps): Exporte
       try {
         files = toPprofProfiles(batch.request());
       } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
+        const message = errorText(error);
         return {
           status: 'failure',
           error: new Error(

@@ -15,6 +15,7 @@ import { classifyGrpcError } from './grpc-status-classifier.js';
 import { exporterConfigKey } from './config-key.js';
 import { hasTlsSettings, loadTlsFiles } from './tls-files.js';
 import type { OtlpTransportDeps } from './transport-deps.js';
+import { errorText } from '../../util/error-text.js';
 
 /** Full gRPC method name of OTLP profiles export (opentelemetry-proto v1.11.0). */
 export const OTLP_PROFILES_GRPC_METHOD =
@@ -138,7 +139,7 @@ export function createOtlpGrpcTransport(config: ExporterConfig, deps: OtlpTransp
         // grpc-js throws synchronously only for programming errors (e.g. a closed channel).
         finish({
           status: 'failure',
-          error: new Error(`${description}: ${err instanceof Error ? err.message : String(err)}`),
+          error: new Error(`${description}: ${errorText(err)}`),
         });
       }
     });
@@ -175,7 +176,7 @@ function decodeSuccess(value: Buffer | undefined, batch: ExportBatch, logger: Lo
     // The server said OK: the data is delivered even if its response is garbage.
     logger.warn('OK response is not an ExportProfilesServiceResponse; treated as full success', {
       batch: batch.id,
-      error: err instanceof Error ? err.message : String(err),
+      error: errorText(err),
     });
     return { status: 'success' };
   }

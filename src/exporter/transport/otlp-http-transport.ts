@@ -19,6 +19,7 @@ import { exporterConfigKey } from './config-key.js';
 import { serverNameOptions } from '../../util/tls-server-name.js';
 import { hasTlsSettings, loadTlsFiles } from './tls-files.js';
 import type { OtlpTransportDeps } from './transport-deps.js';
+import { errorText } from '../../util/error-text.js';
 
 /**
  * Response cap (OTLP: the client MUST cap responses, 4 MiB is fine). Over it, the rest is not read and
@@ -88,7 +89,7 @@ export function createOtlpHttpTransport(config: ExporterConfig, deps: OtlpTransp
     } catch (err) {
       return {
         status: 'failure',
-        error: new Error(`${description}: cannot encode batch ${batch.id}: ${reasonOf(err)}`),
+        error: new Error(`${description}: cannot encode batch ${batch.id}: ${errorText(err)}`),
       };
     }
     deps.counters.add('export_attempt_bytes', body.length, { exporter: config.name });
@@ -178,7 +179,7 @@ export function createOtlpHttpTransport(config: ExporterConfig, deps: OtlpTransp
                   res,
                   Buffer.alloc(0),
                   batch,
-                  `it does not decompress within the cap: ${reasonOf(err)}`,
+                  `it does not decompress within the cap: ${errorText(err)}`,
                 ),
               );
               return;
@@ -240,7 +241,7 @@ export function createOtlpHttpTransport(config: ExporterConfig, deps: OtlpTransp
       logger.warn('2xx response is not an ExportProfilesServiceResponse; treated as full success', {
         batch: batch.id,
         contentType: type ?? '',
-        error: reasonOf(err),
+        error: errorText(err),
       });
       return { status: 'success' };
     }
@@ -294,8 +295,4 @@ function validatedHeaders(config: ExporterConfig): Record<string, string> {
     out[name.trim().toLowerCase()] = value;
   }
   return out;
-}
-
-function reasonOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import type { TlsConfig } from '../../config/exporter-config.js';
 import { exporterConfigKey } from './config-key.js';
+import { errorText } from '../../util/error-text.js';
 
 /** Config keys and the OTLP environment variables that set them, for actionable messages. */
 const KEYS = {
@@ -46,7 +47,7 @@ export function loadTlsFiles(tls: TlsConfig, exporterName: string): LoadedTls {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       const why =
-        code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : reasonOf(err);
+        code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : errorText(err);
       throw new Error(`${name(field)}: cannot read ${path}: ${why}`);
     }
   };
@@ -60,7 +61,7 @@ export function loadTlsFiles(tls: TlsConfig, exporterName: string): LoadedTls {
     try {
       createPrivateKey(key);
     } catch (err) {
-      throw new Error(`${name('keyFile')}: ${tls.keyFile} is not a PEM private key (${reasonOf(err)})`);
+      throw new Error(`${name('keyFile')}: ${tls.keyFile} is not a PEM private key (${errorText(err)})`);
     }
   }
   if (cert && key) {
@@ -68,7 +69,7 @@ export function loadTlsFiles(tls: TlsConfig, exporterName: string): LoadedTls {
       createSecureContext({ cert, key });
     } catch (err) {
       throw new Error(
-        `${name('keyFile')}: ${tls.keyFile} does not belong to the certificate ${tls.certFile} of ${name('certFile')} (${reasonOf(err)})`,
+        `${name('keyFile')}: ${tls.keyFile} does not belong to the certificate ${tls.certFile} of ${name('certFile')} (${errorText(err)})`,
       );
     }
   }
@@ -92,10 +93,6 @@ function checkCertificate(pem: Buffer, key: string, path: string): void {
   try {
     new X509Certificate(pem);
   } catch (err) {
-    throw new Error(`${key}: ${path} is not a valid PEM certificate (${reasonOf(err)})`);
+    throw new Error(`${key}: ${path} is not a valid PEM certificate (${errorText(err)})`);
   }
-}
-
-function reasonOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

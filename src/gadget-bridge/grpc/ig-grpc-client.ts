@@ -19,6 +19,7 @@ import type { IgTlsOptions } from './ig-address.js';
 import { DEFAULT_IG_ADDRESS, igChannelSetup } from './ig-address.js';
 import { instanceIdFromName } from './instance-id.js';
 import { tidyGrpcDetails } from '../../util/grpc-details.js';
+import { asError } from '../../util/error-text.js';
 
 /**
  * Client for Inspektor Gadget's daemon API (`api.GadgetManager`): GetGadgetInfo, and RunGadget
@@ -258,7 +259,7 @@ function openStream(
     try {
       onEvent(ev);
     } catch (err) {
-      fail(err instanceof Error ? err : new Error(String(err)));
+      fail(asError(err));
     }
   });
   call.on('error', (err: grpc.ServiceError) => {

@@ -13,6 +13,7 @@ import { parseJsonElement } from './json-element-parser.js';
 import { LongStringCache } from './long-string-cache.js';
 import { parseLosslessJson } from './lossless-json.js';
 import type { JsonValue } from './lossless-json.js';
+import { errorText } from '../../util/error-text.js';
 
 export interface Emission {
   readonly rows: readonly GadgetRow[];
@@ -84,7 +85,7 @@ interface OpenArray {
 
 /** Why a text did not parse; `atEnd`: it was the last line, without a newline (truncated?). */
 function parseFailure(err: unknown, atEnd: boolean): string {
-  const msg = err instanceof Error ? err.message : String(err);
+  const msg = errorText(err);
   return atEnd ? `input ended in the middle of a value (truncated last line?): ${msg}` : msg;
 }
 
@@ -104,7 +105,7 @@ export function createEmissionDecoder(hooks: EmissionDecoderHooks): EmissionDeco
       open.values.push(parseJsonElement(frame.text, frame.spans, longStrings));
     } catch (err) {
       // The framer delimited it, so the elements around it stand on their own: only it is lost.
-      const msg = err instanceof Error ? err.message : String(err);
+      const msg = errorText(err);
       open.failed++;
       open.failure ??= { element: open.values.length + open.failed, message: msg };
     }

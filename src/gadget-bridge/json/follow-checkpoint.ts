@@ -11,6 +11,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, wr
 import { dirname } from 'node:path';
 import type { Counters } from '../../observability/counters.js';
 import type { Logger } from '../../observability/logger.js';
+import { errorText } from '../../util/error-text.js';
 
 /** Bytes at the start of a file that fingerprint it (fewer while the file is shorter). */
 export const FINGERPRINT_BYTES = 1024;
@@ -46,10 +47,9 @@ export function readFollowCheckpoint(file: string): FollowCheckpoint | undefined
     text = readFileSync(file, 'utf8');
   } catch (err) {
     if (typeof err === 'object' && err !== null && 'code' in err && err.code === 'ENOENT') return undefined;
-    throw new Error(
-      `--checkpoint ${file}: cannot read: ${err instanceof Error ? err.message : String(err)} — check the path and permissions`,
-      { cause: err },
-    );
+    throw new Error(`--checkpoint ${file}: cannot read: ${errorText(err)} — check the path and permissions`, {
+      cause: err,
+    });
   }
   const bad = (why: string): Error =>
     new Error(
@@ -142,7 +142,7 @@ export function createCheckpointWriter(options: CheckpointWriterOptions): {
       if (warned) return;
       warned = true;
       logger.warn(
-        `--checkpoint ${options.file}: cannot write: ${err instanceof Error ? err.message : String(err)} — ` +
+        `--checkpoint ${options.file}: cannot write: ${errorText(err)} — ` +
           'a restart would read the followed file again from the last checkpoint written; check the directory and its permissions',
       );
     }

@@ -19,6 +19,7 @@ import { FINGERPRINT_BYTES, fingerprint } from './follow-checkpoint.js';
 import type { FollowCheckpoint } from './follow-checkpoint.js';
 import { INPUT_RESTART } from './input-reader.js';
 import type { InputChunk, InputReader } from './input-reader.js';
+import { errorCode, errorText } from '../../util/error-text.js';
 
 /** How often a followed file is checked for new data, rotation and truncation. */
 export const FOLLOW_POLL_INTERVAL_MS = 250;
@@ -46,10 +47,6 @@ export interface FollowedFile {
 export interface FollowReader extends InputReader {
   /** The file of the chunks returned since the start or the last INPUT_RESTART. */
   current(): FollowedFile | undefined;
-}
-
-function errorCode(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : undefined;
 }
 
 async function readHead(fh: FileHandle, length: number): Promise<Buffer> {
@@ -201,10 +198,9 @@ export function createFollowReader(path: string, options: FollowReaderOptions): 
         return false;
       }
       if (err instanceof Error && err.message.startsWith(path)) throw err;
-      throw new Error(
-        `${path}: cannot open: ${err instanceof Error ? err.message : String(err)} — check the path and permissions`,
-        { cause: err },
-      );
+      throw new Error(`${path}: cannot open: ${errorText(err)} — check the path and permissions`, {
+        cause: err,
+      });
     }
   };
 

@@ -33,6 +33,7 @@ import type { InputChunk, InputReader } from './input-reader.js';
 import { createJsonFramer } from './json-framer.js';
 import type { Frame, JsonFramer } from './json-framer.js';
 import { countArrayEmissions } from './replay-count.js';
+import { errorText } from '../../util/error-text.js';
 
 /** Element lines of one envelope `seq` are emitted when the input has been quiet this long. */
 export const ELEMENT_GROUP_IDLE_MS = 200;
@@ -157,10 +158,7 @@ export function createJsonRowSource(options: JsonRowSourceOptions): RowSource {
         try {
           regular = (await stat(input.path)).isFile();
         } catch (err) {
-          throw new Error(
-            `${input.path}: cannot read: ${err instanceof Error ? err.message : String(err)} — check the path`,
-            { cause: err },
-          );
+          throw new Error(`${input.path}: cannot read: ${errorText(err)} — check the path`, { cause: err });
         }
         const stream = createReadStream(input.path, { highWaterMark: FILE_READ_BYTES });
         // A FIFO or device is live input; only a regular file is a capture to replay.

@@ -13,7 +13,7 @@ import type { Logger } from '../../observability/logger.js';
 import { silentLogger } from '../../observability/logger.js';
 import type { Counters } from '../../observability/counters.js';
 import type { WatchOutcome } from './pod-watch.js';
-import { errorText, httpStatusOf, WATCH_TIMEOUT_SECONDS, watchPods } from './pod-watch.js';
+import { apiErrorText, httpStatusOf, WATCH_TIMEOUT_SECONDS, watchPods } from './pod-watch.js';
 
 /** IG's namespace (`kubectl gadget --gadget-namespace`). */
 export const DEFAULT_GADGET_NAMESPACE = 'gadget';
@@ -119,7 +119,7 @@ export function createGadgetPodDiscovery(options: GadgetPodDiscoveryOptions): Ga
     try {
       onEvent(event);
     } catch (err) {
-      logger.error('gadget pod event handler threw', { pod: event.pod.podName, error: errorText(err) });
+      logger.error('gadget pod event handler threw', { pod: event.pod.podName, error: apiErrorText(err) });
     }
   };
 
@@ -223,7 +223,7 @@ export function createGadgetPodDiscovery(options: GadgetPodDiscoveryOptions): Ga
           failures++;
           logger.warn('re-listing gadget pods failed; retrying', {
             namespace,
-            error: errorText(err),
+            error: apiErrorText(err),
             attempt: failures,
           });
           continue;
@@ -243,7 +243,7 @@ export function createGadgetPodDiscovery(options: GadgetPodDiscoveryOptions): Ga
           counters?.add('k8s_watch_errors');
           logger.warn('watching gadget pods failed; retrying', {
             namespace,
-            error: errorText(outcome.error),
+            error: apiErrorText(outcome.error),
             attempt: failures,
           });
           break;
@@ -269,7 +269,7 @@ export function createGadgetPodDiscovery(options: GadgetPodDiscoveryOptions): Ga
             ? `; the identity in the kubeconfig needs "list" and "watch" on pods in namespace ${namespace}`
             : '; check that the API server in the kubeconfig is reachable';
         throw new Error(
-          `cannot list gadget pods in namespace ${namespace} (labels ${labelSelector}): ${errorText(err)}${hint}`,
+          `cannot list gadget pods in namespace ${namespace} (labels ${labelSelector}): ${apiErrorText(err)}${hint}`,
         );
       }
       const initial = [...known.values()];

@@ -15,6 +15,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { GadgetPod, GadgetPodDiscovery, GadgetPodEvent } from './gadget-pod-discovery.js';
 import { createGadgetPodDiscovery } from './gadget-pod-discovery.js';
 import { GADGET_SERVICE_PORT, startPodPortForward } from './pod-port-forwarder.js';
+import { asError, errorText } from '../../util/error-text.js';
 
 /** Batches buffered ahead of the consumer before pod sources are paused (backpressure). */
 export const MAX_BUFFERED_BATCHES = 64;
@@ -77,10 +78,6 @@ interface PodRun {
   /** Restart delays; reset once a source delivered. */
   readonly restarts: Backoff;
   restartTimer: NodeJS.Timeout | undefined;
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 /** Merges per-pod sources; see the module comment. */
@@ -156,7 +153,7 @@ export function createGadgetPodFanout(options: GadgetPodFanoutOptions): GadgetPo
       // Expected when the pod went away (its forward was closed under it); still worth a line.
       logger.warn('gadget pod source ended with an error while stopping', {
         pod: run.pod.podName,
-        error: messageOf(err),
+        error: errorText(err),
       });
       return;
     }
@@ -165,7 +162,7 @@ export function createGadgetPodFanout(options: GadgetPodFanoutOptions): GadgetPo
     logger.error('gadget pod source failed; the other pods continue', {
       pod: run.pod.podName,
       node: run.pod.nodeName,
-      error: messageOf(err),
+      error: errorText(err),
       restart: willRestart,
     });
     if (!willRestart) return;
@@ -205,7 +202,7 @@ export function createGadgetPodFanout(options: GadgetPodFanoutOptions): GadgetPo
       logger.error('cannot open a forward to gadget pod', {
         pod: pod.podName,
         node: pod.nodeName,
-        error: messageOf(err),
+        error: errorText(err),
       });
       return;
     }
@@ -239,7 +236,7 @@ export function createGadgetPodFanout(options: GadgetPodFanoutOptions): GadgetPo
         try {
           await source.stop();
         } catch (err) {
-          logger.warn('gadget pod source stop failed', { pod: run.pod.podName, error: messageOf(err) });
+          logger.warn('gadget pod source stop failed', { pod: run.pod.podName, error: errorText(err) });
         }
         await run.pump;
       })();
@@ -252,7 +249,7 @@ export function createGadgetPodFanout(options: GadgetPodFanoutOptions): GadgetPo
     }
     // Closing the forward drops its connections, which also ends a source stuck on a dead pod.
     await run.forward?.close().catch((err: unknown) => {
-      logger.warn('closing forward failed', { pod: run.pod.podName, error: messageOf(err) });
+      logger.warn('closing forward failed', { pod: run.pod.podName, error: errorText(err) });
     });
     // Bounded too: stop() must finish on SIGTERM even if a source ignores its dead connection.
     if (run.pump && !(await within(run.pump))) {
@@ -309,7 +306,7 @@ export function createGadgetPodFanout(options: GadgetPodFanoutOptions): GadgetPo
     try {
       await start();
     } catch (err) {
-      failure = err instanceof Error ? err : new Error(String(err));
+      failure = asError(err);
       ended = true;
     }
     while (true) {

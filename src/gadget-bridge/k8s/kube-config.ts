@@ -19,6 +19,7 @@ import { delimiter, join } from 'node:path';
 import { isIPv6 } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Cluster, Context, User } from '@kubernetes/client-node';
+import { errorText } from '../../util/error-text.js';
 
 /** Where in-cluster credentials live (relative to `serviceAccountRoot`). */
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -79,7 +80,7 @@ function loadFile(path: string, origin: string): KubeConfig {
     kc.loadFromFile(path);
   } catch (err) {
     throw new KubeConfigError(
-      `cannot load kubeconfig ${path} (from ${origin}): ${err instanceof Error ? err.message : String(err)}; ` +
+      `cannot load kubeconfig ${path} (from ${origin}): ${errorText(err)}; ` +
         'fix the file or point --kubeconfig/KUBECONFIG at a valid one',
     );
   }

@@ -17,7 +17,7 @@ import { createBackoff } from '../../util/backoff.js';
 import type { Logger } from '../../observability/logger.js';
 import { silentLogger } from '../../observability/logger.js';
 import type { WatchOutcome } from './pod-watch.js';
-import { errorText, httpStatusOf, WATCH_TIMEOUT_SECONDS, watchPods } from './pod-watch.js';
+import { apiErrorText, httpStatusOf, WATCH_TIMEOUT_SECONDS, watchPods } from './pod-watch.js';
 import type { PodMetadata, PodMetadataLookup } from '../../rows/pod-metadata.js';
 import { bareContainerId } from '../../rows/pod-metadata.js';
 import { podMetadataOf } from './read-pod-metadata.js';
@@ -82,10 +82,10 @@ function unavailableReason(err: unknown, nodeName: string | undefined): string {
   const scope = nodeName ? ` on node ${nodeName}` : '';
   if (status === 401 || status === 403)
     return (
-      `cannot list pods${scope}: ${errorText(err)}; grant the service account a ClusterRole with ` +
+      `cannot list pods${scope}: ${apiErrorText(err)}; grant the service account a ClusterRole with ` +
       'apiGroups [""], resources [pods], verbs [get, list, watch] (deploy/k8s has one)'
     );
-  return `cannot list pods${scope}: ${errorText(err)}; check that the API server is reachable`;
+  return `cannot list pods${scope}: ${apiErrorText(err)}; check that the API server is reachable`;
 }
 
 export function createPodMetadataInformer(options: PodMetadataInformerOptions): PodMetadataInformer {
@@ -209,7 +209,10 @@ export function createPodMetadataInformer(options: PodMetadataInformerOptions): 
           if (state !== 'unavailable')
             logger.warn(`${why}; exporting with IG's own fields meanwhile (retrying in the background)`);
           else
-            logger.debug('listing pods failed again', { error: errorText(err), attempt: backoff.attempts });
+            logger.debug('listing pods failed again', {
+              error: apiErrorText(err),
+              attempt: backoff.attempts,
+            });
           state = 'unavailable';
           reason = why;
           settleWaiters();
@@ -229,7 +232,7 @@ export function createPodMetadataInformer(options: PodMetadataInformerOptions): 
         Date.now() - began >= WATCH_HEALTHY_MS || (outcome.kind === 'ended' && outcome.events > 0);
       if (healthy) backoff.reset();
       if (outcome.kind === 'failed') {
-        logger.info('watching pods failed; re-listing', { error: errorText(outcome.error) });
+        logger.info('watching pods failed; re-listing', { error: apiErrorText(outcome.error) });
         needList = true;
         if (!(await pause())) return;
       } else if (!healthy && !(await pause())) return;

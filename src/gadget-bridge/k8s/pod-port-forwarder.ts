@@ -23,6 +23,7 @@ import type { WebSocket } from 'ws';
 import type { Logger } from '../../observability/logger.js';
 import { silentLogger } from '../../observability/logger.js';
 import type { Counters } from '../../observability/counters.js';
+import { errorText } from '../../util/error-text.js';
 
 /** IG's gadget service port inside the gadget pod (`api.GadgetServicePort`). */
 export const GADGET_SERVICE_PORT = 8080;
@@ -74,17 +75,6 @@ export interface PodPortForward {
   close(): Promise<void>;
 }
 
-function messageOf(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  // ws reports a failed handshake as an ErrorEvent-like { error, message }.
-  if (typeof err === 'object' && err !== null) {
-    const e = err as { error?: unknown; message?: unknown };
-    if (e.error instanceof Error) return e.error.message;
-    if (typeof e.message === 'string') return e.message;
-  }
-  return String(err);
-}
-
 /** Opens the local listener; connections are forwarded lazily, one WebSocket each. */
 export async function startPodPortForward(options: PodPortForwardOptions): Promise<PodPortForward> {
   const { kubeConfig, namespace, podName } = options;
@@ -105,7 +95,7 @@ export async function startPodPortForward(options: PodPortForwardOptions): Promi
     try {
       options.onError?.(error);
     } catch (err) {
-      logger.error('port-forward onError handler threw', { pod: podName, error: messageOf(err) });
+      logger.error('port-forward onError handler threw', { pod: podName, error: errorText(err) });
     }
   };
 
@@ -132,10 +122,10 @@ export async function startPodPortForward(options: PodPortForwardOptions): Promi
         link.ws.resume();
       }
     });
-    const errorText: Buffer[] = [];
+    const errorChunks: Buffer[] = [];
     const errStream = new Writable({
       write(chunk: Buffer, _enc, callback) {
-        if (chunk.length > 0) errorText.push(chunk);
+        if (chunk.length > 0) errorChunks.push(chunk);
         callback();
       },
     });
@@ -143,7 +133,7 @@ export async function startPodPortForward(options: PodPortForwardOptions): Promi
     try {
       result = await forwarder.portForward(namespace, podName, [remotePort], output, errStream, socket);
     } catch (err) {
-      const text = messageOf(err);
+      const text = errorText(err);
       const status = /\b(40[134])\b/.exec(text)?.[1];
       const hint =
         status === '401' || status === '403'
@@ -171,8 +161,8 @@ export async function startPodPortForward(options: PodPortForwardOptions): Promi
     socketWs.on('close', () => webSockets.delete(socketWs));
     if (closed) socketWs.terminate();
     socketWs.on('close', () => {
-      if (errorText.length > 0) {
-        const text = Buffer.concat(errorText).toString('utf8').trim();
+      if (errorChunks.length > 0) {
+        const text = Buffer.concat(errorChunks).toString('utf8').trim();
         fail(
           new PortForwardError(
             `port-forward to ${label}: ${text}`,
@@ -205,7 +195,7 @@ export async function startPodPortForward(options: PodPortForwardOptions): Promi
     socket.on('error', (err) => logger.debug('local connection error', { pod: podName, error: err.message }));
     socket.on('close', () => sockets.delete(socket));
     forward(socket).catch((err: unknown) => {
-      logger.error('port-forward connection failed unexpectedly', { pod: podName, error: messageOf(err) });
+      logger.error('port-forward connection failed unexpectedly', { pod: podName, error: errorText(err) });
       socket.destroy();
     });
   });

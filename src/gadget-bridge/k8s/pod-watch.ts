@@ -5,6 +5,7 @@
  * failed. Guards a stream that goes silent without a FIN, which client-node never ends by itself.
  */
 import type { V1Pod, Watch } from '@kubernetes/client-node';
+import { errorText } from '../../util/error-text.js';
 
 /** Asked of the server per watch request; it ends the stream then and the caller re-watches. */
 export const WATCH_TIMEOUT_SECONDS = 300;
@@ -38,14 +39,11 @@ export interface PodWatch {
 }
 
 /** An error for a log line: `HTTP 403: …` for API errors. */
-export function errorText(err: unknown): string {
-  if (err instanceof Error) {
-    const code = (err as { code?: unknown }).code;
-    if (typeof code !== 'number') return err.message;
-    const newline = err.message.indexOf('\n');
-    return `HTTP ${code}: ${newline === -1 ? err.message : err.message.slice(0, newline)}`;
-  }
-  return String(err);
+export function apiErrorText(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code; // client-node ApiException only
+  if (typeof code !== 'number' || !(err instanceof Error)) return errorText(err);
+  const newline = err.message.indexOf('\n');
+  return `HTTP ${code}: ${newline === -1 ? err.message : err.message.slice(0, newline)}`;
 }
 
 /** The HTTP status of a client-node error (ApiException or Watch), if it has one. */

@@ -182,4 +182,3 @@ export function podMetadataOf(pod: V1Pod, logger: Logger = silentLogger): PodMet
     unresolved,
   };
 }
-

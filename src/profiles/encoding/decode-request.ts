@@ -1,6 +1,7 @@
 import type { ExportProfilesServiceRequest, ExportProfilesServiceResponse } from '../model/otlp-model.js';
 import { reviveExportRequest, reviveExportResponse } from './model-reviver.js';
 import { exportRequestType, exportResponseType } from './proto-schema.js';
+import { errorText } from '../../util/error-text.js';
 
 /**
  * protobufjs `toObject` options: 64-bit values as bigint; bytes stay Uint8Array (copied by the reviver);
@@ -51,8 +52,4 @@ export function encodeExportResponse(response: ExportProfilesServiceResponse): U
     plain.partialSuccess = inner;
   }
   return type.encode(type.fromObject(plain)).finish();
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

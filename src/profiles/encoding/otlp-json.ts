@@ -14,6 +14,7 @@ import type {
   ValueType,
 } from '../model/otlp-model.js';
 import { reviveExportRequest, reviveExportResponse } from './model-reviver.js';
+import { errorText } from '../../util/error-text.js';
 
 /**
  * OTLP/JSON (opentelemetry-proto `docs/specification.md`, applied to profiles):
@@ -101,7 +102,7 @@ function parse(text: string, what: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
-    throw new Error(`OTLP/JSON ${what}: not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+    throw new Error(`OTLP/JSON ${what}: not valid JSON: ${errorText(err)}`);
   }
 }
 

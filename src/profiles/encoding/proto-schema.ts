@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
+import { errorText } from '../../util/error-text.js';
 
 /**
  * Directory of our own .proto files, resolved against this module. Both `src/profiles/encoding/` (tsx)
@@ -36,7 +37,7 @@ export function getProfilesProtoRoot(): protobuf.Root {
     root.loadSync([...PROTO_FILES], { keepCase: false });
     root.resolveAll();
   } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
+    const reason = errorText(err);
     throw new Error(
       `cannot load OTLP profiles .proto files from ${fileURLToPath(PROFILES_PROTO_DIR)}: ${reason} ` +
         '(the package must ship proto/profiles next to src/ or dist/)',
