@@ -11,6 +11,7 @@ export default tseslint.config(
       'bin/**',
       'scripts/**',
       'eslint.config.js',
+      '.dependency-cruiser.mjs',
       'web/vendor/**',
       '.tmp/**',
     ],

@@ -1,4 +1,4 @@
-import type { GadgetInfo, Param } from '../gadget-bridge/grpc/gadget-api.js';
+import type { GadgetInfo, Param } from '../gadget-bridge/grpc/gadget-messages.js';
 import { UsageError } from './cli-options.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { DataSource, GadgetInfo } from '../gadget-bridge/grpc/gadget-api.js';
+import type { DataSource, GadgetInfo } from '../gadget-bridge/grpc/gadget-messages.js';
 import { createGrpcRowSource } from '../gadget-bridge/grpc/grpc-row-source.js';
 import type { ReconnectOptions } from '../gadget-bridge/grpc/grpc-row-source.js';
 import { createIgGrpcClient } from '../gadget-bridge/grpc/ig-grpc-client.js';

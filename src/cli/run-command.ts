@@ -7,7 +7,7 @@ import { createIgGrpcClient } from '../gadget-bridge/grpc/ig-grpc-client.js';
 import { createSpecResolver, parseAnnotations, applyAnnotations } from '../gadget-bridge/profile-presets.js';
 import { profileSpecFromDataSource } from '../gadget-bridge/grpc/profile-spec-from-gadget-info.js';
 import type { ProfileSpec } from '../rows/profile-spec.js';
-import type { DataSource, GadgetInfo } from '../gadget-bridge/grpc/gadget-api.js';
+import type { DataSource, GadgetInfo } from '../gadget-bridge/grpc/gadget-messages.js';
 import { COMMON_HELP, COMMON_OPTIONS, parseDurationMs, UsageError } from './cli-options.js';
 import type { CommandContext, PreparedSession, SessionInput } from './command-context.js';
 import { prepareSession, printConfig, runSession } from './command-context.js';

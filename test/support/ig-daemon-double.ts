@@ -12,18 +12,20 @@ import type {
   GadgetRunRequest,
   GetGadgetInfoRequest,
   GetGadgetInfoResponse,
-} from '../../src/gadget-bridge/grpc/gadget-api.js';
+} from '../../src/gadget-bridge/grpc/gadget-messages.js';
 import {
-  DATASOURCE_TYPE_SINGLE,
   encodeGadgetData,
   encodeGadgetDataArray,
   encodeGadgetInfo,
+  GADGET_MANAGER_SERVICE,
+} from '../../src/gadget-bridge/grpc/gadget-api.js';
+import {
+  DATASOURCE_TYPE_SINGLE,
   EVENT_LOG_SHIFT,
   EVENT_TYPE_GADGET_INFO,
   EVENT_TYPE_PAYLOAD,
   GADGET_INFO_FLAG_INSTANCE_ID,
-  GADGET_MANAGER_SERVICE,
-} from '../../src/gadget-bridge/grpc/gadget-api.js';
+} from '../../src/gadget-bridge/grpc/gadget-messages.js';
 import { instanceIdFromName } from '../../src/gadget-bridge/grpc/instance-id.js';
 import type { ProfileCpuLayoutOptions } from './ig-profile-cpu-layout.js';
 import { profileCpuGadgetInfo } from './ig-profile-cpu-layout.js';

@@ -1,4 +1,4 @@
-import type { DataSource, Field, GadgetInfo, Param } from '../../src/gadget-bridge/grpc/gadget-api.js';
+import type { DataSource, Field, GadgetInfo, Param } from '../../src/gadget-bridge/grpc/gadget-messages.js';
 import {
   DATASOURCE_FLAG_BIG_ENDIAN,
   DATASOURCE_TYPE_ARRAY,
@@ -9,7 +9,7 @@ import {
   FIELD_FLAG_STATIC_MEMBER,
   FIELD_FLAG_UNREFERENCED,
   Kind,
-} from '../../src/gadget-bridge/grpc/gadget-api.js';
+} from '../../src/gadget-bridge/grpc/gadget-messages.js';
 
 /**
  * profile_cpu's `samples` datasource laid out as IG lays it out on the wire

@@ -1,13 +1,13 @@
 import type { FieldValue, GadgetRow } from '../../src/rows/gadget-row.js';
 import { getField } from '../../src/rows/gadget-row.js';
-import type { DataElement, DataSource, Field } from '../../src/gadget-bridge/grpc/gadget-api.js';
+import type { DataElement, DataSource, Field } from '../../src/gadget-bridge/grpc/gadget-messages.js';
 import {
   DATASOURCE_FLAG_BIG_ENDIAN,
   FIELD_FLAG_EMPTY,
   FIELD_FLAG_UNREFERENCED,
   Kind,
   KIND_FLAG_ARRAY,
-} from '../../src/gadget-bridge/grpc/gadget-api.js';
+} from '../../src/gadget-bridge/grpc/gadget-messages.js';
 
 /**
  * The inverse of the field decoder, written independently for the test double: lays a row (as

@@ -1,7 +1,7 @@
 import type { GadgetRow } from '../../rows/gadget-row.js';
 import { fieldReader, SlotCursor } from './field-readers.js';
-import type { DataElement, DataSource, Field } from './gadget-api.js';
-import { DATASOURCE_FLAG_BIG_ENDIAN, FIELD_FLAG_EMPTY, FIELD_FLAG_UNREFERENCED } from './gadget-api.js';
+import type { DataElement, DataSource, Field } from './gadget-messages.js';
+import { DATASOURCE_FLAG_BIG_ENDIAN, FIELD_FLAG_EMPTY, FIELD_FLAG_UNREFERENCED } from './gadget-messages.js';
 import { packElement } from './packed-data-element.js';
 import type { RowNode } from './row-builder.js';
 import { compileRowBuilder } from './row-builder.js';

@@ -1,6 +1,6 @@
 import type { FieldValue } from '../../rows/gadget-row.js';
-import type { Field } from './gadget-api.js';
-import { Kind, KIND_FLAG_ARRAY } from './gadget-api.js';
+import type { Field } from './gadget-messages.js';
+import { Kind, KIND_FLAG_ARRAY } from './gadget-messages.js';
 import type { PackedDataElement } from './packed-data-element.js';
 import type { TextSource } from './text-cache.js';
 import { TextBudget, TextCache } from './text-cache.js';

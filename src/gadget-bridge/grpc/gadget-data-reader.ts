@@ -1,4 +1,4 @@
-import type { DataElement, GadgetData, GadgetDataArray } from './gadget-api.js';
+import type { DataElement, GadgetData, GadgetDataArray } from './gadget-messages.js';
 import { PackedDataElement, PackedPayloads } from './packed-data-element.js';
 
 /**

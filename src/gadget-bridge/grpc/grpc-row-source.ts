@@ -4,7 +4,7 @@ import type { Logger } from '../../observability/logger.js';
 import type { InputState } from '../../observability/session-status.js';
 import type { ProfileSpec } from '../../rows/profile-spec.js';
 import type { RowBatch, RowSource } from '../../rows/row-batch.js';
-import type { DataSource, GadgetInfo } from './gadget-api.js';
+import type { DataSource, GadgetInfo } from './gadget-messages.js';
 import type { IgTlsOptions } from './ig-address.js';
 import type {
   DecodeSelection,

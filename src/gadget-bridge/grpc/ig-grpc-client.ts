@@ -3,18 +3,20 @@ import type { GadgetRow } from '../../rows/gadget-row.js';
 import type { Logger, LogLevel } from '../../observability/logger.js';
 import { compileRowDecoder } from './field-decoder.js';
 import type { RowDecoder } from './field-decoder.js';
-import type { DataSource, GadgetControlRequest, GadgetEvent, GadgetInfo } from './gadget-api.js';
+import type { DataSource, GadgetControlRequest, GadgetEvent, GadgetInfo } from './gadget-messages.js';
 import {
-  DATASOURCE_TYPE_SINGLE,
   decodeGadgetData,
   decodeGadgetDataArray,
   decodeGadgetInfo,
+  GADGET_MANAGER_SERVICE,
+} from './gadget-api.js';
+import {
+  DATASOURCE_TYPE_SINGLE,
   EVENT_LOG_SHIFT,
   EVENT_TYPE_GADGET_INFO,
   EVENT_TYPE_PAYLOAD,
   GADGET_INFO_FLAG_INSTANCE_ID,
-  GADGET_MANAGER_SERVICE,
-} from './gadget-api.js';
+} from './gadget-messages.js';
 import type { IgTlsOptions } from './ig-address.js';
 import { DEFAULT_IG_ADDRESS, igChannelSetup } from './ig-address.js';
 import { instanceIdFromName } from './instance-id.js';

@@ -1,4 +1,4 @@
-import type { DataElement } from './gadget-api.js';
+import type { DataElement } from './gadget-messages.js';
 
 /**
  * DataElements that keep their payload slots as offsets into one shared message buffer instead

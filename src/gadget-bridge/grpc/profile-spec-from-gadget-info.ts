@@ -1,8 +1,8 @@
 import { parse as parseYaml } from 'yaml';
 import { cpuPeriodNano, PROFILE_CPU_FREQUENCY_HZ } from '../profile-presets.js';
 import type { ProfileSpec } from '../../rows/profile-spec.js';
-import type { DataSource, GadgetInfo } from './gadget-api.js';
-import { FIELD_FLAG_UNREFERENCED } from './gadget-api.js';
+import type { DataSource, GadgetInfo } from './gadget-messages.js';
+import { FIELD_FLAG_UNREFERENCED } from './gadget-messages.js';
 import { parseGoDuration } from './go-duration.js';
 
 /**

@@ -8,7 +8,7 @@ import {
   semconvServiceName,
 } from '../../rows/pod-metadata.js';
 import type { AnyValue, KeyValue } from '../model/otlp-model.js';
-import { INT64_MAX } from './row-checks.js';
+import { INT64_MAX } from '../model/int64.js';
 import { isPrimitiveTuple, TupleTrie } from '../../util/tuple-trie.js';
 
 /**

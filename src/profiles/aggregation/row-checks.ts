@@ -1,6 +1,7 @@
 import type { FieldValue, GadgetRow } from '../../rows/gadget-row.js';
 import { fieldAccessor } from '../../rows/gadget-row.js';
 import type { ProfileSpec } from '../../rows/profile-spec.js';
+import { INT64_MAX } from '../model/int64.js';
 import type { StackFieldPlan } from './stack-field-plan.js';
 import { stackFieldPlan } from './stack-field-plan.js';
 
@@ -13,9 +14,6 @@ import { stackFieldPlan } from './stack-field-plan.js';
 
 /** A sample value: a number while exact (≤ 2^53 − 1), a bigint beyond. */
 export type SampleValue = number | bigint;
-
-/** Largest value an OTLP `Sample.values` entry (int64) holds. */
-export const INT64_MAX = (1n << 63n) - 1n;
 
 export type RowDropReason = 'invalid_value' | 'value_out_of_range' | 'invalid_stack';
 

@@ -20,6 +20,7 @@ import type {
   Stack,
   ValueType,
 } from '../model/otlp-model.js';
+import { INT64_MAX, INT64_MIN } from '../model/int64.js';
 
 /**
  * Turns a loosely-typed plain object (protobufjs `toObject` output, or parsed OTLP/JSON) into the exact
@@ -43,8 +44,6 @@ type Obj = Record<string, unknown>;
 const INT32_MIN = -0x8000_0000;
 const INT32_MAX = 0x7fff_ffff;
 const UINT32_MAX = 0xffff_ffff;
-const INT64_MIN = -(1n << 63n);
-const INT64_MAX = (1n << 63n) - 1n;
 const UINT64_MAX = (1n << 64n) - 1n;
 const TRACE_ID_BYTES = 16;
 const SPAN_ID_BYTES = 8;

@@ -15,7 +15,7 @@ import type {
   Profile as OtlpProfile,
   ProfilesDictionary,
 } from '../model/otlp-model.js';
-import { INT64_MAX } from '../aggregation/row-checks.js';
+import { INT64_MAX } from '../model/int64.js';
 
 /**
  * OTLP profiles → pprof (`perftools.profiles`), one pprof Profile per OTLP Profile. pprof has no

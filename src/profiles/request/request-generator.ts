@@ -10,7 +10,7 @@ import type {
   Sample,
 } from '../model/otlp-model.js';
 import type { ResourceResolver } from '../aggregation/resource-attributes.js';
-import { INT64_MAX } from '../aggregation/row-checks.js';
+import { INT64_MAX } from '../model/int64.js';
 import type {
   AggregateSnapshot,
   ProfileEntry,

@@ -4,7 +4,7 @@ import type { ResourceConfig } from '../../../src/config/exporter-config.js';
 import type { FieldValue, GadgetRow } from '../../../src/rows/gadget-row.js';
 import { getField } from '../../../src/rows/gadget-row.js';
 import { compileRowDecoder } from '../../../src/gadget-bridge/grpc/field-decoder.js';
-import type { DataSource } from '../../../src/gadget-bridge/grpc/gadget-api.js';
+import type { DataSource } from '../../../src/gadget-bridge/grpc/gadget-messages.js';
 import { decodeGadgetDataArray, encodeGadgetDataArray } from '../../../src/gadget-bridge/grpc/gadget-api.js';
 import { profileSpecFromDataSource } from '../../../src/gadget-bridge/grpc/profile-spec-from-gadget-info.js';
 import type { ProfileSpec } from '../../../src/rows/profile-spec.js';

@@ -3,18 +3,17 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import type { GadgetRow } from '../../../src/rows/gadget-row.js';
 import { compileRowDecoder, decodedFieldNames } from '../../../src/gadget-bridge/grpc/field-decoder.js';
-import type { DataSource, Field } from '../../../src/gadget-bridge/grpc/gadget-api.js';
+import type { DataSource, Field } from '../../../src/gadget-bridge/grpc/gadget-messages.js';
+import { decodeGadgetDataArray, encodeGadgetDataArray } from '../../../src/gadget-bridge/grpc/gadget-api.js';
 import {
   DATASOURCE_FLAG_BIG_ENDIAN,
   DATASOURCE_TYPE_ARRAY,
-  decodeGadgetDataArray,
-  encodeGadgetDataArray,
   FIELD_FLAG_EMPTY,
   FIELD_FLAG_HIDDEN,
   FIELD_FLAG_UNREFERENCED,
   Kind,
   KIND_FLAG_ARRAY,
-} from '../../../src/gadget-bridge/grpc/gadget-api.js';
+} from '../../../src/gadget-bridge/grpc/gadget-messages.js';
 import { getField } from '../../../src/rows/gadget-row.js';
 import {
   IG_EXAMPLES_PATH,

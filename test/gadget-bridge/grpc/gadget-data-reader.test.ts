@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import protobuf from 'protobufjs';
-import type { GadgetData, GadgetDataArray } from '../../../src/gadget-bridge/grpc/gadget-api.js';
+import type { GadgetData, GadgetDataArray } from '../../../src/gadget-bridge/grpc/gadget-messages.js';
 import {
   decodeGadgetData,
   decodeGadgetDataArray,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { DataSource, GadgetInfo } from '../../../src/gadget-bridge/grpc/gadget-api.js';
-import { DATASOURCE_TYPE_ARRAY, Kind } from '../../../src/gadget-bridge/grpc/gadget-api.js';
+import type { DataSource, GadgetInfo } from '../../../src/gadget-bridge/grpc/gadget-messages.js';
+import { DATASOURCE_TYPE_ARRAY, Kind } from '../../../src/gadget-bridge/grpc/gadget-messages.js';
 import { parseGoDuration } from '../../../src/gadget-bridge/grpc/go-duration.js';
 import { instanceIdFromName, isInstanceId } from '../../../src/gadget-bridge/grpc/instance-id.js';
 import {

@@ -5,12 +5,8 @@ import { getField } from '../../../src/rows/gadget-row.js';
 import { compileRowDecoder } from '../../../src/gadget-bridge/grpc/field-decoder.js';
 import { decodeGadgetDataArray, encodeGadgetDataArray } from '../../../src/gadget-bridge/grpc/gadget-api.js';
 import { PROFILE_CPU_SPEC } from '../../../src/gadget-bridge/profile-presets.js';
-import {
-  addSampleValues,
-  INT64_MAX,
-  rowChecker,
-  sampleValueOf,
-} from '../../../src/profiles/aggregation/row-checks.js';
+import { addSampleValues, rowChecker, sampleValueOf } from '../../../src/profiles/aggregation/row-checks.js';
+import { INT64_MAX } from '../../../src/profiles/model/int64.js';
 import { readIgExampleEmissions } from '../../support/ig-json.js';
 import { profileCpuSamplesDataSource } from '../../support/ig-profile-cpu-layout.js';
 import { encodeRow } from '../../support/ig-row-encoder.js';
