@@ -102,3 +102,26 @@ describe('layers of src/', () => {
     }
   });
 });
+
+describe('test/ mirrors src/', () => {
+  /** Shared test code, not tests of one source folder. */
+  const SHARED = new Set(['support', 'fixtures', 'architecture']);
+
+  function folders(dir: string, prefix = ''): string[] {
+    return readdirSync(dir)
+      .filter((name) => statSync(join(dir, name)).isDirectory())
+      .flatMap((name) => [`${prefix}${name}`, ...folders(join(dir, name), `${prefix}${name}/`)]);
+  }
+
+  it('every test folder is a folder of src/ (or web/, deploy/)', () => {
+    const strays = folders(join(root, 'test'))
+      .filter((folder) => !SHARED.has(folder.split('/')[0]!))
+      .filter(
+        (folder) =>
+          ![`src/${folder}`, folder].some((path) =>
+            statSync(join(root, path), { throwIfNoEntry: false })?.isDirectory(),
+          ),
+      );
+    assert.deepEqual(strays, []);
+  });
+});
