@@ -6,7 +6,6 @@ import type { Counters } from '../observability/counters.js';
 import type { Logger } from '../observability/logger.js';
 import type { SessionStatus } from '../observability/session-status.js';
 import { LossLedger } from '../observability/loss-ledger.js';
-import { decodeExportRequest } from '../profiles/encoding/decode-request.js';
 import { ResourceResolver } from '../profiles/aggregation/resource-attributes.js';
 import { createTransport } from '../exporter/create-transport.js';
 import type { DeliveryReport, Exporter } from '../exporter/delivery/exporter.js';
@@ -65,7 +64,6 @@ async function openLanes(options: ExportSessionOptions, onFlushed: () => void): 
       name,
       config: exporterConfig,
       transport,
-      decodeRequest: decodeExportRequest,
       logger: log,
       counters,
       ...(options.status ? { latency: options.status.exportLatency } : {}),

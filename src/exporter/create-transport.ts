@@ -1,16 +1,10 @@
 import type { ExporterConfig } from '../config/exporter-config.js';
-import type { Counters } from '../observability/counters.js';
-import type { Logger } from '../observability/logger.js';
+import type { ExporterDeps } from './exporter-deps.js';
 import type { ExporterTransport } from './exporter-transport.js';
 import { createDebugSink } from './sinks/debug-sink.js';
 import { createFileSink } from './sinks/file-sink.js';
 import { createPprofSink } from './sinks/pprof-sink.js';
 import { createOtlpHttpTransport } from './transport/otlp-http-transport.js';
-
-export interface TransportDeps {
-  readonly logger: Logger;
-  readonly counters: Counters;
-}
 
 /**
  * The one place exporter kinds (`exporter:` in the config) meet their implementations. The gRPC
@@ -19,7 +13,7 @@ export interface TransportDeps {
  */
 export async function createTransport(
   config: ExporterConfig,
-  deps: TransportDeps,
+  deps: ExporterDeps,
 ): Promise<ExporterTransport> {
   switch (config.exporter) {
     case 'otlp-grpc': {

@@ -1,8 +1,6 @@
 import type { ExporterConfig } from '../config/exporter-config.js';
 import type { RowBatch } from '../rows/row-batch.js';
 import type { ExportProfilesServiceRequest } from '../profiles/model/otlp-model.js';
-import type { Counters } from '../observability/counters.js';
-import type { Logger } from '../observability/logger.js';
 import { LossLedger } from '../observability/loss-ledger.js';
 import { generateRequest } from '../profiles/request/request-generator.js';
 import { splitRequest } from '../profiles/request/request-splitter.js';
@@ -11,6 +9,7 @@ import { SampleAggregator } from '../profiles/aggregation/sample-aggregator.js';
 import { batchFromEncoded } from './create-export-batch.js';
 import { isForwardBatch } from './forward-batch.js';
 import type { ExportBatch } from './export-batch.js';
+import type { ExporterDeps } from './exporter-deps.js';
 import type { LongTimeout } from '../util/long-timeout.js';
 import { setLongTimeout } from '../util/long-timeout.js';
 
@@ -26,12 +25,10 @@ export interface BatchConsumer {
   enqueue(batch: ExportBatch): Promise<void>;
 }
 
-export interface ProfilesPipelineOptions {
+export interface ProfilesPipelineOptions extends ExporterDeps {
   readonly config: ExporterConfig;
   readonly resources: ResourceResolver;
   readonly consumer: BatchConsumer;
-  readonly counters: Counters;
-  readonly logger: Logger;
   /** For tests: deterministic jitter. */
   readonly random?: () => number;
   /** After every flush: `flushedThrough` may have moved. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { batchFromEncoded } from '../../src/exporter/create-export-batch.js';
+import { batchFromBytes, batchFromEncoded } from '../../src/exporter/create-export-batch.js';
 import { encodeExportRequest } from '../../src/profiles/encoding/encode-request.js';
 import { countRequest } from '../../src/profiles/model/otlp-model.js';
 import type { EncodedRequest } from '../../src/profiles/request/request-splitter.js';
@@ -33,5 +33,27 @@ describe('batchFromEncoded', () => {
     const decoded = batch.request();
     assert.deepEqual(decoded, expected);
     assert.equal(batch.request(), decoded, 'decoded once, then cached');
+  });
+});
+
+describe('batchFromBytes', () => {
+  it('takes the counts it is given (a queue file header) and decodes the model once, on demand', () => {
+    const expected = cloneRequest(completeRequest());
+    const bytes = encodeExportRequest(completeRequest());
+    const batch = batchFromBytes(bytes, 'replayed', { profiles: 7, samples: 9 });
+    assert.deepEqual([batch.id, batch.profiles, batch.samples], ['replayed', 7, 9]);
+    assert.equal(batch.bytes, bytes);
+    const decoded = batch.request();
+    assert.deepEqual(decoded, expected);
+    assert.equal(batch.request(), decoded, 'decoded once, then cached');
+  });
+
+  it('counts the request itself when no counts are given', () => {
+    const request = completeRequest();
+    const batch = batchFromBytes(encodeExportRequest(request), 'file');
+    assert.deepEqual(
+      [batch.profiles, batch.samples],
+      [countRequest(request).profiles, countRequest(request).samples],
+    );
   });
 });

@@ -10,10 +10,11 @@ import type { Clock, TimerHandle, TimerOptions } from '../../src/util/clock.js';
 import type { Logger } from '../../src/observability/logger.js';
 import { createLogger } from '../../src/observability/logger.js';
 import type { ExportProfilesServiceRequest } from '../../src/profiles/model/otlp-model.js';
+import { encodeExportRequest } from '../../src/profiles/encoding/encode-request.js';
 
 /**
  * Test doubles for the delivery tests: a virtual clock, a scripted in-process transport, batches
- * whose bytes spell their id, a fake request decoder, a config builder and a log recorder.
+ * that are real encoded requests naming their id, a config builder and a log recorder.
  */
 
 interface VirtualTimer {
@@ -159,14 +160,8 @@ export function gate(): { wait: Promise<void>; open: () => void } {
   return { wait, open };
 }
 
-/** The id a fake payload spells (bytes up to the first zero). */
-export function idFromBytes(bytes: Uint8Array): string {
-  const end = bytes.indexOf(0);
-  return Buffer.from(bytes.subarray(0, end < 0 ? bytes.length : end)).toString('utf8');
-}
-
-/** A stand-in decoder: the id ends up in string_table[1], so tests can see what was decoded. */
-export function fakeDecodeRequest(bytes: Uint8Array): ExportProfilesServiceRequest {
+/** A request whose string table holds the batch id at index 1, then `padding` (to size the bytes). */
+function fakeRequest(id: string, padding: string, emptyStrings: number): ExportProfilesServiceRequest {
   return {
     resourceProfiles: [],
     dictionary: {
@@ -174,24 +169,48 @@ export function fakeDecodeRequest(bytes: Uint8Array): ExportProfilesServiceReque
       locationTable: [],
       functionTable: [],
       linkTable: [],
-      stringTable: ['', idFromBytes(bytes)],
+      stringTable: ['', id, ...Array<string>(emptyStrings).fill(''), padding],
       attributeTable: [],
       stackTable: [],
     },
   };
 }
 
-/** A batch of `size` bytes spelling its id (zero padded), with the given counts. */
+/**
+ * The smallest request naming `id` whose encoding is exactly `size` bytes (or the smallest one
+ * there is, when `size` is below it). A string-table entry of padding gives the size; a length
+ * prefix growing by a byte can skip one size, so empty strings (2 bytes each) fill such a gap.
+ */
+function sizedFakeRequest(
+  id: string,
+  size: number,
+): { request: ExportProfilesServiceRequest; bytes: Uint8Array } {
+  let smallest: { request: ExportProfilesServiceRequest; bytes: Uint8Array } | undefined;
+  for (let emptyStrings = 0; emptyStrings < 4; emptyStrings++) {
+    const base = encodeExportRequest(fakeRequest(id, '', emptyStrings)).length;
+    const longest = Math.max(0, size - base);
+    for (let length = longest; length >= Math.max(0, longest - 6); length--) {
+      // A recognisable non-zero payload, so a byte flipped at the end is detectable.
+      const request = fakeRequest(id, 'z'.repeat(length), emptyStrings);
+      const bytes = encodeExportRequest(request);
+      if (bytes.length === size) return { request, bytes };
+      if (!smallest || bytes.length < smallest.bytes.length) smallest = { request, bytes };
+    }
+  }
+  if (smallest && smallest.bytes.length > size) return smallest;
+  throw new Error(`no fake request of exactly ${size} bytes for ${id}`);
+}
+
+/**
+ * A batch of `size` bytes (at least what its id needs): a real encoded request whose string table
+ * holds the id at index 1, so a batch decoded back from its bytes (persistent-queue replay) shows
+ * which one it was.
+ */
 export function fakeBatch(
   id: string,
   counts: { profiles?: number; samples?: number; size?: number } = {},
 ): ExportBatch {
-  const idBytes = Buffer.from(id, 'utf8');
-  const bytes = new Uint8Array(Math.max(counts.size ?? 100, idBytes.length));
-  bytes.set(idBytes);
-  // A recognisable non-zero tail after the padding, so byte flips at the end are detectable.
-  if (bytes.length > idBytes.length + 1) bytes[bytes.length - 1] = 0x5a;
-  const request = fakeDecodeRequest(bytes);
+  const { request, bytes } = sizedFakeRequest(id, counts.size ?? 100);
   return { id, bytes, profiles: counts.profiles ?? 2, samples: counts.samples ?? 10, request: () => request };
 }
 

@@ -10,7 +10,7 @@ import type { ExportResponse } from '../../src/exporter/export-response.js';
 import type { ExporterTransport } from '../../src/exporter/exporter-transport.js';
 import { Counters } from '../../src/observability/counters.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { deliveryConfig, fakeBatch, fakeDecodeRequest } from './delivery-fakes.js';
+import { deliveryConfig, fakeBatch } from './delivery-fakes.js';
 
 const [directory, countArg, portArg] = process.argv.slice(2);
 const count = Number(countArg);
@@ -48,7 +48,6 @@ async function main(): Promise<void> {
     }),
     transport: downTransport,
     split: (b) => [b],
-    decodeRequest: fakeDecodeRequest,
     logger: createLogger({ level: 'error' }),
     counters: new Counters(),
   });

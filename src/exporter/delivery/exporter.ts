@@ -4,7 +4,6 @@ import type { LatencyHistogram } from '../../observability/latency-histogram.js'
 import type { Logger } from '../../observability/logger.js';
 import type { DropCounts } from '../../observability/loss-ledger.js';
 import { EXPORT_FAILURE_REASONS, LossLedger } from '../../observability/loss-ledger.js';
-import type { ExportProfilesServiceRequest } from '../../profiles/model/otlp-model.js';
 import type { ExportBatch } from '../export-batch.js';
 import type { ExportResponse } from '../export-response.js';
 import type { ExporterTransport } from '../exporter-transport.js';
@@ -116,8 +115,6 @@ export interface ExporterOptions {
    * default: the request splitter (split-on-too-large.ts).
    */
   readonly split?: BatchSplitter;
-  /** Builds the model of a batch replayed from the persistent queue. */
-  readonly decodeRequest: (bytes: Uint8Array) => ExportProfilesServiceRequest;
   readonly logger: Logger;
   readonly counters: Counters;
   /** For tests: virtual time. */
@@ -202,7 +199,6 @@ class QueuedExporter implements Exporter {
       ? createPersistentQueue({
           ...common,
           directory: queue.directory,
-          decodeRequest: options.decodeRequest,
           logger: options.logger,
           clock: this._clock,
         })

@@ -2,7 +2,7 @@ import { mkdir, open, readFile, readdir, rename, stat, unlink, utimes, writeFile
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError } from '../../config/config-error.js';
 import type { Logger } from '../../observability/logger.js';
-import type { ExportProfilesServiceRequest } from '../../profiles/model/otlp-model.js';
+import { batchFromBytes } from '../create-export-batch.js';
 import type { ExportBatch } from '../export-batch.js';
 import type { Clock, TimerHandle } from '../../util/clock.js';
 import { systemClock } from '../../util/clock.js';
@@ -50,8 +50,6 @@ const HELD_DIRECTORIES = new Set<string>();
 
 export interface PersistentQueueOptions extends QueueOptions {
   readonly directory: string;
-  /** Builds the model of a replayed batch on demand (sinks that need it: JSON, pprof). */
-  readonly decodeRequest: (bytes: Uint8Array) => ExportProfilesServiceRequest;
   readonly logger: Logger;
   readonly clock?: Clock;
   /** Overrides PERSISTENT_QUEUE_MEMORY_CACHE_BYTES (0 = always read from disk). */
@@ -129,22 +127,6 @@ async function fsyncDirectory(dir: string): Promise<void> {
   } finally {
     await handle?.close();
   }
-}
-
-function replayedBatch(
-  id: string,
-  payload: Uint8Array,
-  counts: { profiles: number; samples: number },
-  decode: (bytes: Uint8Array) => ExportProfilesServiceRequest,
-): ExportBatch {
-  let decoded: ExportProfilesServiceRequest | undefined;
-  return {
-    id,
-    bytes: payload,
-    profiles: counts.profiles,
-    samples: counts.samples,
-    request: () => (decoded ??= decode(payload)),
-  };
 }
 
 class PersistentQueue implements ExportQueue {
@@ -238,7 +220,7 @@ class PersistentQueue implements ExportQueue {
         batch: undefined,
       };
       if (this._cachedBytes + record.payload.length <= this._cacheLimit) {
-        slot.batch = replayedBatch(record.id, record.payload, record, this._options.decodeRequest);
+        slot.batch = batchFromBytes(record.payload, record.id, record);
         this._cachedBytes += record.payload.length;
       }
       this._slots.push(slot);
@@ -278,7 +260,7 @@ class PersistentQueue implements ExportQueue {
       const { record } = decoded;
       return {
         entry: slot.entry,
-        batch: replayedBatch(record.id, record.payload, record, this._options.decodeRequest),
+        batch: batchFromBytes(record.payload, record.id, record),
       };
     }
     return undefined;

@@ -2,8 +2,8 @@ import type { ExporterConfig } from '../../config/exporter-config.js';
 import type { ExportProfilesServiceRequest, ProfilesDictionary } from '../../profiles/model/otlp-model.js';
 import type { ExportBatch } from '../export-batch.js';
 import type { ExportResponse } from '../export-response.js';
+import type { ExporterDeps } from '../exporter-deps.js';
 import type { ExporterTransport } from '../exporter-transport.js';
-import type { SinkDeps } from './pprof-sink.js';
 import { errorText } from '../../util/error-text.js';
 
 /**
@@ -161,7 +161,7 @@ export function summarizeRequest(
 /** The `debug` exporter; `write` defaults to stderr (stdout may carry data). */
 export function createDebugSink(
   config: ExporterConfig,
-  deps: SinkDeps,
+  deps: ExporterDeps,
   write: (s: string) => void = (s) => void process.stderr.write(s),
 ): ExporterTransport {
   const labels = { exporter: config.name };

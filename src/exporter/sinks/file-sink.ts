@@ -7,10 +7,10 @@ import type { ExporterConfig } from '../../config/exporter-config.js';
 import { toOtlpJson } from '../../profiles/encoding/otlp-json.js';
 import type { ExportBatch } from '../export-batch.js';
 import type { ExportResponse } from '../export-response.js';
+import type { ExporterDeps } from '../exporter-deps.js';
 import type { ExporterTransport } from '../exporter-transport.js';
 import { setLongTimeout } from '../../util/long-timeout.js';
 import { classifyIoError } from './io-error.js';
-import type { SinkDeps } from './pprof-sink.js';
 import { errorText } from '../../util/error-text.js';
 
 /**
@@ -27,7 +27,7 @@ const FRAME_HEADER_BYTES = 4;
 /** A longer record means the file is not length-prefixed protobuf (e.g. JSON read as proto). */
 const MAX_RECORD_BYTES = 256 * 1024 * 1024;
 
-export interface FileSinkDeps extends SinkDeps {
+export interface FileSinkDeps extends ExporterDeps {
   /** Destination of `path: -` (tests pass their own stream); defaults to process.stdout. */
   readonly stdout?: Writable;
 }

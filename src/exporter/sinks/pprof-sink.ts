@@ -3,12 +3,11 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { ExporterConfig } from '../../config/exporter-config.js';
-import type { Counters } from '../../observability/counters.js';
-import type { Logger } from '../../observability/logger.js';
 import type { PprofProfileFile } from '../../profiles/pprof/otlp-to-pprof.js';
 import { toPprofProfiles } from '../../profiles/pprof/otlp-to-pprof.js';
 import type { ExportBatch } from '../export-batch.js';
 import type { ExportResponse } from '../export-response.js';
+import type { ExporterDeps } from '../exporter-deps.js';
 import type { ExporterTransport } from '../exporter-transport.js';
 import { classifyIoError } from './io-error.js';
 import { errorCode, errorText } from '../../util/error-text.js';
@@ -26,11 +25,6 @@ const MAX_NAME_ATTEMPTS = 10_000;
 const EXTENSION = '.pb.gz';
 
 const gzipAsync = promisify(gzip);
-
-export interface SinkDeps {
-  readonly logger: Logger;
-  readonly counters: Counters;
-}
 
 let tempSequence = 0;
 
@@ -90,7 +84,7 @@ async function writeProfileFile(
  * full and descriptor exhaustion are retryable; permission and path errors are permanent.
  * The per-attempt timeout does not apply: local writes are not cancelled half way.
  */
-export function createPprofSink(config: ExporterConfig, deps: SinkDeps): ExporterTransport {
+export function createPprofSink(config: ExporterConfig, deps: ExporterDeps): ExporterTransport {
   const configKey = `operator.otel-profiles.exporters.${config.name}.directory`;
   if (config.directory === undefined || config.directory === '') {
     throw new Error(`pprof exporter "${config.name}" needs a directory: set ${configKey}`);

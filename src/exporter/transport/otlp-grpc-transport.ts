@@ -14,7 +14,7 @@ import { successFromExportResponse } from './partial-success.js';
 import { classifyGrpcError } from './grpc-status-classifier.js';
 import { exporterConfigKey } from './config-key.js';
 import { hasTlsSettings, loadTlsFiles } from './tls-files.js';
-import type { OtlpTransportDeps } from './transport-deps.js';
+import type { ExporterDeps } from '../exporter-deps.js';
 import { errorText } from '../../util/error-text.js';
 
 /** Full gRPC method name of OTLP profiles export (opentelemetry-proto v1.11.0). */
@@ -39,7 +39,7 @@ const identity = (value: Buffer): Buffer => value;
  * `config.insecure`; TLS files are read and checked here, so a misconfiguration throws at creation.
  * Every send settles within `timeoutMs` (gRPC deadline) and never throws.
  */
-export function createOtlpGrpcTransport(config: ExporterConfig, deps: OtlpTransportDeps): ExporterTransport {
+export function createOtlpGrpcTransport(config: ExporterConfig, deps: ExporterDeps): ExporterTransport {
   const logger = deps.logger.child(`otlp-grpc/${config.name}`);
   const target = grpcTarget(config);
   const description = `otlp-grpc ${target}`;

@@ -18,7 +18,7 @@ import { classifyHttpErrorResponse, classifyHttpNetworkError } from './http-stat
 import { exporterConfigKey } from './config-key.js';
 import { serverNameOptions } from '../../util/tls-server-name.js';
 import { hasTlsSettings, loadTlsFiles } from './tls-files.js';
-import type { OtlpTransportDeps } from './transport-deps.js';
+import type { ExporterDeps } from '../exporter-deps.js';
 import { errorText } from '../../util/error-text.js';
 
 /**
@@ -42,7 +42,7 @@ type CodedError = Error & { code?: string };
  * TLS files are read and checked here, so a misconfiguration throws at creation. Every send settles
  * within `timeoutMs` and never throws; header values never appear in errors or the description.
  */
-export function createOtlpHttpTransport(config: ExporterConfig, deps: OtlpTransportDeps): ExporterTransport {
+export function createOtlpHttpTransport(config: ExporterConfig, deps: ExporterDeps): ExporterTransport {
   const logger = deps.logger.child(`otlp-http/${config.name}`);
   const url = endpointUrl(config);
   const description = `otlp-http ${url.origin}${url.pathname}`;

@@ -7,7 +7,6 @@ import { LatencyHistogram } from '../../../src/observability/latency-histogram.j
 import {
   deliveryConfig,
   fakeBatch,
-  fakeDecodeRequest,
   recordingLogger,
   ScriptedTransport,
   SUCCESS,
@@ -27,7 +26,6 @@ describe('exporter: health for /readyz and the latency histogram', () => {
       config: deliveryConfig({ name: 'prod' }),
       transport,
       split: () => assert.fail('split not expected'),
-      decodeRequest: fakeDecodeRequest,
       logger: recordingLogger().logger,
       counters: new Counters(),
       clock,

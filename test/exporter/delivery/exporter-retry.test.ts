@@ -9,7 +9,6 @@ import type { ScriptedAnswer } from '../../support/delivery-fakes.js';
 import {
   deliveryConfig,
   fakeBatch,
-  fakeDecodeRequest,
   gate,
   recordingLogger,
   ScriptedTransport,
@@ -50,7 +49,6 @@ async function lane(
     }),
     transport,
     split: options.split ?? (() => assert.fail('split not expected')),
-    decodeRequest: fakeDecodeRequest,
     logger,
     counters,
     clock,

@@ -10,7 +10,6 @@ import type { ScriptedAnswer } from '../../support/delivery-fakes.js';
 import {
   deliveryConfig,
   fakeBatch,
-  fakeDecodeRequest,
   recordingLogger,
   ScriptedTransport,
   SUCCESS,
@@ -36,7 +35,6 @@ function setup(
     }),
     transport,
     split: () => assert.fail('split not expected'),
-    decodeRequest: fakeDecodeRequest,
     logger,
     counters,
     clock,
@@ -151,7 +149,6 @@ describe('exporter: shutdown', () => {
       config: deliveryConfig(),
       transport: new ScriptedTransport(() => SUCCESS),
       split: (b) => [b],
-      decodeRequest: fakeDecodeRequest,
       logger: silentLogger,
       counters: new Counters(),
     });

@@ -7,14 +7,7 @@ import { describe, it } from 'node:test';
 import { createExporter } from '../../../src/exporter/delivery/exporter.js';
 import { Counters } from '../../../src/observability/counters.js';
 import { silentLogger } from '../../../src/observability/logger.js';
-import {
-  deliveryConfig,
-  fakeDecodeRequest,
-  ScriptedTransport,
-  SUCCESS,
-  tempDir,
-  until,
-} from '../../support/delivery-fakes.js';
+import { deliveryConfig, ScriptedTransport, SUCCESS, tempDir, until } from '../../support/delivery-fakes.js';
 
 const ROOT = new URL('../../..', import.meta.url).pathname;
 const CHILD = new URL('../../support/delivery-kill-child.ts', import.meta.url).pathname;
@@ -69,7 +62,6 @@ describe('persistent queue and kill -9', () => {
         config: deliveryConfig({ name: 'revived', queue: { directory: dir } }),
         transport,
         split: (b) => [b],
-        decodeRequest: fakeDecodeRequest,
         logger: silentLogger,
         counters,
       });

@@ -13,7 +13,6 @@ import type { ScriptedAnswer } from '../../support/delivery-fakes.js';
 import {
   deliveryConfig,
   fakeBatch,
-  fakeDecodeRequest,
   recordingLogger,
   ScriptedTransport,
   SUCCESS,
@@ -48,7 +47,6 @@ function persistentLane(
     }),
     transport,
     split: (b) => [b],
-    decodeRequest: fakeDecodeRequest,
     logger,
     counters,
   });
@@ -105,7 +103,7 @@ describe('persistent queue', () => {
     const replayed = up.transport.deliveredBatches[3]!;
     assert.equal(replayed.profiles, 4);
     assert.equal(replayed.samples, 30);
-    // Only bytes came back from disk; the model is built by the injected decoder.
+    // Only bytes came back from disk; the model is decoded from them.
     assert.equal(replayed.request().dictionary.stringTable[1], 'r3');
     assert.equal(up.counters.get('requests_replayed', { exporter: 'disk' }), 5);
     const report = await up.exporter.shutdown(1_000);
@@ -198,7 +196,6 @@ describe('persistent queue', () => {
     const drops: QueueDrop[] = [];
     const options = {
       directory: dir,
-      decodeRequest: fakeDecodeRequest,
       logger: silentLogger,
       memoryCacheBytes: 0,
       onDrop: (d: QueueDrop) => drops.push(d),
