@@ -1,6 +1,6 @@
 import type { GadgetRow } from '../rows/gadget-row.js';
-import { createEmissionTimeline } from '../gadget-bridge/json/emission-timeline.js';
-import type { EmissionTimeline } from '../gadget-bridge/json/emission-timeline.js';
+import { createCollectionTimeline } from '../gadget-bridge/collection-timeline.js';
+import type { CollectionTimeline } from '../gadget-bridge/collection-timeline.js';
 import { applyAnnotations } from '../gadget-bridge/profile-presets.js';
 import type { Annotation } from '../gadget-bridge/profile-presets.js';
 import type { ProfileSpec } from '../rows/profile-spec.js';
@@ -88,13 +88,13 @@ export class RelayRowSource implements RowSource, IngestSink {
   private _pendingRows = 0;
   private _pendingBatches = 0;
   private _requests = 0;
-  private readonly _timeline: EmissionTimeline;
+  private readonly _timeline: CollectionTimeline;
   /** Specs by datasource and extra attribute fields: the pipelines key their work on spec identity. */
   private readonly _specs = new Map<string, ProfileSpec>();
 
   constructor(private readonly _options: RelayRowSourceOptions) {
     const now = _options.now ?? nowNano;
-    this._timeline = createEmissionTimeline({ mode: 'live', now, sourceStartNano: now() });
+    this._timeline = createCollectionTimeline({ mode: 'live', now, sourceStartNano: now() });
   }
 
   backlog(): StoreBacklog {

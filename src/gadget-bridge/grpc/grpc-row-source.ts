@@ -22,6 +22,8 @@ import {
   isDaemonAbsent,
   OUTAGE_REMINDER_MS,
 } from './daemon-wait.js';
+import { createCollectionTimeline } from '../collection-timeline.js';
+import type { CollectionTimeline } from '../collection-timeline.js';
 import { instanceIdFromName } from './instance-id.js';
 import { profileSpecFromDataSource } from './profile-spec-from-gadget-info.js';
 import { eventFingerprint, REPLAY_HISTORY_EVENTS, ReplayFilter } from './replay-filter.js';
@@ -32,7 +34,8 @@ export type { ReconnectOptions } from './daemon-wait.js';
  * A RowSource over IG's gRPC API: runs a gadget (or attaches to a headless instance) and yields
  * one RowBatch per data event of every datasource that has a ProfileSpec. Survives daemon
  * restarts and dropped connections: reconnects with exponential backoff and re-runs (or
- * re-attaches), never yielding an emission twice.
+ * re-attaches), never yielding an emission twice. Collection windows follow ../collection-timeline.ts
+ * per datasource: arrival time, tiled while the gaps stay within two fetch intervals.
  *
  * Counters: `grpc_events` (data events yielded as batches), `rows_read`, `grpc_fetches_lost`
  * (events the daemon dropped: seq gaps), `grpc_reconnects` (connections lost), `grpc_disconnected_ms`
@@ -128,8 +131,8 @@ export function createGrpcRowSource(options: GrpcRowSourceOptions): RowSource {
             options.replayHistoryEvents ?? REPLAY_HISTORY_EVENTS,
           )
         : undefined;
-    /** Previous window end per datasource name. */
-    const windowEnds = new Map<string, bigint>();
+    /** Collection windows per datasource name (the rule every source shares). */
+    let timeline: CollectionTimeline | undefined;
     let everReceived = false;
     let connectionLost = false;
     /** Lost and not yet re-established; the backoff was reset when it began. */
@@ -158,8 +161,17 @@ export function createGrpcRowSource(options: GrpcRowSourceOptions): RowSource {
           return specs.get(ds);
         };
         let info: GadgetInfo | undefined;
-        // A re-run is a new gadget run: its first window starts with it, not with the old run.
-        if (options.run !== undefined) windowEnds.clear();
+        // A re-run is a new gadget run: its first window starts with it, not with the old run. An
+        // attached instance kept running: its timeline goes on (a long outage is a gap, see there).
+        if (options.run !== undefined || timeline === undefined) {
+          timeline = createCollectionTimeline({
+            mode: 'live',
+            now: clock,
+            sourceStartNano: streamStart,
+            firstArrival: options.run !== undefined ? 'source-start' : 'one-interval',
+          });
+        }
+        const windows = timeline;
 
         const decode = (ds: DataSource, i: GadgetInfo): DecodeSelection => {
           const spec = specFor(i, ds);
@@ -177,25 +189,14 @@ export function createGrpcRowSource(options: GrpcRowSourceOptions): RowSource {
         const toBatch = (ev: GadgetStreamEvent & { kind: 'data' }): RowBatch | undefined => {
           const spec = info ? specFor(info, ev.datasource) : undefined;
           if (!spec) return undefined;
-          const end = clock();
-          const fetch = spec.fetchIntervalNano ?? 0n;
-          let start = windowEnds.get(ev.datasource.name);
-          if (start === undefined) {
-            if (fetch > 0n) {
-              start = end - fetch;
-              // A run's first fetch cannot cover time before the run began.
-              if (options.run !== undefined && start < streamStart) start = streamStart;
-            } else start = streamStart;
-          }
-          if (start > end) start = end;
-          windowEnds.set(ev.datasource.name, end);
+          const window = windows.arrival(ev.datasource.name, spec.fetchIntervalNano ?? 0n);
           counters.add('grpc_events');
           counters.add('rows_read', ev.rows.length);
           return {
             spec,
             rows: ev.rows,
-            windowStartUnixNano: start,
-            windowEndUnixNano: end,
+            windowStartUnixNano: window.startNano,
+            windowEndUnixNano: window.endNano,
             origin: `${address} ${ev.datasource.name} seq ${ev.seq}`,
           };
         };

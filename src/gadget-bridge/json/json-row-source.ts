@@ -9,7 +9,7 @@
  *    (`logs.array-handling: elements`), grouped back by `seq`.
  * Integers beyond 2^53 stay exact (bigint). A malformed value is reported with input, line and
  * byte offset, counted and skipped; in strict mode it ends the source with that error.
- * Windows: see emission-timeline.ts (arrival time for live input, the envelope `timestamp`,
+ * Windows: see ../collection-timeline.ts (arrival time for live input, the envelope `timestamp`,
  * or a back-to-back replay ending now for a plain file).
  */
 import { stat } from 'node:fs/promises';
@@ -23,8 +23,8 @@ import type { RowBatch, RowSource } from '../../rows/row-batch.js';
 import { commandDisplayName, createCommandReader } from './command-input.js';
 import { createEmissionDecoder } from './emission-decoder.js';
 import type { Emission } from './emission-decoder.js';
-import { createEmissionTimeline } from './emission-timeline.js';
-import type { CollectionWindow, EmissionTimeline } from './emission-timeline.js';
+import { createCollectionTimeline } from '../collection-timeline.js';
+import type { CollectionTimeline, CollectionWindow } from '../collection-timeline.js';
 import { createFollowReader } from './follow-file-input.js';
 import type { FollowedFile, FollowReader } from './follow-file-input.js';
 import { createCheckpointWriter, readFollowCheckpoint } from './follow-checkpoint.js';
@@ -177,7 +177,7 @@ export function createJsonRowSource(options: JsonRowSourceOptions): RowSource {
     const active = opened.reader;
     reader = active;
     if (stopRequested) void active.stop();
-    const timeline: EmissionTimeline = createEmissionTimeline({
+    const timeline: CollectionTimeline = createCollectionTimeline({
       mode: opened.replay ? 'replay' : 'live',
       now,
       sourceStartNano,
