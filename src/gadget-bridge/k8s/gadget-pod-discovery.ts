@@ -7,23 +7,26 @@
  * Only running and ready pods count: a gadget pod whose daemon is not serving is not a target.
  */
 import { CoreV1Api, Watch } from '@kubernetes/client-node';
-import { createExponentialBackoff } from '../../util/backoff.js';
+import type { RetryPolicy } from '../../util/backoff.js';
+import { createBackoff } from '../../util/backoff.js';
 import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
 import type { Logger } from '../../observability/logger.js';
 import { silentLogger } from '../../observability/logger.js';
 import type { Counters } from '../../observability/counters.js';
 import type { WatchOutcome } from './pod-watch.js';
-import { apiErrorText, httpStatusOf, WATCH_TIMEOUT_SECONDS, watchPods } from './pod-watch.js';
+import {
+  apiErrorText,
+  httpStatusOf,
+  POD_WATCH_RETRY,
+  WATCH_TIMEOUT_SECONDS,
+  watchPods,
+  watchWasHealthy,
+} from './pod-watch.js';
 
 /** IG's namespace (`kubectl gadget --gadget-namespace`). */
 export const DEFAULT_GADGET_NAMESPACE = 'gadget';
 /** Label of IG's DaemonSet pods. */
 export const DEFAULT_GADGET_LABEL_SELECTOR = 'k8s-app=gadget';
-/** Backoff between failed watch/list attempts: initial, doubled up to the max. */
-export const WATCH_RETRY_INITIAL_MS = 250;
-export const WATCH_RETRY_MAX_MS = 15_000;
-/** A watch that lasted at least this long counts as healthy and resets the backoff. */
-const WATCH_HEALTHY_MS = 2_000;
 
 /** One ready gadget daemon pod. */
 export interface GadgetPod {
@@ -52,6 +55,8 @@ export interface GadgetPodDiscoveryOptions {
   readonly counters?: Counters;
   /** Default WATCH_TIMEOUT_SECONDS. */
   readonly watchTimeoutSeconds?: number;
+  /** Default POD_WATCH_RETRY. */
+  readonly retry?: RetryPolicy;
 }
 
 export interface GadgetPodDiscovery {
@@ -112,7 +117,8 @@ export function createGadgetPodDiscovery(options: GadgetPodDiscoveryOptions): Ga
   let started = false;
   let loop: Promise<void> | undefined;
   let abortWatch: (() => void) | undefined;
-  let wakeSleep: (() => void) | undefined;
+  /** Aborted by stop(): ends a retry wait at once. */
+  const stopWaiting = new AbortController();
 
   const report = (event: GadgetPodEvent): void => {
     if (stopped) return;
@@ -192,27 +198,15 @@ export function createGadgetPodDiscovery(options: GadgetPodDiscoveryOptions): Ga
     });
   };
 
-  // Ref'd on purpose: while no pod exists this wait is what keeps the exporter watching.
-  const sleep = (ms: number): Promise<void> =>
-    new Promise<void>((resolve) => {
-      const t = setTimeout(() => {
-        wakeSleep = undefined;
-        resolve();
-      }, ms);
-      wakeSleep = () => {
-        clearTimeout(t);
-        wakeSleep = undefined;
-        resolve();
-      };
-    });
-
   const run = async (): Promise<void> => {
     let failures = 0;
-    const backoff = createExponentialBackoff(WATCH_RETRY_INITIAL_MS, WATCH_RETRY_MAX_MS);
+    // Unref'd waits: while the fan-in runs, the session's keep-alive holds the process.
+    const retry = options.retry ?? POD_WATCH_RETRY;
+    const backoff = createBackoff(retry);
     let needList = false;
     while (!stopped) {
       if (failures === 0) backoff.reset();
-      else await sleep(backoff.nextDelayMs() ?? WATCH_RETRY_MAX_MS);
+      else await backoff.wait(backoff.nextDelayMs() ?? retry.maxIntervalMs, stopWaiting.signal);
       if (stopped) return;
       if (needList) {
         try {
@@ -232,6 +226,7 @@ export function createGadgetPodDiscovery(options: GadgetPodDiscoveryOptions): Ga
       const began = Date.now();
       const outcome = await watchOnce();
       if (stopped) return;
+      const healthy = watchWasHealthy(outcome, Date.now() - began);
       switch (outcome.kind) {
         case 'gone':
           logger.info('watch resourceVersion expired (410 Gone); re-listing', { resourceVersion });
@@ -239,7 +234,9 @@ export function createGadgetPodDiscovery(options: GadgetPodDiscoveryOptions): Ga
           failures = 0;
           break;
         case 'failed':
-          failures++;
+          // After a watch that worked, a failure starts a new streak at the first delay.
+          if (healthy) backoff.reset();
+          failures = healthy ? 1 : failures + 1;
           counters?.add('k8s_watch_errors');
           logger.warn('watching gadget pods failed; retrying', {
             namespace,
@@ -249,7 +246,7 @@ export function createGadgetPodDiscovery(options: GadgetPodDiscoveryOptions): Ga
           break;
         case 'ended':
           // A healthy stream ended by the server (timeoutSeconds): resume at once from resourceVersion.
-          failures = outcome.events > 0 || Date.now() - began >= WATCH_HEALTHY_MS ? 0 : failures + 1;
+          failures = healthy ? 0 : failures + 1;
           break;
       }
     }
@@ -282,7 +279,7 @@ export function createGadgetPodDiscovery(options: GadgetPodDiscoveryOptions): Ga
     async stop() {
       stopped = true;
       abortWatch?.();
-      wakeSleep?.();
+      stopWaiting.abort();
       await loop;
     },
   };

@@ -21,7 +21,11 @@ import { asError, errorText } from '../../util/error-text.js';
 export const MAX_BUFFERED_BATCHES = 64;
 /** How long a stopping source may take to finish its final flush before its forward is closed. */
 export const SOURCE_STOP_TIMEOUT_MS = 10_000;
-/** Restart backoff for a failed pod source: initial, doubled up to the max. */
+/**
+ * Restart schedule of a failed pod source (doubling; reset once a restarted source delivered). A
+ * source fails only once its own reconnects gave up or on an error retrying will not fix (a bad
+ * gadget, RBAC): restarting at once would spin, and a pod that recovers is picked up within 30 s.
+ */
 export const SOURCE_RESTART_INITIAL_MS = 1_000;
 export const SOURCE_RESTART_MAX_MS = 30_000;
 

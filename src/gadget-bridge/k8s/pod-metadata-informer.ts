@@ -17,25 +17,17 @@ import { createBackoff } from '../../util/backoff.js';
 import type { Logger } from '../../observability/logger.js';
 import { silentLogger } from '../../observability/logger.js';
 import type { WatchOutcome } from './pod-watch.js';
-import { apiErrorText, httpStatusOf, WATCH_TIMEOUT_SECONDS, watchPods } from './pod-watch.js';
+import {
+  apiErrorText,
+  httpStatusOf,
+  POD_WATCH_RETRY,
+  WATCH_TIMEOUT_SECONDS,
+  watchPods,
+  watchWasHealthy,
+} from './pod-watch.js';
 import type { PodMetadata, PodMetadataLookup } from '../../rows/pod-metadata.js';
 import { bareContainerId } from '../../rows/pod-metadata.js';
 import { podMetadataOf } from './read-pod-metadata.js';
-
-/**
- * Retry schedule of list and watch: quick at first (a blip), then at most once a minute (an RBAC
- * rule or an outage is fixed by a person), never giving up.
- */
-export const POD_METADATA_RETRY: RetryPolicy = {
-  enabled: true,
-  initialIntervalMs: 500,
-  multiplier: 2,
-  maxIntervalMs: 60_000,
-  maxElapsedMs: 0,
-  jitter: 0.2,
-};
-/** A watch that lasted at least this long was healthy: the next failure starts the backoff afresh. */
-const WATCH_HEALTHY_MS = 2_000;
 
 /** For a readiness detail: where the metadata stands. */
 export type PodMetadataState = 'starting' | 'synced' | 'unavailable' | 'stopped';
@@ -64,6 +56,7 @@ export interface PodMetadataInformerOptions {
   /** Only this node's pods (`fieldSelector=spec.nodeName=…`); all pods when absent. */
   readonly nodeName?: string;
   readonly logger?: Logger;
+  /** Default POD_WATCH_RETRY. */
   readonly retry?: RetryPolicy;
   /** Default WATCH_TIMEOUT_SECONDS. */
   readonly watchTimeoutSeconds?: number;
@@ -95,7 +88,8 @@ export function createPodMetadataInformer(options: PodMetadataInformerOptions): 
   const watchTimeoutSeconds = options.watchTimeoutSeconds ?? WATCH_TIMEOUT_SECONDS;
   const api = options.kubeConfig.makeApiClient(CoreV1Api);
   const watcher = new Watch(options.kubeConfig);
-  const backoff = createBackoff(options.retry ?? POD_METADATA_RETRY);
+  const retry = options.retry ?? POD_WATCH_RETRY;
+  const backoff = createBackoff(retry);
 
   const byUid = new Map<string, Stored>();
   const byContainerId = new Map<string, string>(); // id → uid
@@ -191,7 +185,7 @@ export function createPodMetadataInformer(options: PodMetadataInformerOptions): 
 
   /** Waits the next backoff delay; false when stopped meanwhile. */
   const pause = async (): Promise<boolean> => {
-    const delay = backoff.nextDelayMs() ?? POD_METADATA_RETRY.maxIntervalMs;
+    const delay = backoff.nextDelayMs() ?? retry.maxIntervalMs;
     return (await backoff.wait(delay, abortSleep.signal)) && !stopped;
   };
 
@@ -228,8 +222,7 @@ export function createPodMetadataInformer(options: PodMetadataInformerOptions): 
         needList = true;
         continue;
       }
-      const healthy =
-        Date.now() - began >= WATCH_HEALTHY_MS || (outcome.kind === 'ended' && outcome.events > 0);
+      const healthy = watchWasHealthy(outcome, Date.now() - began);
       if (healthy) backoff.reset();
       if (outcome.kind === 'failed') {
         logger.info('watching pods failed; re-listing', { error: apiErrorText(outcome.error) });

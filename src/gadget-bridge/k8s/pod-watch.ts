@@ -5,12 +5,28 @@
  * failed. Guards a stream that goes silent without a FIN, which client-node never ends by itself.
  */
 import type { V1Pod, Watch } from '@kubernetes/client-node';
+import type { RetryPolicy } from '../../util/backoff.js';
 import { errorText } from '../../util/error-text.js';
 
 /** Asked of the server per watch request; it ends the stream then and the caller re-watches. */
 export const WATCH_TIMEOUT_SECONDS = 300;
 /** Grace beyond timeoutSeconds before a silent watch is presumed dead. */
 export const WATCH_STALL_GRACE_SECONDS = 30;
+/**
+ * Retry schedule of both list + watch loops, forever: quick at first (a blip), then at most once a
+ * minute (an RBAC rule or an API-server outage is fixed by a person); ±20% jitter so a DaemonSet of
+ * exporters does not re-list in lockstep when the API server comes back.
+ */
+export const POD_WATCH_RETRY: RetryPolicy = {
+  enabled: true,
+  initialIntervalMs: 500,
+  multiplier: 2,
+  maxIntervalMs: 60_000,
+  maxElapsedMs: 0,
+  jitter: 0.2,
+};
+/** A watch that lasted at least this long was healthy: the next failure starts the backoff afresh. */
+export const WATCH_HEALTHY_MS = 2_000;
 
 export type WatchOutcome =
   | { readonly kind: 'ended'; readonly events: number }
@@ -53,6 +69,14 @@ export function httpStatusOf(err: unknown): number | undefined {
   if (typeof e.code === 'number') return e.code; // client-node ApiException
   if (typeof e.statusCode === 'number') return e.statusCode; // client-node Watch
   return undefined;
+}
+
+/**
+ * Whether a watch worked, so that what ended it is not part of a failure streak: it lasted
+ * WATCH_HEALTHY_MS, or the server ended it after delivering events.
+ */
+export function watchWasHealthy(outcome: WatchOutcome, lastedMs: number): boolean {
+  return lastedMs >= WATCH_HEALTHY_MS || (outcome.kind === 'ended' && outcome.events > 0);
 }
 
 export function watchPods(request: PodWatchRequest): PodWatch {

@@ -147,6 +147,52 @@ describe('gadget pod discovery', () => {
     assert.equal(events.length, 5);
   });
 
+  const quickRetry = {
+    enabled: true,
+    initialIntervalMs: 50,
+    multiplier: 2,
+    maxIntervalMs: 200,
+    maxElapsedMs: 0,
+    jitter: 0,
+  };
+
+  it('retries a refused watch on its backoff and picks the pods up once allowed', async () => {
+    const counters = new Counters();
+    api.addPod({ name: 'gadget-a', nodeName: 'node-a' });
+    const { kubeConfig } = loadKubeConfig({ kubeconfigPath: api.kubeconfigPath });
+    discovery = createGadgetPodDiscovery({ kubeConfig, counters, retry: quickRetry });
+    await discovery.start((e) => events.push(show(e)));
+    await waitFor('the watch to open', () => api.watchesOpen === 1);
+    api.setPodsForbidden(true);
+    api.dropWatches();
+    await waitFor('refused re-watches', () => counters.get('k8s_watch_errors') >= 3);
+    api.setPodsForbidden(false);
+    api.addPod({ name: 'gadget-b', nodeName: 'node-b' });
+    await waitFor('gadget-b', () => events.includes('+gadget-b@node-b'));
+    assert.deepEqual(events, ['+gadget-a@node-a', '+gadget-b@node-b']);
+  });
+
+  it('stop() ends a retry wait at once', async () => {
+    const counters = new Counters();
+    const { kubeConfig } = loadKubeConfig({ kubeconfigPath: api.kubeconfigPath });
+    const retry = { ...quickRetry, initialIntervalMs: 600_000, maxIntervalMs: 600_000 };
+    discovery = createGadgetPodDiscovery({ kubeConfig, counters, retry });
+    const seen: string[] = [];
+    await discovery.start((e) => seen.push(show(e)));
+    await waitFor('the watch to open', () => api.watchesOpen === 1);
+    api.addPod({ name: 'gadget-a', nodeName: 'node-a' }); // a watch with events: its drop is no failure
+    await waitFor('gadget-a', () => seen.length === 1);
+    api.setPodsForbidden(true);
+    api.dropWatches();
+    await waitFor('a refused re-watch', () => counters.get('k8s_watch_errors') === 1);
+    // Now waiting 10 minutes before the next attempt.
+    const outcome = await Promise.race([
+      discovery.stop().then(() => 'stopped'),
+      new Promise((resolve) => setTimeout(resolve, 60_000, 'still waiting')),
+    ]);
+    assert.equal(outcome, 'stopped');
+  });
+
   it('fails start() with the namespace and the RBAC hint when the list is refused', async () => {
     const { kubeConfig } = loadKubeConfig({ kubeconfigPath: api.kubeconfigPath });
     kubeConfig.getCurrentUser();
