@@ -38,6 +38,11 @@ export interface ReconnectOptions {
   readonly clock?: Clock;
 }
 
+/** How long `reconnect` keeps trying before the run fails (ms; 0 = until stopped). */
+export function reconnectLimitMs(reconnect: ReconnectOptions | undefined): number {
+  return reconnect?.maxElapsedMs ?? DEFAULT_RECONNECT_MAX_ELAPSED_MS;
+}
+
 /** The reconnect schedule of `reconnect` (defaults above). */
 export function createReconnectBackoff(reconnect: ReconnectOptions | undefined): Backoff {
   return createExponentialBackoff(
@@ -46,7 +51,7 @@ export function createReconnectBackoff(reconnect: ReconnectOptions | undefined):
     {
       multiplier: reconnect?.multiplier ?? RECONNECT_MULTIPLIER,
       jitter: RECONNECT_JITTER,
-      maxElapsedMs: reconnect?.maxElapsedMs ?? DEFAULT_RECONNECT_MAX_ELAPSED_MS,
+      maxElapsedMs: reconnectLimitMs(reconnect),
       ...(reconnect?.clock ? { clock: reconnect.clock } : {}),
     },
   );
@@ -77,7 +82,7 @@ export async function waitForDaemon<T>(
 ): Promise<T | undefined> {
   const { address, logger, status } = options;
   const backoff = createReconnectBackoff(options.reconnect);
-  const maxElapsedMs = options.reconnect?.maxElapsedMs ?? DEFAULT_RECONNECT_MAX_ELAPSED_MS;
+  const maxElapsedMs = reconnectLimitMs(options.reconnect);
   let remindedAtMs: number | undefined;
   for (;;) {
     if (options.signal?.aborted) return undefined;
@@ -88,16 +93,11 @@ export async function waitForDaemon<T>(
       const down = backoff.elapsedMs();
       const delay = backoff.nextDelayMs();
       if (delay === undefined)
-        throw new Error(
-          `gave up waiting for Inspektor Gadget's daemon after ${describeSeconds(down)} (the reconnect time limit ` +
-            `is ${describeSeconds(maxElapsedMs)}; 0 = until stopped): ${err.message}`,
-          { cause: err },
-        );
+        throw reconnectGaveUp("waiting for Inspektor Gadget's daemon", down, maxElapsedMs, err);
       status?.setInput({ state: 'connecting', detail: `IG daemon unreachable: ${err.message}` });
       if (remindedAtMs === undefined || down - remindedAtMs >= OUTAGE_REMINDER_MS) {
         logger.warn(
-          `${err.message}; waiting for it` +
-            (maxElapsedMs > 0 ? ` for up to ${describeSeconds(maxElapsedMs)}` : ' until stopped') +
+          `${err.message}; waiting for it${reconnectBound(maxElapsedMs)}` +
             (remindedAtMs === undefined ? '' : ` (${describeSeconds(down)} so far)`),
           { address },
         );
@@ -111,4 +111,18 @@ export async function waitForDaemon<T>(
 
 export function describeSeconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** How long the reconnect schedule keeps trying, for messages: ` for up to 30.0 s` or ` until stopped`. */
+export function reconnectBound(maxElapsedMs: number): string {
+  return maxElapsedMs > 0 ? ` for up to ${describeSeconds(maxElapsedMs)}` : ' until stopped';
+}
+
+/** The error that ends a wait for the daemon at the reconnect bound (`--reconnect-timeout`). */
+export function reconnectGaveUp(doing: string, downMs: number, maxElapsedMs: number, err: Error): Error {
+  return new Error(
+    `gave up ${doing} after ${describeSeconds(downMs)} (the reconnect time limit is ` +
+      `${describeSeconds(maxElapsedMs)}; 0 = until stopped): ${err.message}`,
+    { cause: err },
+  );
 }

@@ -17,10 +17,12 @@ import { createIgGrpcClient, IgStreamError } from './ig-grpc-client.js';
 import type { ReconnectOptions } from './daemon-wait.js';
 import {
   createReconnectBackoff,
-  DEFAULT_RECONNECT_MAX_ELAPSED_MS,
   describeSeconds,
   isDaemonAbsent,
   OUTAGE_REMINDER_MS,
+  reconnectBound,
+  reconnectGaveUp,
+  reconnectLimitMs,
 } from './daemon-wait.js';
 import { createCollectionTimeline } from '../collection-timeline.js';
 import type { CollectionTimeline } from '../collection-timeline.js';
@@ -114,7 +116,7 @@ export function createGrpcRowSource(options: GrpcRowSourceOptions): RowSource {
     options.run !== undefined
       ? `gadget ${options.run.imageName}`
       : `instance ${options.attach === attachId ? attachId : `${options.attach} (id ${attachId})`}`;
-  const maxElapsedMs = options.reconnect?.maxElapsedMs ?? DEFAULT_RECONNECT_MAX_ELAPSED_MS;
+  const maxElapsedMs = reconnectLimitMs(options.reconnect);
   const backoff = createReconnectBackoff(options.reconnect);
   const status = options.status;
 
@@ -309,11 +311,7 @@ export function createGrpcRowSource(options: GrpcRowSourceOptions): RowSource {
             if (!waitingAtStart) {
               waitingAtStart = true;
               backoff.reset();
-              logger.warn(
-                `${err.message}; waiting for it` +
-                  (maxElapsedMs > 0 ? ` for up to ${seconds(maxElapsedMs)}` : ' until stopped'),
-                { address, what },
-              );
+              logger.warn(`${err.message}; waiting for it${reconnectBound(maxElapsedMs)}`, { address, what });
             }
           } else if (err.receivedEvents > 0 || !connectionLost) {
             connectionLost = true;
@@ -323,8 +321,8 @@ export function createGrpcRowSource(options: GrpcRowSourceOptions): RowSource {
             counters.add('grpc_reconnects');
             if (options.run !== undefined) gap('gadget_rerun');
             logger.warn(
-              `lost the stream (${grpc.status[err.code] ?? err.code} ${err.details}); reconnecting` +
-                (maxElapsedMs > 0 ? ` for up to ${seconds(maxElapsedMs)}. ` : ' until stopped. ') +
+              `lost the stream (${grpc.status[err.code] ?? err.code} ${err.details}); ` +
+                `reconnecting${reconnectBound(maxElapsedMs)}. ` +
                 (options.run !== undefined
                   ? 'The gadget is run again: samples the daemon held for the lost run are lost.'
                   : 'The instance keeps running; its replay is de-duplicated.'),
@@ -334,11 +332,8 @@ export function createGrpcRowSource(options: GrpcRowSourceOptions): RowSource {
           const down = backoff.elapsedMs();
           const delay = backoff.nextDelayMs();
           if (delay === undefined) {
-            throw new Error(
-              `gave up ${atStart ? 'waiting for' : 'reconnecting to'} Inspektor Gadget at ${address} after ${seconds(down)} ` +
-                `(the reconnect time limit is ${seconds(maxElapsedMs)}; 0 = until stopped): ${err.message}`,
-              { cause: err },
-            );
+            const doing = `${atStart ? 'waiting for' : 'reconnecting to'} Inspektor Gadget at ${address}`;
+            throw reconnectGaveUp(doing, down, maxElapsedMs, err);
           }
           if (down - remindedAtMs >= OUTAGE_REMINDER_MS) {
             remindedAtMs = down;

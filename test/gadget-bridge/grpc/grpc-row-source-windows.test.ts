@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { GadgetRow } from '../../../src/rows/gadget-row.js';
 import { createGrpcRowSource } from '../../../src/gadget-bridge/grpc/grpc-row-source.js';
 import type { GrpcRowSourceOptions } from '../../../src/gadget-bridge/grpc/grpc-row-source.js';
 import type { RowBatch, RowSource } from '../../../src/rows/row-batch.js';
 import { Counters } from '../../../src/observability/counters.js';
 import { silentLogger } from '../../../src/observability/logger.js';
-import type { IgDaemonDouble, IgDaemonDoubleOptions } from '../../support/ig-daemon-double.js';
-import { startIgDaemonDouble } from '../../support/ig-daemon-double.js';
+import { igDaemonDoublesForFile } from '../../support/ig-daemon-doubles.js';
 import { readIgExampleEmissions } from '../../support/ig-json.js';
 
 // The gRPC path's collection windows follow the shared timeline (src/gadget-bridge/collection-timeline.ts):
@@ -17,16 +16,7 @@ const SECOND = 1_000_000_000n;
 const MS = 1_000_000n;
 const T0 = 1_760_000_000n * SECOND;
 const emissions = readIgExampleEmissions();
-const doubles: IgDaemonDouble[] = [];
-after(async () => {
-  for (const d of doubles) await d.close();
-});
-
-async function double(options: IgDaemonDoubleOptions): Promise<IgDaemonDouble> {
-  const d = await startIgDaemonDouble(options);
-  doubles.push(d);
-  return d;
-}
+const double = igDaemonDoublesForFile();
 
 function tagged(n: number): GadgetRow[] {
   return emissions[0]!.map((r, i) => ({ ...r, samples: n * 100 + i }));

@@ -2,29 +2,20 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { GadgetRow } from '../../../src/rows/gadget-row.js';
 import { createGrpcRowSource } from '../../../src/gadget-bridge/grpc/grpc-row-source.js';
 import type { GrpcRowSourceOptions } from '../../../src/gadget-bridge/grpc/grpc-row-source.js';
 import type { RowBatch, RowSource } from '../../../src/rows/row-batch.js';
 import { Counters } from '../../../src/observability/counters.js';
 import { createLogger } from '../../../src/observability/logger.js';
-import type { IgDaemonDouble, IgDaemonDoubleOptions } from '../../support/ig-daemon-double.js';
-import { startIgDaemonDouble } from '../../support/ig-daemon-double.js';
+import type { IgDaemonDouble } from '../../support/ig-daemon-double.js';
+import { igDaemonDoublesForFile } from '../../support/ig-daemon-doubles.js';
 import { readIgExampleEmissions } from '../../support/ig-json.js';
 
 const emissions = readIgExampleEmissions();
 const SECOND = 1_000_000_000n;
-const doubles: IgDaemonDouble[] = [];
-after(async () => {
-  for (const d of doubles) await d.close();
-});
-
-async function double(options: IgDaemonDoubleOptions): Promise<IgDaemonDouble> {
-  const d = await startIgDaemonDouble(options);
-  doubles.push(d);
-  return d;
-}
+const double = igDaemonDoublesForFile();
 
 /** Example rows with `samples` set to n, so every emission is distinguishable. */
 function tagged(n: number, base: readonly GadgetRow[] = emissions[0]!): GadgetRow[] {

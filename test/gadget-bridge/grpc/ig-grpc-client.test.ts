@@ -3,27 +3,17 @@ import * as grpc from '@grpc/grpc-js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { GadgetRow } from '../../../src/rows/gadget-row.js';
 import type { GadgetStream, GadgetStreamEvent } from '../../../src/gadget-bridge/grpc/ig-grpc-client.js';
 import { createIgGrpcClient, IgStreamError } from '../../../src/gadget-bridge/grpc/ig-grpc-client.js';
 import { igTarget } from '../../../src/gadget-bridge/grpc/ig-address.js';
-import type { IgDaemonDouble, IgDaemonDoubleOptions } from '../../support/ig-daemon-double.js';
-import { startIgDaemonDouble } from '../../support/ig-daemon-double.js';
+import { igDaemonDoublesForFile } from '../../support/ig-daemon-doubles.js';
 import { readIgExampleEmissions } from '../../support/ig-json.js';
 import { createTlsFixtures, TEST_SERVER_NAME, tlsFixturesUnavailable } from '../../support/tls-fixtures.js';
 
 const emissions = readIgExampleEmissions();
-const doubles: IgDaemonDouble[] = [];
-after(async () => {
-  for (const d of doubles) await d.close();
-});
-
-async function double(options: IgDaemonDoubleOptions): Promise<IgDaemonDouble> {
-  const d = await startIgDaemonDouble(options);
-  doubles.push(d);
-  return d;
-}
+const double = igDaemonDoublesForFile();
 
 async function collect(
   stream: GadgetStream,
