@@ -110,6 +110,18 @@ const CARRIAGE_RETURN = 13;
 const OPEN_BRACKET = 91;
 const OPEN_BRACE = 123;
 
+/** A `-o jsonpretty` array being collected: its lines, and where it started. */
+interface PrettyArray {
+  lines: string[];
+  line: number;
+  byte: number;
+  bytes: number;
+}
+
+/** The reason of a pretty array cut short by a value that starts at column 0. */
+const notClosedBefore = (line: number): string =>
+  `the pretty-printed array was not closed before line ${line} starts a new value (truncated output?)`;
+
 /**
  * Creates a framer; line counting starts at 1 and byte counting at `startByte` (the offset where
  * reading began: 0, or a followed file's resume point).
@@ -125,7 +137,7 @@ export function createJsonFramer(options: JsonFramerOptions = {}): JsonFramer {
   // (concatenating the bytes first, then decoding, copied a megabyte envelope line twice more).
   let partialDecoder: StringDecoder | undefined;
   let partial: string[] = [];
-  let pretty: { lines: string[]; line: number; byte: number; bytes: number } | undefined;
+  let pretty: PrettyArray | undefined;
   let skipping = false; // after a broken pretty array: until the next `[` or `{` at column 0
   let lineFresh = true; // no byte of the current line seen yet
   let arrayLine: ArrayLineSplitter | undefined; // the current line starts with `[`
@@ -137,19 +149,18 @@ export function createJsonFramer(options: JsonFramerOptions = {}): JsonFramer {
   const tooLong = (what: string): string =>
     `${what} is longer than the maximum line size (${maxLineBytes} bytes): skipped whole; ` +
     `raise --max-line-size if such lines are expected`;
+  /** Reports the open pretty array as broken, at the line that opened it, and forgets it. */
+  const breakPretty = (open: PrettyArray, reason: string, out: Frame[]): void => {
+    out.push({ kind: 'error', reason, line: open.line, byte: open.byte, arrayLike: true });
+    pretty = undefined;
+  };
+
   /** Drops what was kept of the current line once it is known to be too long. */
   const startOversized = (out: Frame[]): void => {
     // Inside a pretty array the line breaks the array: that one error reports it.
     oversized = { arrayLike: arrayLine !== undefined, reported: pretty !== undefined };
     if (pretty) {
-      out.push({
-        kind: 'error',
-        reason: tooLong(`line ${line} of the pretty-printed array`),
-        line: pretty.line,
-        byte: pretty.byte,
-        arrayLike: true,
-      });
-      pretty = undefined;
+      breakPretty(pretty, tooLong(`line ${line} of the pretty-printed array`), out);
       skipping = true;
     }
     arrayLine = undefined;
@@ -190,30 +201,20 @@ export function createJsonFramer(options: JsonFramerOptions = {}): JsonFramer {
         pretty.lines.push(text);
         pretty.bytes += lineEnd - lineByte;
         if (pretty.bytes > maxLineBytes) {
-          out.push({
-            kind: 'error',
-            reason: tooLong(`the pretty-printed array (through line ${lineNo})`),
-            line: pretty.line,
-            byte: pretty.byte,
-            arrayLike: true,
-          });
-          pretty = undefined;
+          breakPretty(pretty, tooLong(`the pretty-printed array (through line ${lineNo})`), out);
           skipping = true;
         }
         return;
       }
       // Something at column 0 that is not the closing bracket: the array is broken.
       const startsNew = first === 91 /* [ */ || first === 123; /* { */
-      out.push({
-        kind: 'error',
-        reason: startsNew
-          ? `the pretty-printed array was not closed before line ${lineNo} starts a new value (truncated output?)`
+      breakPretty(
+        pretty,
+        startsNew
+          ? notClosedBefore(lineNo)
           : `line ${lineNo} breaks the pretty-printed array that starts here (expected indented lines and a closing "]")`,
-        line: pretty.line,
-        byte: pretty.byte,
-        arrayLike: true,
-      });
-      pretty = undefined;
+        out,
+      );
       if (!startsNew) {
         skipping = true;
         return;
@@ -281,16 +282,7 @@ export function createJsonFramer(options: JsonFramerOptions = {}): JsonFramer {
 
   /** A line starts with `[` or `{`: the pretty array it interrupts is broken, skipping ends. */
   const interruptPretty = (out: Frame[]): void => {
-    if (pretty) {
-      out.push({
-        kind: 'error',
-        reason: `the pretty-printed array was not closed before line ${line} starts a new value (truncated output?)`,
-        line: pretty.line,
-        byte: pretty.byte,
-        arrayLike: true,
-      });
-      pretty = undefined;
-    }
+    if (pretty) breakPretty(pretty, notClosedBefore(line), out);
     skipping = false;
   };
   /** Where a splitter's elements go: frames of the current push, tagged with the line they are on. */
@@ -382,14 +374,11 @@ export function createJsonFramer(options: JsonFramerOptions = {}): JsonFramer {
       if (envelopeLine) endEnvelopeLine(envelopeLine, out, true);
       if (partialDecoder) completePartialLine(Buffer.alloc(0), 0, 0, out, true);
       if (pretty) {
-        out.push({
-          kind: 'error',
-          reason: 'input ended inside the pretty-printed array that starts here (truncated output?)',
-          line: pretty.line,
-          byte: pretty.byte,
-          arrayLike: true,
-        });
-        pretty = undefined;
+        breakPretty(
+          pretty,
+          'input ended inside the pretty-printed array that starts here (truncated output?)',
+          out,
+        );
       }
       skipping = false;
       lineFresh = true;
