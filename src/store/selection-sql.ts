@@ -1,6 +1,14 @@
 import type { Selection } from './profile-store.js';
 import type { SeriesInfo, StoreDictionary } from './store-dictionary.js';
 import { InvalidSelectionError } from './store-errors.js';
+import {
+  SPAN_ID_BYTES,
+  SPAN_ID_HEX,
+  SPAN_ID_HEX_DIGITS,
+  TRACE_ID_BYTES,
+  TRACE_ID_HEX,
+  TRACE_ID_HEX_DIGITS,
+} from '../profiles/model/otlp-ids.js';
 
 /**
  * A Selection as a SQL condition on `samples`. Attribute filters resolve in memory against the (small)
@@ -10,9 +18,6 @@ import { InvalidSelectionError } from './store-errors.js';
 
 /** The profile type chosen when a selection names none and it is stored: CPU samples. */
 export const DEFAULT_PROFILE_TYPE = 'samples/count';
-
-const TRACE_ID = /^[0-9a-f]{32}$/;
-const SPAN_ID = /^[0-9a-f]{16}$/;
 
 /** Which series and attribute sets one filter key accepts. */
 export interface KeyFilter {
@@ -61,17 +66,20 @@ export function resolveSelection(sel: Selection, dict: StoreDictionary): Resolve
     base.push(inList('series', new Set(typeSeries.map((s) => s.id))));
   if (sel.traceId !== undefined && sel.traceId !== '') {
     const trace = sel.traceId.toLowerCase();
-    if (!TRACE_ID.test(trace))
+    if (!TRACE_ID_HEX.test(trace))
       throw new InvalidSelectionError(
         'traceId',
-        `traceId "${sel.traceId}" must be 32 hex characters (16 bytes)`,
+        `traceId "${sel.traceId}" must be ${TRACE_ID_HEX_DIGITS} hex characters (${TRACE_ID_BYTES} bytes)`,
       );
     base.push(`trace_id = '${BigInt(`0x${trace}`)}'::UHUGEINT`);
   }
   if (sel.spanId !== undefined && sel.spanId !== '') {
     const span = sel.spanId.toLowerCase();
-    if (!SPAN_ID.test(span))
-      throw new InvalidSelectionError('spanId', `spanId "${sel.spanId}" must be 16 hex characters (8 bytes)`);
+    if (!SPAN_ID_HEX.test(span))
+      throw new InvalidSelectionError(
+        'spanId',
+        `spanId "${sel.spanId}" must be ${SPAN_ID_HEX_DIGITS} hex characters (${SPAN_ID_BYTES} bytes)`,
+      );
     base.push(`span_id = '${BigInt(`0x${span}`)}'::UBIGINT`);
   }
   const keys: KeyFilter[] = [];

@@ -7,6 +7,7 @@ import {
   RESOURCE_LABEL_PREFIXES,
   toPprofProfiles,
 } from '../profiles/pprof/otlp-to-pprof.js';
+import { SPAN_ID_BYTES, SPAN_ID_HEX_DIGITS, TRACE_ID_HEX_DIGITS } from '../profiles/model/otlp-ids.js';
 import type { ResolvedSelection } from './selection-sql.js';
 import type { StoreDictionary } from './store-dictionary.js';
 
@@ -85,7 +86,10 @@ export async function buildStorePprof(
     const linkIndex =
       trace![i] === null
         ? 0
-        : b.link(hex(trace![i], 32), span![i] === null ? new Uint8Array(8) : hex(span![i], 16));
+        : b.link(
+            hex(trace![i], TRACE_ID_HEX_DIGITS),
+            span![i] === null ? new Uint8Array(SPAN_ID_BYTES) : hex(span![i], SPAN_ID_HEX_DIGITS),
+          );
     return {
       stackIndex: stack(n as number),
       attributeIndices,

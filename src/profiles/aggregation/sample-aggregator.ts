@@ -6,6 +6,7 @@ import type { RowBatch } from '../../rows/row-batch.js';
 import type { Counters } from '../../observability/counters.js';
 import { AgingMap } from '../../util/aging-map.js';
 import type { AnyValue } from '../model/otlp-model.js';
+import { SPAN_ID_BYTES, TRACE_ID_BYTES } from '../model/otlp-ids.js';
 import type { ResourceObservation, ResourceResolver } from './resource-attributes.js';
 import { fieldToAnyValue, sampleAttributeName } from './resource-attributes.js';
 import type { Frame, InternedFrame } from './stack-frames.js';
@@ -495,8 +496,10 @@ export class SampleAggregator {
     const placeholder = frames.length === 0;
     if (placeholder) frames = [placeholderFrame(this._frames)];
     const attributes = this._attributesOf(row, spec, readAttributes);
-    const traceId = spec.traceIdField ? hexBytes(getField(row, spec.traceIdField), 16) : undefined;
-    const spanId = spec.spanIdField ? hexBytes(getField(row, spec.spanIdField), 8) : undefined;
+    const traceId = spec.traceIdField
+      ? hexBytes(getField(row, spec.traceIdField), TRACE_ID_BYTES)
+      : undefined;
+    const spanId = spec.spanIdField ? hexBytes(getField(row, spec.spanIdField), SPAN_ID_BYTES) : undefined;
     if (spec.traceIdField && (!traceId || !spanId)) {
       const t = getField(row, spec.traceIdField);
       // All-zero / empty ids mean "no trace"; anything else malformed is worth counting.
@@ -504,7 +507,7 @@ export class SampleAggregator {
         t !== undefined &&
         t !== '' &&
         t !== 0 &&
-        hexBytes(t, 16) === undefined &&
+        hexBytes(t, TRACE_ID_BYTES) === undefined &&
         !/^0*$/.test(keyPart(t))
       ) {
         this._counters.add('links_invalid', 1, this._labels);

@@ -21,6 +21,7 @@ import type {
   ValueType,
 } from '../model/otlp-model.js';
 import { INT64_MAX, INT64_MIN } from '../model/int64.js';
+import { PROFILE_ID_BYTES, SPAN_ID_BYTES, TRACE_ID_BYTES } from '../model/otlp-ids.js';
 
 /**
  * Turns a loosely-typed plain object (protobufjs `toObject` output, or parsed OTLP/JSON) into the exact
@@ -45,9 +46,6 @@ const INT32_MIN = -0x8000_0000;
 const INT32_MAX = 0x7fff_ffff;
 const UINT32_MAX = 0xffff_ffff;
 const UINT64_MAX = (1n << 64n) - 1n;
-const TRACE_ID_BYTES = 16;
-const SPAN_ID_BYTES = 8;
-const PROFILE_ID_BYTES = 16;
 
 const BASE64_RE = /^[A-Za-z0-9+/\-_]*={0,2}$/;
 const HEX_RE = /^[0-9a-fA-F]*$/;

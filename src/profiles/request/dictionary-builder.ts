@@ -9,6 +9,7 @@ import type {
   ProfilesDictionary,
   Stack,
 } from '../model/otlp-model.js';
+import { anyValueKey } from '../model/any-value-key.js';
 
 /** FNV-style multiplier for stackHash. */
 const STACK_HASH_PRIME = 0x01000193;
@@ -203,17 +204,4 @@ export class DictionaryBuilder {
       stackTable: this._stackTable,
     };
   }
-}
-
-/** A value key for attribute dedup: type tag plus value, recursive for arrays and kvlists. */
-export function anyValueKey(value: AnyValue | undefined): string {
-  if (value === undefined) return '-';
-  if ('stringValue' in value) return `s${value.stringValue}`;
-  if ('intValue' in value) return `i${value.intValue}`;
-  if ('boolValue' in value) return `b${value.boolValue ? 1 : 0}`;
-  if ('doubleValue' in value) return `d${value.doubleValue}`;
-  if ('bytesValue' in value) return `y${Buffer.from(value.bytesValue).toString('hex')}`;
-  if ('stringValueStrindex' in value) return `r${value.stringValueStrindex}`;
-  if ('arrayValue' in value) return `a[${value.arrayValue.values.map(anyValueKey).join('\u0001')}]`;
-  return `k{${value.kvlistValue.values.map((kv) => `${kv.key}=${anyValueKey(kv.value)}`).join('\u0001')}}`;
 }

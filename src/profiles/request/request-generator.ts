@@ -1,7 +1,8 @@
 import type { SampleConfig } from '../../config/exporter-config.js';
 import { randomFillSync } from 'node:crypto';
 import { EXPORTER_NAME, EXPORTER_VERSION } from '../../util/version.js';
-import { anyValueKey, DictionaryBuilder } from './dictionary-builder.js';
+import { DictionaryBuilder } from './dictionary-builder.js';
+import { keyValueKey } from '../model/any-value-key.js';
 import type {
   ExportProfilesServiceRequest,
   KeyValue,
@@ -11,6 +12,7 @@ import type {
 } from '../model/otlp-model.js';
 import type { ResourceResolver } from '../aggregation/resource-attributes.js';
 import { INT64_MAX } from '../model/int64.js';
+import { PROFILE_ID_BYTES } from '../model/otlp-ids.js';
 import type {
   AggregateSnapshot,
   ProfileEntry,
@@ -36,7 +38,6 @@ export interface GenerateOptions {
   readonly sampleMerge: SampleConfig['merge'];
 }
 
-const PROFILE_ID_BYTES = 16;
 /**
  * Random bytes drawn at once for profile ids (256 ids): one randomFillSync call costs ~5 µs however
  * small, and a flush makes an id per resource and profile: hundreds, ~0.3 µs per row on the bench capture.
@@ -54,7 +55,7 @@ export function newProfileId(): Uint8Array {
   // A copy: ids must not share memory (an encoder or a caller may keep one).
   const id = profileIdPool.slice(profileIdPoolAt, profileIdPoolAt + PROFILE_ID_BYTES);
   profileIdPoolAt += PROFILE_ID_BYTES;
-  if (id.every((b) => b === 0)) id[15] = 1;
+  if (id.every((b) => b === 0)) id[PROFILE_ID_BYTES - 1] = 1;
   return id;
 }
 
@@ -138,7 +139,7 @@ const attributeKeySets = new WeakMap<readonly KeyValue[], ReadonlySet<string>>()
 function attributeKeysOf(attributes: readonly KeyValue[]): ReadonlySet<string> {
   let keys = attributeKeySets.get(attributes);
   if (keys === undefined) {
-    keys = new Set(attributes.map((kv) => `${kv.key}=${anyValueKey(kv.value)}`));
+    keys = new Set(attributes.map((kv) => keyValueKey(kv.key, kv.value)));
     attributeKeySets.set(attributes, keys);
   }
   return keys;
@@ -206,7 +207,7 @@ function buildProfile(
       attributeIndices = [];
       // A sample attribute that repeats its resource's attribute says nothing new.
       for (const [k, v] of entry.attributes) {
-        if (!resourceAttributeKeys.has(`${k}=${anyValueKey(v)}`)) attributeIndices.push(dict.attribute(k, v));
+        if (!resourceAttributeKeys.has(keyValueKey(k, v))) attributeIndices.push(dict.attribute(k, v));
       }
       indicesOf.set(entry.attributes, attributeIndices);
     }

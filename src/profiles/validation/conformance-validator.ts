@@ -1,5 +1,4 @@
 import type {
-  AnyValue,
   ExportProfilesServiceRequest,
   KeyValueAndUnit,
   Profile,
@@ -8,6 +7,8 @@ import type {
   ValueType,
 } from '../model/otlp-model.js';
 import { emptyDictionary } from '../model/otlp-model.js';
+import { anyValueKey } from '../model/any-value-key.js';
+import { PROFILE_ID_BYTES, SPAN_ID_BYTES, TRACE_ID_BYTES } from '../model/otlp-ids.js';
 
 /**
  * Conformance checks for OTLP profiles requests: every check of sig-profiling `profcheck` (check.go @
@@ -53,9 +54,6 @@ export interface ConformanceOptions {
 const FRAME_TYPE_KEY = 'profile.frame.type';
 /** How many issues `assertConforms` lists in its error message. */
 const MAX_ISSUES_IN_ERROR = 20;
-const TRACE_ID_BYTES = 16;
-const SPAN_ID_BYTES = 8;
-const PROFILE_ID_BYTES = 16;
 
 type Shape = 'both' | 'values_only' | 'timestamps_only';
 
@@ -408,7 +406,7 @@ class Checker {
     );
     this.dupTable(`${base}.link_table`, d.linkTable, (l) => `${hex(l.traceId)}|${hex(l.spanId)}`);
     this.dupTable(`${base}.string_table`, d.stringTable, (s) => s);
-    this.dupTable(`${base}.attribute_table`, d.attributeTable, attributeKey);
+    this.dupTable(`${base}.attribute_table`, d.attributeTable, (a) => attributeKey(a, d.stringTable));
     this.dupTable(`${base}.stack_table`, d.stackTable, (s) => s.locationIndices.join(','));
   }
 
@@ -463,21 +461,8 @@ function hex(b: Uint8Array): string {
 }
 
 /** Identity of an attribute entry: key, unit and the value compared by type and content, recursively. */
-function attributeKey(a: KeyValueAndUnit): string {
-  return `${a.keyStrindex}|${a.unitStrindex}|${a.value ? anyValueKey(a.value) : '-'}`;
-}
-
-function anyValueKey(v: AnyValue): string {
-  if ('stringValue' in v) return `s${JSON.stringify(v.stringValue)}`;
-  if ('intValue' in v) return `i${v.intValue}`;
-  if ('boolValue' in v) return `b${v.boolValue}`;
-  if ('doubleValue' in v) return `d${Object.is(v.doubleValue, -0) ? '-0' : String(v.doubleValue)}`;
-  if ('bytesValue' in v) return `y${hex(v.bytesValue)}`;
-  if ('arrayValue' in v) return `a[${v.arrayValue.values.map(anyValueKey).join(',')}]`;
-  if ('kvlistValue' in v) {
-    return `k{${v.kvlistValue.values.map((kv) => `${JSON.stringify(kv.key)}:${kv.value ? anyValueKey(kv.value) : '-'}`).join(',')}}`;
-  }
-  return `r${v.stringValueStrindex}`;
+function attributeKey(a: KeyValueAndUnit, strings: readonly string[]): string {
+  return `${a.keyStrindex}|${a.unitStrindex}|${anyValueKey(a.value, strings)}`;
 }
 
 /**
