@@ -1,5 +1,6 @@
 import { gzipSync } from 'node:zlib';
-import type { GadgetRow } from '../src/rows/gadget-row.js';
+import type { FieldRecord, GadgetRow } from '../src/rows/gadget-row.js';
+import { gadgetRows, getField } from '../src/rows/gadget-row.js';
 import { parseLosslessJson } from '../src/gadget-bridge/json/lossless-json.js';
 import { PROFILE_CPU_SPEC } from '../src/gadget-bridge/profile-presets.js';
 import { encodeExportRequest } from '../src/profiles/encoding/encode-request.js';
@@ -114,10 +115,10 @@ function drive(
 
 function measure(options: BenchOptions): BenchResult {
   const capture = loadCapture(options.quick);
-  const fetches = capture.lines.map((l) => parseLosslessJson(l) as unknown as GadgetRow[]);
+  const fetches = capture.lines.map((l) => gadgetRows(parseLosslessJson(l) as FieldRecord[]));
   const rows = capture.rows;
   let cpuSamples = 0;
-  for (const f of fetches) for (const r of f) cpuSamples += Number(r.samples ?? 0);
+  for (const f of fetches) for (const r of f) cpuSamples += Number(getField(r, 'samples') ?? 0);
 
   options.log('bytes: ours + pprof');
   const ours = zero();

@@ -6,7 +6,8 @@ import { fmt, fmtInt, fmtMiB, verdict } from './bench-harness.js';
 import type { Capture } from './capture-fixture.js';
 import { batchOfFetch, createCorePipeline, loadCapture, regroupLines } from './capture-fixture.js';
 import { parseJsonDeferringExactness } from '../src/gadget-bridge/json/deferred-exact-json.js';
-import type { GadgetRow } from '../src/rows/gadget-row.js';
+import type { FieldRecord } from '../src/rows/gadget-row.js';
+import { gadgetRows } from '../src/rows/gadget-row.js';
 import type { ExportReportJson, ProcessRun } from './exporter-process.js';
 import { benchExporterConfig, counterTotal, runExporterProcess } from './exporter-process.js';
 import type { OtlpSinkServer, SinkStats } from './otlp-sink-server.js';
@@ -78,7 +79,7 @@ function modelFootprint(capture: Capture): { modelBytes: number; encodedBytes: n
   const fetches = Math.min(capture.lines.length, (ROWS_PER_SECOND * 5) / capture.shape.rowsPerFetch);
   for (let i = 0; i < fetches; i++) {
     pipeline.add(
-      batchOfFetch(parseJsonDeferringExactness(capture.lines[i] as string) as unknown as GadgetRow[], i),
+      batchOfFetch(gadgetRows(parseJsonDeferringExactness(capture.lines[i] as string) as FieldRecord[]), i),
     );
   }
   let flushed = pipeline.flush();

@@ -1,4 +1,5 @@
-import type { GadgetRow } from '../src/rows/gadget-row.js';
+import type { FieldRecord } from '../src/rows/gadget-row.js';
+import { gadgetRows } from '../src/rows/gadget-row.js';
 import { parseJsonDeferringExactness } from '../src/gadget-bridge/json/deferred-exact-json.js';
 import { encodeExportRequest } from '../src/profiles/encoding/encode-request.js';
 import type { ExportProfilesServiceRequest } from '../src/profiles/model/otlp-model.js';
@@ -39,7 +40,7 @@ function measure(options: BenchOptions): BenchResult {
   const resources = new ResourceResolver({ config: BENCH_RESOURCE });
   const aggregator = new SampleAggregator({ resources, counters: new Counters(), exporter: 'bench' });
   capture.lines.forEach((line, i) =>
-    aggregator.add(batchOfFetch(parseJsonDeferringExactness(line) as unknown as GadgetRow[], i)),
+    aggregator.add(batchOfFetch(gadgetRows(parseJsonDeferringExactness(line) as FieldRecord[]), i)),
   );
   const request = generateRequest(aggregator.drain(), {
     resources,

@@ -7,6 +7,7 @@ import { createIgGrpcClient } from '../gadget-bridge/grpc/ig-grpc-client.js';
 import { createSpecResolver, parseAnnotations, applyAnnotations } from '../gadget-bridge/profile-presets.js';
 import { profileSpecFromDataSource } from '../gadget-bridge/grpc/profile-spec-from-gadget-info.js';
 import type { ProfileSpec } from '../rows/profile-spec.js';
+import { gadgetRow } from '../rows/gadget-row.js';
 import type { DataSource, GadgetInfo } from '../gadget-bridge/grpc/gadget-messages.js';
 import { COMMON_HELP, COMMON_OPTIONS, parseDurationMs, UsageError } from './cli-options.js';
 import type { CommandContext, PreparedSession, SessionInput } from './command-context.js';
@@ -157,7 +158,7 @@ function specResolver(
     const fromInfo = profileSpecFromDataSource(info, ds);
     if (fromInfo) return applyAnnotations(ds.name, fromInfo, annotations);
     return annotations.length
-      ? fallback({ datasource: ds.name, gadget: info.imageName, row: {} })
+      ? fallback({ datasource: ds.name, gadget: info.imageName, row: gadgetRow({}) })
       : undefined;
   };
 }

@@ -1,4 +1,5 @@
 import type { FieldValue, GadgetRow } from '../rows/gadget-row.js';
+import { gadgetRow } from '../rows/gadget-row.js';
 import { PROFILE_CPU_SPEC, PROFILE_CUDA_SPEC } from '../gadget-bridge/profile-presets.js';
 import type { ProfileSpec } from '../rows/profile-spec.js';
 import type {
@@ -181,7 +182,7 @@ export function requestRows(
             value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= -BigInt(Number.MAX_SAFE_INTEGER)
               ? Number(value)
               : value;
-          rows.push(row);
+          rows.push(gadgetRow(row));
         }
         if (version !== undefined) attributeKeys.add(IG_VERSION_FIELD);
         out.push({

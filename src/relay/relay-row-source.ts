@@ -1,4 +1,5 @@
 import type { GadgetRow } from '../rows/gadget-row.js';
+import { getField } from '../rows/gadget-row.js';
 import { createCollectionTimeline } from '../gadget-bridge/collection-timeline.js';
 import type { CollectionTimeline } from '../gadget-bridge/collection-timeline.js';
 import { applyAnnotations } from '../gadget-bridge/profile-presets.js';
@@ -182,7 +183,8 @@ export class RelayRowSource implements RowSource, IngestSink {
     const spec = this.specFor(profile);
     const interval = spec.fetchIntervalNano ?? this._options.fetchIntervalNano;
     // One timeline per node when IG sends k8s.node: a relay fed by several daemons must not tile their windows.
-    const node = profile.rows[0]?.['k8s.node'];
+    const first = profile.rows[0];
+    const node = first && getField(first, 'k8s.node');
     const window = this._timeline.arrival(
       `${spec.datasource}/${typeof node === 'string' ? node : ''}`,
       interval,

@@ -2,15 +2,50 @@
  * A gadget row as IG's JSON formatter shows it: dotted field names become nested objects
  * (`proc.comm` → `{proc: {comm}}`). Integers beyond 2^53 are bigint, all others number, so
  * rows decoded from `-o json` and from IG's binary gRPC payloads are identical values. Rows from
- * the JSON input may hold such integers rounded until read: read fields through `fieldAccessor`
- * (or `getField`), which makes them exact first (`rounded-integers.ts`).
+ * the JSON input may hold such integers rounded until read: the readers here (`fieldAccessor`,
+ * `getField`, ...) make them exact first (`rounded-integers.ts`).
+ *
+ * So a row is opaque to the type checker: `GadgetRow` has no fields to read, a row source makes
+ * one from plain fields with `gadgetRow`, and everything else reads it through the readers below.
+ * A direct `row.kernel_ip` would return the rounded number; it does not compile. Both are types
+ * only: at run time a row is the plain object it was built as.
  */
 import { makeExact, mayBeRounded } from './rounded-integers.js';
 
-export type FieldValue = string | number | bigint | boolean | null | FieldValue[] | GadgetRow;
-
-export interface GadgetRow {
+/** A nested object of a row, as a reader returns it (exact: the reader made its row exact). */
+export interface FieldRecord {
   readonly [field: string]: FieldValue;
+}
+
+export type FieldValue = string | number | bigint | boolean | null | FieldValue[] | FieldRecord;
+
+declare const GADGET_ROW: unique symbol;
+
+/** One row; read it through `fieldAccessor`/`getField`/`getString`/`getInteger`/`readFields`. */
+export interface GadgetRow {
+  /** Type-only brand: no such property exists. */
+  readonly [GADGET_ROW]: true;
+}
+
+/** A row made of `fields` (no copy: the same object, from now on read only through the readers). */
+export function gadgetRow(fields: FieldRecord): GadgetRow {
+  return fields as unknown as GadgetRow;
+}
+
+/** Rows made of `records` (no copy: the same array, see gadgetRow). */
+export function gadgetRows(records: FieldRecord[]): GadgetRow[] {
+  return records as unknown as GadgetRow[];
+}
+
+/** A whole row as plain fields, exact (for whole-row views: tests, diagnostics); fields are read by the readers. */
+export function rowFields(row: GadgetRow): FieldRecord {
+  makeExact(row);
+  return fieldsOf(row);
+}
+
+/** The fields of a row, for the readers of this file only. */
+function fieldsOf(row: GadgetRow): FieldRecord {
+  return row as unknown as FieldRecord;
 }
 
 /** Reads one dotted field of a row; undefined when absent. */
@@ -72,8 +107,9 @@ function mayNeedExactness(v: FieldValue | undefined): boolean {
 function walkingAccessor(dottedName: string): FieldAccessor {
   const parts = dottedName.split('.');
   const walk = (row: GadgetRow): FieldValue | undefined => {
-    if (Object.prototype.hasOwnProperty.call(row, dottedName)) return row[dottedName];
-    let current: FieldValue | undefined = row;
+    const fields = fieldsOf(row);
+    if (Object.prototype.hasOwnProperty.call(fields, dottedName)) return fields[dottedName];
+    let current: FieldValue | undefined = fields;
     for (const part of parts) {
       if (current === null || typeof current !== 'object' || Array.isArray(current)) return undefined;
       current = current[part];

@@ -8,10 +8,11 @@ import { assertConforms } from '../../src/profiles/validation/conformance-valida
 import { runCli, tempDir } from '../support/cli-harness.js';
 import { startGrpcOtlpServer, startHttpOtlpServer } from '../support/otlp-test-servers.js';
 import { BUNDLED_CAPTURE_PATH, exampleEmissions } from '../support/profiles-fixtures.js';
+import { getInteger } from '../../src/rows/gadget-row.js';
 
 const inputTotal = exampleEmissions(BUNDLED_CAPTURE_PATH)
   .flat()
-  .reduce((a, r) => a + BigInt(r.samples as number), 0n);
+  .reduce((a, r) => a + getInteger(r, 'samples')!, 0n);
 
 /** Fast retries so outage tests take milliseconds. */
 const FAST_RETRY = ['initial_interval=20ms', 'max_interval=50ms', 'max_elapsed_time=5s'];

@@ -13,6 +13,7 @@ import { runCli, spawnCli, tempDir } from '../support/cli-harness.js';
 import { startIgDaemonDouble } from '../support/ig-daemon-double.js';
 import { startK8sApiDouble } from '../support/k8s-api-double.js';
 import { exampleEmissions } from '../support/profiles-fixtures.js';
+import { getInteger, getString } from '../../src/rows/gadget-row.js';
 
 function nodesIn(requests: readonly ExportProfilesServiceRequest[]): Set<string> {
   const nodes = new Set<string>();
@@ -33,7 +34,7 @@ describe('run --k8s: every node through the Kubernetes API server, like kubectl 
     const rows = exampleEmissions()[4] ?? [];
     const byNode = new Map<string, typeof rows>();
     for (const r of rows) {
-      const node = (r.k8s as { node: string }).node;
+      const node = getString(r, 'k8s.node');
       byNode.set(node, [...(byNode.get(node) ?? []), r]);
     }
     const [[nodeA, rowsA], [nodeB, rowsB]] = [...byNode] as [[string, typeof rows], [string, typeof rows]];
@@ -85,7 +86,7 @@ describe('run --k8s: every node through the Kubernetes API server, like kubectl 
       for (const r of requests) assertConforms(r);
       assert.deepEqual([...nodesIn(requests)].sort(), [nodeA, nodeB].sort());
       const total = totalSampleValue(requests);
-      const fetched = [...rowsA, ...rowsB].reduce((a, r) => a + BigInt(r.samples as number), 0n);
+      const fetched = [...rowsA, ...rowsB].reduce((a, r) => a + getInteger(r, 'samples')!, 0n);
       assert.equal(total, fetched * 2n, 'first fetch and final flush of both nodes');
     } finally {
       dir.cleanup();

@@ -9,13 +9,14 @@ import type { K8sApiDouble } from '../support/k8s-api-double.js';
 import { startHttpOtlpServer } from '../support/otlp-test-servers.js';
 import { BUNDLED_CAPTURE_PATH, exampleEmissions } from '../support/profiles-fixtures.js';
 import { stringAttributes } from '../support/pod-metadata-fixtures.js';
+import { getInteger } from '../../src/rows/gadget-row.js';
 
 /** A container of the bundled capture: pod shop/recommender-14ddc65e45-7d6f8, label app=recommender. */
 const CONTAINER_ID = '6584e9fd76be8a2b69d641abf541becdf3f486bc9b994d72b788ef21486ed8e4';
 const NODE = 'aks-nodepool1-24318594-vmss000000';
 const inputTotal = exampleEmissions(BUNDLED_CAPTURE_PATH)
   .flat()
-  .reduce((a, r) => a + BigInt(r.samples as number), 0n);
+  .reduce((a, r) => a + getInteger(r, 'samples')!, 0n);
 
 /** The resource of the capture's container, as exported. */
 function containerResource(requests: readonly ExportProfilesServiceRequest[]): Record<string, string> {

@@ -5,10 +5,11 @@ import { totalSampleValue } from '../../src/profiles/model/otlp-model.js';
 import { runCli } from '../support/cli-harness.js';
 import { startGrpcOtlpServer, startHttpOtlpServer } from '../support/otlp-test-servers.js';
 import { BUNDLED_CAPTURE_PATH, exampleEmissions } from '../support/profiles-fixtures.js';
+import { getInteger } from '../../src/rows/gadget-row.js';
 
 const inputTotal = exampleEmissions(BUNDLED_CAPTURE_PATH)
   .flat()
-  .reduce((a, r) => a + BigInt(r.samples as number), 0n);
+  .reduce((a, r) => a + getInteger(r, 'samples')!, 0n);
 
 /** Longer than Node's 2^31−1 ms setTimeout limit (which would turn it into 1 ms). */
 const SIX_HUNDRED_HOURS = '600h';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { GadgetRow } from '../../src/rows/gadget-row.js';
+import type { FieldRecord } from '../../src/rows/gadget-row.js';
 import { decodeExportRequest } from '../../src/profiles/encoding/decode-request.js';
 import { encodeExportRequest } from '../../src/profiles/encoding/encode-request.js';
 import { toOtlpJson } from '../../src/profiles/encoding/otlp-json.js';
@@ -12,12 +12,13 @@ import { runCli, tempDir } from '../support/cli-harness.js';
 import { completeRequest } from '../support/encoding-fixtures.js';
 import { readIgExampleEmissions, stringifyJsonBigint } from '../support/ig-json.js';
 import { startHttpOtlpServer } from '../support/otlp-test-servers.js';
+import { rowFields } from '../../src/rows/gadget-row.js';
 
 const INT64_MAX = (1n << 63n) - 1n;
 const template = readIgExampleEmissions()[0]![0]!;
 /** One `-o json` line of rows made from a real profile_cpu row with some fields replaced. */
 const line = (...rows: Record<string, unknown>[]): string =>
-  stringifyJsonBigint(rows.map((r) => ({ ...template, ...r }) as GadgetRow));
+  stringifyJsonBigint(rows.map((r) => ({ ...rowFields(template), ...r }) as FieldRecord));
 
 function sampleValues(requests: readonly ExportProfilesServiceRequest[]): bigint[] {
   return requests.flatMap((r) =>

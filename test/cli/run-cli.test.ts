@@ -16,6 +16,7 @@ import { stringifyJsonBigint } from '../support/ig-json.js';
 import { startHttpOtlpServer } from '../support/otlp-test-servers.js';
 import { exampleEmissions } from '../support/profiles-fixtures.js';
 import { IG_EXAMPLES_PATH } from '../support/fixture-paths.js';
+import { getInteger, rowFields } from '../../src/rows/gadget-row.js';
 
 /** What a profile says, independent of ids, indices and wall-clock windows. */
 function profileFacts(requests: readonly ExportProfilesServiceRequest[]): string[] {
@@ -93,7 +94,10 @@ describe('run: a gadget on the IG daemon over gRPC', () => {
       );
 
       const capture = join(dir.path, 'capture.jsonl');
-      writeFileSync(capture, emissions.map((rows) => stringifyJsonBigint(rows)).join('\n') + '\n');
+      writeFileSync(
+        capture,
+        emissions.map((rows) => stringifyJsonBigint(rows.map(rowFields))).join('\n') + '\n',
+      );
       const viaJson = join(dir.path, 'json.jsonl');
       const json = await runCli(['export', '--input', capture, ...fileExporter('f', viaJson)]);
       assert.equal(json.code, 0, json.stderr);
@@ -182,7 +186,7 @@ describe('run: a gadget on the IG daemon over gRPC', () => {
       assert.equal(daemon.runs[0]?.stopRequested, true, 'the stop request reached the daemon');
       const total = totalSampleValue(server.requests.map((r) => decodeExportRequest(r.body)));
       const expected = [...(emissions[0] ?? []), ...(emissions[2] ?? [])].reduce(
-        (a, r) => a + BigInt(r.samples as number),
+        (a, r) => a + getInteger(r, 'samples')!,
         0n,
       );
       assert.equal(total, expected, 'the first fetch and the final flush were both delivered');

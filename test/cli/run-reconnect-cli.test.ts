@@ -16,6 +16,7 @@ import { startHttpOtlpServer } from '../support/otlp-test-servers.js';
 import { exampleEmissions } from '../support/profiles-fixtures.js';
 import type { TcpProxy } from '../support/tcp-proxy.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
+import { getInteger } from '../../src/rows/gadget-row.js';
 
 /**
  * `run` and `attach` against IG's daemon (the gRPC double) through a TCP proxy that is cut
@@ -25,7 +26,7 @@ import { startTcpProxy } from '../support/tcp-proxy.js';
 
 const emissions = exampleEmissions();
 const sumOf = (rows: readonly GadgetRow[]): bigint =>
-  rows.reduce((a, r) => a + BigInt(r.samples as number), 0n);
+  rows.reduce((a, r) => a + getInteger(r, 'samples')!, 0n);
 const before = emissions[0]!;
 const afterGap = emissions[2]!;
 /** Keeps a run going (in short steps, so a closed double stops at once); stop requests end it. */

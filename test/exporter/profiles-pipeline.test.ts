@@ -17,10 +17,11 @@ import {
   DEFAULT_RESOURCE_CONFIG,
   exampleEmissions,
 } from '../support/profiles-fixtures.js';
+import { getInteger } from '../../src/rows/gadget-row.js';
 
 const T0 = 1_763_800_000_000_000_000n;
 const emissions = exampleEmissions(BUNDLED_CAPTURE_PATH);
-const inputTotal = emissions.flat().reduce((a, r) => a + BigInt(r.samples as number), 0n);
+const inputTotal = emissions.flat().reduce((a, r) => a + getInteger(r, 'samples')!, 0n);
 
 function pipelineWith(batch: Partial<ExporterConfig['batch']>): {
   pipeline: ProfilesPipeline;

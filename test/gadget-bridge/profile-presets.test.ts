@@ -8,6 +8,7 @@ import {
   presetForGadget,
   PROFILE_CPU_SPEC,
 } from '../../src/gadget-bridge/profile-presets.js';
+import { gadgetRow } from '../../src/rows/gadget-row.js';
 
 describe('profile presets', () => {
   it('profile_cpu: samples/count with a cpu/nanoseconds period of 1e9/49', () => {
@@ -34,9 +35,12 @@ describe('profile presets', () => {
   });
 
   it('detects profile_cpu and profile_cuda rows by shape', () => {
-    assert.equal(detectPreset({ samples: 3, kern_stack: 'a; ' })?.gadget, 'profile_cpu');
-    assert.equal(detectPreset({ count: 3, ustack_raw: { symbols: 'a; ' } })?.gadget, 'profile_cuda');
-    assert.equal(detectPreset({ foo: 1 }), undefined);
+    assert.equal(detectPreset(gadgetRow({ samples: 3, kern_stack: 'a; ' }))?.gadget, 'profile_cpu');
+    assert.equal(
+      detectPreset(gadgetRow({ count: 3, ustack_raw: { symbols: 'a; ' } }))?.gadget,
+      'profile_cuda',
+    );
+    assert.equal(detectPreset(gadgetRow({ foo: 1 })), undefined);
   });
 
   it('parses IG --annotate syntax for datasources and fields', () => {
@@ -82,9 +86,9 @@ describe('profile presets', () => {
 
   it('resolver: presets by shape, combined-<ds> treated as <ds>, annotations override presets', () => {
     const resolve = createSpecResolver(parseAnnotations(['samples:profiles.frequency=99']));
-    const spec = resolve({ datasource: 'combined-samples', row: { samples: 1, kern_stack: '' } });
+    const spec = resolve({ datasource: 'combined-samples', row: gadgetRow({ samples: 1, kern_stack: '' }) });
     assert.equal(spec?.datasource, 'samples');
     assert.equal(spec?.period, BigInt(Math.round(1e9 / 99)));
-    assert.equal(resolve({ row: { other: 1 } }), undefined);
+    assert.equal(resolve({ row: gadgetRow({ other: 1 }) }), undefined);
   });
 });

@@ -15,6 +15,7 @@ import type { CliResult } from '../support/cli-harness.js';
 import { runCli, spawnCli } from '../support/cli-harness.js';
 import { buildSinkRequest, T0 } from '../support/sinks-fixtures.js';
 import { BUNDLED_CAPTURE_PATH, exampleEmissions } from '../support/profiles-fixtures.js';
+import { getInteger } from '../../src/rows/gadget-row.js';
 
 /** A child under tsx on a busy 2-core machine takes seconds to start. */
 const SPAWN_TIMEOUT_MS = 60_000;
@@ -22,7 +23,7 @@ const SPAWN_TIMEOUT_MS = 60_000;
 /** Sum of the capture's `samples` values: what every query over all of it must total. */
 export const CAPTURE_TOTAL = exampleEmissions(BUNDLED_CAPTURE_PATH)
   .flat()
-  .reduce((a, r) => a + BigInt(r.samples as number), 0n);
+  .reduce((a, r) => a + getInteger(r, 'samples')!, 0n);
 
 export interface TestServe {
   readonly app: ServeApp;

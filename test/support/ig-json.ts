@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import type { FieldValue, GadgetRow } from '../../src/rows/gadget-row.js';
+import type { FieldRecord, FieldValue, GadgetRow } from '../../src/rows/gadget-row.js';
+import { gadgetRows } from '../../src/rows/gadget-row.js';
 import { IG_EXAMPLES_PATH } from './fixture-paths.js';
 
 /**
@@ -99,7 +100,7 @@ export function readIgExampleEmissions(path: string = IG_EXAMPLES_PATH): GadgetR
   return readFileSync(path, 'utf8')
     .split('\n')
     .filter((l) => l.trim() !== '')
-    .map((l) => parseJsonBigint(l) as unknown as GadgetRow[]);
+    .map((l) => gadgetRows(parseJsonBigint(l) as FieldRecord[]));
 }
 
 /** JSON text of a value with bigints printed as plain integers (IG's `-o json` style). */

@@ -10,6 +10,7 @@ import type { AddressInfo, Server, Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import type { RowBatch, RowSource } from '../../src/rows/row-batch.js';
 import { PROFILE_CPU_SPEC } from '../../src/gadget-bridge/profile-presets.js';
+import { gadgetRow } from '../../src/rows/gadget-row.js';
 
 export interface TcpFixture {
   readonly port: number;
@@ -132,7 +133,7 @@ export function createLineRowSource(address: string, label: string): RowSource {
         const now = BigInt(Date.now()) * 1_000_000n;
         yield {
           spec: PROFILE_CPU_SPEC,
-          rows: [{ line: m[2]!, kind }],
+          rows: [gadgetRow({ line: m[2]!, kind })],
           windowStartUnixNano: now,
           windowEndUnixNano: now,
           origin: `${label} seq ${++seq}`,

@@ -16,6 +16,7 @@ import { ResourceResolver } from '../../src/profiles/aggregation/resource-attrib
 import { afterEach, beforeEach } from 'node:test';
 import type { K8sApiDouble } from './k8s-api-double.js';
 import { startK8sApiDouble } from './k8s-api-double.js';
+import { gadgetRow } from '../../src/rows/gadget-row.js';
 
 /** Retries in tens of milliseconds, so tests see a recovery quickly. */
 export const FAST_RETRY: RetryPolicy = {
@@ -109,7 +110,7 @@ export function containerRow(fields: {
   containerName: string;
   containerId: string;
 }): GadgetRow {
-  return {
+  return gadgetRow({
     k8s: {
       node: fields.node,
       namespace: fields.namespace,
@@ -118,7 +119,7 @@ export function containerRow(fields: {
     },
     runtime: { containerId: fields.containerId },
     proc: { pid: 42, tid: 42, comm: 'server' },
-  };
+  });
 }
 
 /** Attribute list → `{key: value}` with strings as such (the tests compare whole resources). */

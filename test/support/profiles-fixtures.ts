@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { ResourceConfig } from '../../src/config/exporter-config.js';
 import { DEFAULT_RESOURCE } from '../../src/config/load-config.js';
-import type { GadgetRow } from '../../src/rows/gadget-row.js';
+import type { FieldRecord, GadgetRow } from '../../src/rows/gadget-row.js';
+import { gadgetRow, gadgetRows, rowFields } from '../../src/rows/gadget-row.js';
 import { parseLosslessJson } from '../../src/gadget-bridge/json/lossless-json.js';
 import type { ProfileSpec } from '../../src/rows/profile-spec.js';
 import type { RowBatch } from '../../src/rows/row-batch.js';
@@ -19,7 +20,12 @@ export function exampleEmissions(path = EXAMPLES_PATH): GadgetRow[][] {
   return readFileSync(path, 'utf8')
     .split('\n')
     .filter((l) => l.trim() !== '')
-    .map((l) => parseLosslessJson(l) as unknown as GadgetRow[]);
+    .map((l) => gadgetRows(parseLosslessJson(l) as FieldRecord[]));
+}
+
+/** A copy of `base` with `fields` added or replaced. */
+export function rowWith(base: GadgetRow, fields: FieldRecord): GadgetRow {
+  return gadgetRow({ ...rowFields(base), ...fields });
 }
 
 export function batchOf(

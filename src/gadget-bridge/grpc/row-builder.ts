@@ -1,4 +1,5 @@
-import type { FieldValue, GadgetRow } from '../../rows/gadget-row.js';
+import type { FieldRecord, FieldValue, GadgetRow } from '../../rows/gadget-row.js';
+import { gadgetRow } from '../../rows/gadget-row.js';
 import type { FieldReader, SlotCursor } from './field-readers.js';
 
 /**
@@ -31,11 +32,15 @@ const MAX_GENERATED_FIELDS = 2000;
 
 /** The generic builder: one keyed store per field (same values, same key order). */
 export function buildGenerically(nodes: readonly RowNode[], cursor: SlotCursor): GadgetRow {
-  const row: Record<string, FieldValue> = {};
+  return gadgetRow(fieldsOf(nodes, cursor));
+}
+
+function fieldsOf(nodes: readonly RowNode[], cursor: SlotCursor): FieldRecord {
+  const fields: Record<string, FieldValue> = {};
   for (const node of nodes) {
-    row[node.key] = node.children ? buildGenerically(node.children, cursor) : node.read!(cursor);
+    fields[node.key] = node.children ? fieldsOf(node.children, cursor) : node.read!(cursor);
   }
-  return row;
+  return fields;
 }
 
 function literalSource(nodes: readonly RowNode[], readers: FieldReader[]): string | undefined {

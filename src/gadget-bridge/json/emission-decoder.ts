@@ -5,6 +5,7 @@
  * (`logs.array-handling: elements`) grouped back together. Anything else is reported as malformed.
  */
 import type { GadgetRow } from '../../rows/gadget-row.js';
+import { gadgetRows } from '../../rows/gadget-row.js';
 import type { FramedArrayEnd, FramedElement, FramedEnvelopeEnd, FramedText } from './json-framer.js';
 import { isEnvelopeLike, readEnvelope, ENVELOPE_TYPE_DATA, ENVELOPE_TYPE_EMPTY } from './logs-envelope.js';
 import type { LogsEnvelope } from './logs-envelope.js';
@@ -149,9 +150,9 @@ export function createEmissionDecoder(hooks: EmissionDecoderHooks): EmissionDeco
   const rowsOf = (values: readonly JsonValue[], line: number): GadgetRow[] => {
     let bad = 0;
     for (const v of values) if (!isRow(v)) bad++;
-    if (bad === 0) return values as GadgetRow[];
+    if (bad === 0) return gadgetRows(values as { [key: string]: JsonValue }[]);
     hooks.rowsNotObjects(bad, line);
-    return values.filter(isRow);
+    return gadgetRows(values.filter(isRow));
   };
 
   /** A parsed top-level value: an array of rows or an envelope (`streamed`: its `data` elements). */

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ResourceConfig } from '../../../src/config/exporter-config.js';
-import type { FieldValue, GadgetRow } from '../../../src/rows/gadget-row.js';
-import { getField } from '../../../src/rows/gadget-row.js';
+import type { FieldRecord, FieldValue, GadgetRow } from '../../../src/rows/gadget-row.js';
+import { gadgetRow, getField, rowFields } from '../../../src/rows/gadget-row.js';
 import { compileRowDecoder } from '../../../src/gadget-bridge/grpc/field-decoder.js';
 import type { DataSource } from '../../../src/gadget-bridge/grpc/gadget-messages.js';
 import { decodeGadgetDataArray, encodeGadgetDataArray } from '../../../src/gadget-bridge/grpc/gadget-api.js';
@@ -27,8 +27,9 @@ import { DEFAULT_RESOURCE_CONFIG } from '../../support/profiles-fixtures.js';
 const emissions = ((): GadgetRow[][] => {
   const examples = readIgExampleEmissions();
   const base = examples.flat()[0]!;
-  const proc = base.proc as GadgetRow & { pid: number };
-  const thread = (tid: number, comm: string): GadgetRow => ({ ...base, proc: { ...proc, tid, comm } });
+  const proc = getField(base, 'proc') as FieldRecord & { pid: number };
+  const thread = (tid: number, comm: string): GadgetRow =>
+    gadgetRow({ ...rowFields(base), proc: { ...proc, tid, comm } });
   return [...examples, [thread(proc.pid + 1, 'worker-thread'), thread(proc.pid, 'main-thread')]];
 })();
 
@@ -57,7 +58,7 @@ function decodeBoth(
 }
 
 /** `row` cut down to the dotted names in `keep` (and what lies under them), nesting kept. */
-function pick(row: GadgetRow, keep: ReadonlySet<string>, prefix = ''): GadgetRow {
+function pick(row: FieldRecord, keep: ReadonlySet<string>, prefix = ''): FieldRecord {
   const out: Record<string, FieldValue> = {};
   for (const [key, value] of Object.entries(row)) {
     const name = prefix + key;
@@ -109,13 +110,13 @@ describe('row decoder projection (only the fields the pipeline reads)', () => {
       let rows = 0;
       full.forEach((fetch, i) =>
         fetch.forEach((row, j) => {
-          assert.deepStrictEqual(projected[i]![j], pick(row, keep), `fetch ${i} row ${j}`);
+          assert.deepStrictEqual(projected[i]![j], pick(rowFields(row), keep), `fetch ${i} row ${j}`);
           rows++;
         }),
       );
       assert.ok(rows > 0);
       assert.ok(
-        Object.keys((projected[0]![0]!.user_stack_raw as GadgetRow) ?? {}).length > 3,
+        Object.keys((getField(projected[0]![0]!, 'user_stack_raw') as FieldRecord) ?? {}).length > 3,
         'struct members',
       );
     });

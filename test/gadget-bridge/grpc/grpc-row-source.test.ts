@@ -12,6 +12,7 @@ import { createLogger } from '../../../src/observability/logger.js';
 import type { IgDaemonDouble } from '../../support/ig-daemon-double.js';
 import { igDaemonDoublesForFile } from '../../support/ig-daemon-doubles.js';
 import { readIgExampleEmissions } from '../../support/ig-json.js';
+import { gadgetRow, getField } from '../../../src/rows/gadget-row.js';
 
 const emissions = readIgExampleEmissions();
 const SECOND = 1_000_000_000n;
@@ -22,7 +23,8 @@ function tagged(n: number, base: readonly GadgetRow[] = emissions[0]!): GadgetRo
   return base.map((r, i) => ({ ...r, samples: n * 100 + i }));
 }
 const sleepMs = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const tagOf = (b: RowBatch): number => Math.floor(Number(b.rows[0]?.samples ?? -100) / 100);
+const tagOf = (b: RowBatch): number =>
+  Math.floor(Number((b.rows[0] && getField(b.rows[0], 'samples')) ?? -100) / 100);
 
 function harness(overrides: Partial<GrpcRowSourceOptions> & Pick<GrpcRowSourceOptions, 'address'>) {
   const lines: string[] = [];
@@ -58,7 +60,7 @@ describe('gRPC row source: run', () => {
         { rows: emissions[0]! },
         { log: { level: 3, message: 'stack with ID 7 is lost' } },
         { log: { level: 5, message: 'debug detail' } },
-        { rows: [{ count: 1, name: 'n' }], datasource: 'stats' },
+        { rows: [gadgetRow({ count: 1, name: 'n' })], datasource: 'stats' },
         { skipSeq: 2 },
         { rows: emissions[1]! },
         { rows: emissions[2]! },

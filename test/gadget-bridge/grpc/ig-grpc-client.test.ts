@@ -11,6 +11,7 @@ import { igTarget } from '../../../src/gadget-bridge/grpc/ig-address.js';
 import { igDaemonDoublesForFile } from '../../support/ig-daemon-doubles.js';
 import { readIgExampleEmissions } from '../../support/ig-json.js';
 import { createTlsFixtures, TEST_SERVER_NAME, tlsFixturesUnavailable } from '../../support/tls-fixtures.js';
+import { gadgetRow } from '../../../src/rows/gadget-row.js';
 
 const emissions = readIgExampleEmissions();
 const double = igDaemonDoublesForFile();
@@ -75,7 +76,7 @@ describe('IG gRPC client against the daemon double', () => {
     const d = await double({
       layout: { single: true },
       endAfterScript: true,
-      script: () => [{ rows }, { rows: [{ count: 3, name: 'x' }], datasource: 'stats' }],
+      script: () => [{ rows }, { rows: [gadgetRow({ count: 3, name: 'x' })], datasource: 'stats' }],
     });
     const client = createIgGrpcClient({ address: d.unixAddress });
     try {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fieldAccessor, getField, getString } from '../../../src/rows/gadget-row.js';
-import type { GadgetRow } from '../../../src/rows/gadget-row.js';
+import { fieldAccessor, gadgetRow, gadgetRows, getField, getString } from '../../../src/rows/gadget-row.js';
+import type { FieldRecord, GadgetRow } from '../../../src/rows/gadget-row.js';
 import { readEnvelope } from '../../../src/gadget-bridge/json/logs-envelope.js';
 import { parseJsonDeferringExactness } from '../../../src/gadget-bridge/json/deferred-exact-json.js';
 import { JsonSyntaxError, parseLosslessJson } from '../../../src/gadget-bridge/json/lossless-json.js';
@@ -26,14 +26,14 @@ describe('parseJsonDeferringExactness: JSON.parse now, exact integers on read', 
   it('gives every field of the example rows, read through the accessors, exactly as the exact parse', () => {
     let big = 0;
     for (const line of exampleLines()) {
-      const exact = parseLosslessJson(line) as GadgetRow[];
-      const rows = parseJsonDeferringExactness(line) as GadgetRow[];
+      const exact = parseLosslessJson(line) as FieldRecord[];
+      const rows = gadgetRows(parseJsonDeferringExactness(line) as FieldRecord[]);
       assert.equal(rows.length, exact.length);
       rows.forEach((row, i) => {
-        const names = dottedNames(exact[i] as GadgetRow);
+        const names = dottedNames(exact[i]!);
         // Read in reverse order too, so the first read that repairs may be any field.
         for (const name of i % 2 ? names : [...names].reverse()) {
-          const want = getField(exact[i] as GadgetRow, name);
+          const want = getField(gadgetRow(exact[i]!), name);
           assert.deepEqual(fieldAccessor(name)(row), want, name);
           if (typeof want === 'bigint') big++;
         }
@@ -43,16 +43,18 @@ describe('parseJsonDeferringExactness: JSON.parse now, exact integers on read', 
   });
 
   it('tells apart integers that round to the same double', () => {
-    const rows = parseJsonDeferringExactness(`[{"a":${BIG}},{"a":${BIG_NEXT}}]`) as GadgetRow[];
+    const rows = gadgetRows(parseJsonDeferringExactness(`[{"a":${BIG}},{"a":${BIG_NEXT}}]`) as FieldRecord[]);
     assert.equal(Number(BIG), Number(BIG_NEXT), 'the two are one double');
     assert.equal(getField(rows[1] as GadgetRow, 'a'), BigInt(BIG_NEXT));
     assert.equal(getField(rows[0] as GadgetRow, 'a'), BigInt(BIG));
   });
 
   it('makes a nested object exact before handing it out, and strings of it show exact digits', () => {
-    const [row] = parseJsonDeferringExactness(
-      `[{"runtime":{"containerStartedAt":1755772401905342761,"ids":[${BIG},-${BIG}]}}]`,
-    ) as GadgetRow[];
+    const [row] = gadgetRows(
+      parseJsonDeferringExactness(
+        `[{"runtime":{"containerStartedAt":1755772401905342761,"ids":[${BIG},-${BIG}]}}]`,
+      ) as FieldRecord[],
+    );
     assert.deepEqual(getField(row as GadgetRow, 'runtime'), {
       containerStartedAt: 1755772401905342761n,
       ids: [BigInt(BIG), -BigInt(BIG)],
@@ -65,19 +67,21 @@ describe('parseJsonDeferringExactness: JSON.parse now, exact integers on read', 
       `{"type":"gadget-data","seq":9007199254740993,"data":[{"x":${BIG}},7,{"y":{"z":${BIG_NEXT}}}]}`,
     ) as { [k: string]: JsonValue };
     assert.equal(readEnvelope(env).seq, 9007199254740993n);
-    const data = env.data as GadgetRow[];
+    const data = gadgetRows(env.data as FieldRecord[]);
     assert.equal(getField(data[2] as GadgetRow, 'y.z'), BigInt(BIG_NEXT));
     assert.equal(getField(data[0] as GadgetRow, 'x'), BigInt(BIG));
     const single = parseJsonDeferringExactness(`{"type":"gadget-data","seq":1,"data":{"x":${BIG}}}`) as {
-      data: GadgetRow;
+      data: FieldRecord;
     };
-    assert.equal(getField(single.data, 'x'), BigInt(BIG));
+    assert.equal(getField(gadgetRow(single.data), 'x'), BigInt(BIG));
   });
 
   it('keeps safe integers numbers, texts without 16 digits untouched, and floats as JSON.parse has them', () => {
-    const [row] = parseJsonDeferringExactness(
-      '[{"pid":9007199254740991,"neg":-9007199254740991,"f":1.5e300,"s":"12345678901234567890"}]',
-    ) as GadgetRow[];
+    const [row] = gadgetRows(
+      parseJsonDeferringExactness(
+        '[{"pid":9007199254740991,"neg":-9007199254740991,"f":1.5e300,"s":"12345678901234567890"}]',
+      ) as FieldRecord[],
+    );
     assert.equal(getField(row as GadgetRow, 'pid'), Number.MAX_SAFE_INTEGER);
     assert.equal(getField(row as GadgetRow, 'neg'), -Number.MAX_SAFE_INTEGER);
     assert.equal(getField(row as GadgetRow, 'f'), 1.5e300);
@@ -88,7 +92,9 @@ describe('parseJsonDeferringExactness: JSON.parse now, exact integers on read', 
 
   it('parses a bare top-level big integer exactly, and a real \\u0000 escape as a string', () => {
     assert.equal(parseJsonDeferringExactness(BIG), BigInt(BIG));
-    const [row] = parseJsonDeferringExactness(`[{"s":"\\u0000${BIG}","n":${BIG}}]`) as GadgetRow[];
+    const [row] = gadgetRows(
+      parseJsonDeferringExactness(`[{"s":"\\u0000${BIG}","n":${BIG}}]`) as FieldRecord[],
+    );
     assert.equal(getField(row as GadgetRow, 's'), `\u0000${BIG}`);
     assert.equal(getField(row as GadgetRow, 'n'), BigInt(BIG));
   });
@@ -103,7 +109,7 @@ describe('parseJsonDeferringExactness: JSON.parse now, exact integers on read', 
 
   it('adds nothing a row consumer can see: keys, JSON text and deep equality are those of JSON.parse', () => {
     const text = `[{"k":${BIG},"o":{"p":1}}]`;
-    const [row] = parseJsonDeferringExactness(text) as GadgetRow[];
+    const [row] = gadgetRows(parseJsonDeferringExactness(text) as FieldRecord[]);
     const [plain] = JSON.parse(text) as GadgetRow[];
     assert.deepEqual(Object.keys(row as GadgetRow), ['k', 'o']);
     assert.equal(JSON.stringify(row), JSON.stringify(plain));

@@ -14,6 +14,7 @@ import { readFollowCheckpoint } from '../../../src/gadget-bridge/json/follow-che
 import { createJsonFramer } from '../../../src/gadget-bridge/json/json-framer.js';
 import type { RowSource } from '../../../src/rows/row-batch.js';
 import { harness, tempDir, waitFor } from '../../support/json-input-fixtures.js';
+import { getField } from '../../../src/rows/gadget-row.js';
 
 const POLL_MS = 20;
 const line = (id: number): string => JSON.stringify([{ id, samples: 1 }]) + '\n';
@@ -28,7 +29,7 @@ function consume(source: RowSource, acknowledgeUpTo = Infinity): { ids: number[]
   const ids: number[] = [];
   const done = (async () => {
     for await (const b of source.batches()) {
-      for (const r of b.rows) ids.push(r.id as number);
+      for (const r of b.rows) ids.push(getField(r, 'id') as number);
       if (ids.length <= acknowledgeUpTo) b.acknowledge?.();
     }
   })();

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { RowSource } from '../../../src/rows/row-batch.js';
 import { harness, tempDir, waitFor } from '../../support/json-input-fixtures.js';
+import { getField } from '../../../src/rows/gadget-row.js';
 
 const POLL_MS = 20;
 const line = (id: number, pad = 0): string =>
@@ -12,7 +13,7 @@ const line = (id: number, pad = 0): string =>
 function consume(source: RowSource): { ids: number[]; done: Promise<void> } {
   const ids: number[] = [];
   const done = (async () => {
-    for await (const b of source.batches()) for (const r of b.rows) ids.push(r.id as number);
+    for await (const b of source.batches()) for (const r of b.rows) ids.push(getField(r, 'id') as number);
   })();
   return { ids, done };
 }

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { getField } from '../../../src/rows/gadget-row.js';
+import { getField, rowFields } from '../../../src/rows/gadget-row.js';
 import { createJsonFramer } from '../../../src/gadget-bridge/json/json-framer.js';
 import type { Frame } from '../../../src/gadget-bridge/json/json-framer.js';
 import { parseLosslessJson } from '../../../src/gadget-bridge/json/lossless-json.js';
-import type { JsonValue } from '../../../src/gadget-bridge/json/lossless-json.js';
 import { collect, exampleLines, feed, harness } from '../../support/json-input-fixtures.js';
 
 const HEAD =
@@ -145,7 +144,7 @@ describe('JSON row source: split envelope lines', () => {
     const { batches, error } = await collect(h.source);
     assert.equal(error, undefined);
     assert.deepEqual(
-      batches.map((b) => b.rows as JsonValue),
+      batches.map((b) => b.rows.map(rowFields)),
       [[{ a: 1 }], [{ samples: 1 }]],
     );
     assert.equal(h.counters.get('json_values_malformed'), 2);
@@ -162,7 +161,7 @@ describe('JSON row source: split envelope lines', () => {
     feed(h.stdin, `{"type":"gadget-data","seq":1,"data":[{"a":1}],"data":[{"b":2}]}\n`);
     const { batches } = await collect(h.source);
     assert.deepEqual(
-      batches.map((b) => b.rows as JsonValue),
+      batches.map((b) => b.rows.map(rowFields)),
       [[{ b: 2 }]],
     );
   });

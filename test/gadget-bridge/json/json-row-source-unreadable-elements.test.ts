@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { JsonValue } from '../../../src/gadget-bridge/json/lossless-json.js';
 import { collect, feed, harness } from '../../support/json-input-fixtures.js';
+import { rowFields } from '../../../src/rows/gadget-row.js';
 
 /** An element nested 200k deep, with a big integer inside (the exact parse recurses on it). */
 const DEEP = `${'['.repeat(200_000)}18446744073709551615${']'.repeat(200_000)}`;
@@ -32,7 +32,7 @@ describe('JSON input: an element that cannot be read in a line of rows', () => {
     feed(h.stdin, `[${[rows(1)[0], DEEP, DEEP].join(',')}]\n[${[DEEP, DEEP].join(',')}]\n`);
     const { batches } = await collect(h.source);
     assert.deepEqual(
-      batches.map((b) => b.rows as JsonValue),
+      batches.map((b) => b.rows.map(rowFields)),
       [[{ samples: 1, kern_stack: 'f' }]],
     );
     assert.equal(h.counters.get('json_values_malformed'), 4);

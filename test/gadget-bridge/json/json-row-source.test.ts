@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { getField } from '../../../src/rows/gadget-row.js';
-import type { GadgetRow } from '../../../src/rows/gadget-row.js';
+import { gadgetRows, getField } from '../../../src/rows/gadget-row.js';
+import type { FieldRecord, GadgetRow } from '../../../src/rows/gadget-row.js';
 import { parseLosslessJson } from '../../../src/gadget-bridge/json/lossless-json.js';
 import { makeExact } from '../../../src/rows/rounded-integers.js';
 import type { RowBatch } from '../../../src/rows/row-batch.js';
@@ -27,7 +27,7 @@ function exactRows(rows: readonly GadgetRow[]): readonly GadgetRow[] {
   for (const row of rows) makeExact(row);
   return rows;
 }
-const exampleRows = lines.map((l) => parseLosslessJson(l) as GadgetRow[]);
+const exampleRows = lines.map((l) => gadgetRows(parseLosslessJson(l) as FieldRecord[]));
 
 function envelope(seq: number, data: unknown, extra: Record<string, unknown> = {}): string {
   const base = {

@@ -15,11 +15,13 @@ import { readIgExampleEmissions } from '../../support/ig-json.js';
 import { startK8sApiDouble } from '../../support/k8s-api-double.js';
 import type { K8sApiDouble } from '../../support/k8s-api-double.js';
 import { waitFor } from '../../support/k8s-tcp-fixtures.js';
+import { getField } from '../../../src/rows/gadget-row.js';
 
 const example = readIgExampleEmissions()[0]!;
 /** Rows whose `samples` encode a tag, so each node's and each emission's batches are recognisable. */
 const tagged = (tag: number): GadgetRow[] => example.map((r, i) => ({ ...r, samples: tag * 100 + i }));
-const tagOf = (b: RowBatch): number => Math.floor(Number(b.rows[0]?.samples ?? -100) / 100);
+const tagOf = (b: RowBatch): number =>
+  Math.floor(Number((b.rows[0] && getField(b.rows[0], 'samples')) ?? -100) / 100);
 
 describe('gadget pod fan-out over IG gRPC through port-forwards', () => {
   let api: K8sApiDouble;

@@ -20,11 +20,12 @@ import { startK8sApiDouble } from '../../support/k8s-api-double.js';
 import type { K8sApiDouble } from '../../support/k8s-api-double.js';
 import { createLineRowSource, startLineNode, waitFor } from '../../support/k8s-tcp-fixtures.js';
 import type { LineNode } from '../../support/k8s-tcp-fixtures.js';
+import { gadgetRow, getField, getString } from '../../../src/rows/gadget-row.js';
 
 /** `node-a:row a 1` / `node-a:final node-a` per batch, from the line protocol rows. */
 const describeBatch = (b: RowBatch): string => {
-  const row = b.rows[0] as { line: string; kind: string };
-  return `${b.origin.split(' ')[0]}:${row.kind} ${row.line}`;
+  const row = b.rows[0]!;
+  return `${b.origin.split(' ')[0]}:${getString(row, 'kind')} ${getString(row, 'line')}`;
 };
 
 describe('gadget pod fan-out', () => {
@@ -233,7 +234,7 @@ describe('gadget pod fan-out with fake discovery and forwards', () => {
   });
   const batch = (n: number): RowBatch => ({
     spec: PROFILE_CPU_SPEC,
-    rows: [{ n }],
+    rows: [gadgetRow({ n })],
     windowStartUnixNano: 0n,
     windowEndUnixNano: 0n,
     origin: `fake ${n}`,
@@ -263,14 +264,15 @@ describe('gadget pod fan-out with fake discovery and forwards', () => {
     });
     const it = f.batches()[Symbol.asyncIterator]();
     const first = await it.next(); // starts the fan-out; the pump then fills the buffer and blocks
-    assert.equal((first.value as RowBatch).rows[0]!.n, 1);
+    assert.equal(getField((first.value as RowBatch).rows[0]!, 'n'), 1);
     // Backpressure: with nobody reading, the pump stops at the buffer limit (2) plus the batch in hand.
     await waitFor('the pump to fill the buffer', () => produced >= 3);
     await new Promise((r) => setTimeout(r, 50));
     assert.ok(produced <= 4, `produced ${produced}`);
     await f.stop();
     const rest: number[] = [];
-    for (let r = await it.next(); !r.done; r = await it.next()) rest.push(r.value.rows[0]!.n as number);
+    for (let r = await it.next(); !r.done; r = await it.next())
+      rest.push(getField(r.value.rows[0]!, 'n') as number);
     assert.deepEqual(rest, [2, 3, 4, 5, 6, 7, 8, 9, 10, 99]);
   });
 
@@ -307,7 +309,7 @@ describe('gadget pod fan-out with fake discovery and forwards', () => {
       const f = make();
       const got: number[] = [];
       const consumed = (async () => {
-        for await (const b of f.batches()) got.push(b.rows[0]!.n as number);
+        for await (const b of f.batches()) got.push(getField(b.rows[0]!, 'n') as number);
       })();
       await waitFor('the first batch', () => got.length === 1);
       await f.stop();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { GadgetRow } from '../../../src/rows/gadget-row.js';
+import type { FieldRecord } from '../../../src/rows/gadget-row.js';
 import type { AnyValue, KeyValue } from '../../../src/profiles/model/otlp-model.js';
 import {
   fieldToAnyValue,
@@ -9,6 +9,7 @@ import {
   splitImageReference,
 } from '../../../src/profiles/aggregation/resource-attributes.js';
 import { DEFAULT_RESOURCE_CONFIG, exampleEmissions } from '../../support/profiles-fixtures.js';
+import { gadgetRow, getField, getString, rowFields } from '../../../src/rows/gadget-row.js';
 
 function attrs(list: readonly KeyValue[]): Record<string, string> {
   const out: Record<string, string> = {};
@@ -28,7 +29,7 @@ function attrs(list: readonly KeyValue[]): Record<string, string> {
 
 const emissions = exampleEmissions();
 const k8sRows = emissions[4] ?? [];
-const checkout = k8sRows.find((r) => (r.k8s as { podName?: string }).podName?.startsWith('checkout'));
+const checkout = k8sRows.find((r) => getString(r, 'k8s.podName').startsWith('checkout'));
 
 describe('ResourceResolver', () => {
   it('maps IG k8s and runtime fields to semantic conventions, with the owner as k8s.<kind>.name', () => {
@@ -80,13 +81,11 @@ describe('ResourceResolver', () => {
     const pids = new Set(
       rows.map(
         (r) =>
-          `${(r.k8s as { node: string }).node}/${(r.runtime as { containerId: string }).containerId}/${(r.proc as { pid: number }).pid}`,
+          `${getString(r, 'k8s.node')}/${getString(r, 'runtime.containerId')}/${getString(r, 'proc.pid')}`,
       ),
     );
     const containers = new Set(
-      rows.map(
-        (r) => `${(r.k8s as { node: string }).node}/${(r.runtime as { containerId: string }).containerId}`,
-      ),
+      rows.map((r) => `${getString(r, 'k8s.node')}/${getString(r, 'runtime.containerId')}`),
     );
     assert.equal(new Set(rows.map((r) => perProcess.keyOf(r))).size, pids.size);
     assert.equal(new Set(rows.map((r) => perContainer.keyOf(r))).size, containers.size);
@@ -141,29 +140,29 @@ describe('ResourceResolver', () => {
       const cached = new ResourceResolver({ config });
       const lists = new Set<readonly KeyValue[]>();
       for (let i = 0; i < 400; i++) {
-        const row: GadgetRow = {
-          ...base,
+        const row = gadgetRow({
+          ...rowFields(base),
           k8s: {
-            ...(base.k8s as object),
+            ...(getField(base, 'k8s') as FieldRecord),
             node: pick(pools.node),
             podName: pick(pools.podName),
             podLabels: pick(pools.podLabels),
             owner: { kind: pick(pools.ownerKind), name: 'web' },
           },
           runtime: {
-            ...(base.runtime as object),
+            ...(getField(base, 'runtime') as FieldRecord),
             containerId: pick(pools.containerId),
             containerImageName: pick(pools.image),
           },
           proc: {
-            ...(base.proc as object),
+            ...(getField(base, 'proc') as FieldRecord),
             comm: pick(pools.comm),
             pid: pick(pools.pid),
             parent: { pid: pick(pools.ppid) },
             creds: { user: pick(pools.user) },
           },
           custom: { name: pick(pools.custom) },
-        };
+        });
         const got = cached.attributesOf(cached.newObservation(row));
         const fresh = new ResourceResolver({ config });
         assert.deepEqual(got, fresh.attributesOf(fresh.newObservation(row)), `row ${i}`);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { GadgetRow } from '../../../src/rows/gadget-row.js';
+import type { FieldRecord } from '../../../src/rows/gadget-row.js';
 import { getField } from '../../../src/rows/gadget-row.js';
 import { compileRowDecoder } from '../../../src/gadget-bridge/grpc/field-decoder.js';
 import { decodeGadgetDataArray, encodeGadgetDataArray } from '../../../src/gadget-bridge/grpc/gadget-api.js';
@@ -10,6 +10,7 @@ import { INT64_MAX } from '../../../src/profiles/model/int64.js';
 import { readIgExampleEmissions } from '../../support/ig-json.js';
 import { profileCpuSamplesDataSource } from '../../support/ig-profile-cpu-layout.js';
 import { encodeRow } from '../../support/ig-row-encoder.js';
+import { rowWith } from '../../support/profiles-fixtures.js';
 
 const row = readIgExampleEmissions()[0]![0]!;
 const check = rowChecker(PROFILE_CPU_SPEC);
@@ -34,14 +35,18 @@ describe('row checks', () => {
 
   it('a stack field that is not text is an invalid row, not "no stack collected"', () => {
     assert.equal(check(row), undefined);
-    assert.equal(check({ ...row, kern_stack: '' }), undefined, 'empty: no stack collected');
-    assert.equal(check({ ...row, kern_stack: null }), undefined, 'null: no stack collected');
-    assert.deepEqual(check({ ...row, kern_stack: 42 }), {
+    assert.equal(check(rowWith(row, { kern_stack: '' })), undefined, 'empty: no stack collected');
+    assert.equal(check(rowWith(row, { kern_stack: null })), undefined, 'null: no stack collected');
+    assert.deepEqual(check(rowWith(row, { kern_stack: 42 })), {
       reason: 'invalid_stack',
       detail: 'kern_stack is 42, not stack text',
     });
     assert.equal(
-      check({ ...row, user_stack_raw: { ...(row.user_stack_raw as GadgetRow), symbols: ['a'] } })?.reason,
+      check(
+        rowWith(row, {
+          user_stack_raw: { ...(getField(row, 'user_stack_raw') as FieldRecord), symbols: ['a'] },
+        }),
+      )?.reason,
       'invalid_stack',
     );
   });
@@ -55,10 +60,7 @@ describe('row checks', () => {
   it("IG's binary rows: a u64 samples of 2^63 decodes exact and is refused; 2^63 − 1 passes exact", () => {
     const samples = profileCpuSamplesDataSource(0);
     const decode = compileRowDecoder(samples);
-    const rows = [
-      { ...row, samples: 1n << 63n },
-      { ...row, samples: INT64_MAX },
-    ].map((r) =>
+    const rows = [rowWith(row, { samples: 1n << 63n }), rowWith(row, { samples: INT64_MAX })].map((r) =>
       encodeRow(samples, r, (n) =>
         n === 'user_stack_id' ? getField(r, 'user_stack_raw.stack_id') : undefined,
       ),
@@ -66,9 +68,9 @@ describe('row checks', () => {
     const decoded = decodeGadgetDataArray(
       encodeGadgetDataArray({ node: '', seq: 0, dataArray: rows }),
     ).dataArray.map(decode);
-    assert.equal(decoded[0]!.samples, 1n << 63n);
+    assert.equal(getField(decoded[0]!, 'samples'), 1n << 63n);
     assert.equal(check(decoded[0]!)?.reason, 'value_out_of_range');
     assert.equal(check(decoded[1]!), undefined);
-    assert.equal(sampleValueOf(decoded[1]!.samples, 'samples'), INT64_MAX);
+    assert.equal(sampleValueOf(getField(decoded[1]!, 'samples'), 'samples'), INT64_MAX);
   });
 });

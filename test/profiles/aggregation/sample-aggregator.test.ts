@@ -15,6 +15,7 @@ import {
 import type { InternedFrame } from '../../../src/profiles/aggregation/stack-frames.js';
 import { FrameTable, parseUserFrames } from '../../../src/profiles/aggregation/stack-frames.js';
 import { batchOf, DEFAULT_RESOURCE_CONFIG } from '../../support/profiles-fixtures.js';
+import { gadgetRow } from '../../../src/rows/gadget-row.js';
 
 /** Parsed stacks, their strings and frames are kept across flushes; these pin down how, and that dedup survives it. */
 
@@ -22,14 +23,14 @@ const T0 = 1_763_800_000_000_000_000n;
 const SECOND = 1_000_000_000n;
 
 function row(symbols: string, addresses = ''): GadgetRow {
-  return {
+  return gadgetRow({
     samples: 1,
     kern_stack: '',
     user_stack_raw: { symbols, addresses, buildid: '' },
     proc: { pid: 7, tid: 7, comm: 'app' },
     k8s: { node: 'node-1' },
     runtime: { containerId: 'c1', containerName: 'app' },
-  };
+  });
 }
 
 function bigintSafe(value: unknown): string {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PROFILE_CPU_SPEC, PROFILE_CUDA_SPEC } from '../../../src/gadget-bridge/profile-presets.js';
 import type { GadgetRow } from '../../../src/rows/gadget-row.js';
+import { gadgetRow, getField, getInteger, getString } from '../../../src/rows/gadget-row.js';
 import { Counters } from '../../../src/observability/counters.js';
 import type { ExportProfilesServiceRequest, Profile } from '../../../src/profiles/model/otlp-model.js';
 import { generateRequest } from '../../../src/profiles/request/request-generator.js';
@@ -9,7 +10,12 @@ import { ResourceResolver } from '../../../src/profiles/aggregation/resource-att
 import { SampleAggregator } from '../../../src/profiles/aggregation/sample-aggregator.js';
 import { NO_STACK_PLACEHOLDER } from '../../../src/profiles/aggregation/stack-frames.js';
 import { assertConforms } from '../../../src/profiles/validation/conformance-validator.js';
-import { batchOf, DEFAULT_RESOURCE_CONFIG, exampleEmissions } from '../../support/profiles-fixtures.js';
+import {
+  batchOf,
+  DEFAULT_RESOURCE_CONFIG,
+  exampleEmissions,
+  rowWith,
+} from '../../support/profiles-fixtures.js';
 
 const T0 = 1_763_800_000_000_000_000n;
 const SECOND = 1_000_000_000n;
@@ -46,8 +52,8 @@ function stackNames(request: ExportProfilesServiceRequest, stackIndex: number): 
 
 /** The same stack from the raw row, with unresolved frames as '?'. */
 function rawNames(row: GadgetRow): string[] {
-  const kern = (typeof row.kern_stack === 'string' ? row.kern_stack : '').split('; ').filter(Boolean);
-  const user = String((row.user_stack_raw as { symbols?: string } | undefined)?.symbols ?? '')
+  const kern = getString(row, 'kern_stack').split('; ').filter(Boolean);
+  const user = getString(row, 'user_stack_raw.symbols')
     .split('; ')
     .filter(Boolean)
     .map((s) => (/^0x[0-9a-f]+$/i.test(s) || /\+0x[0-9a-f]+$/i.test(s) ? '?' : s));
@@ -68,7 +74,7 @@ describe('aggregate + generate over the example capture', () => {
     const expected = new Map<string, bigint>();
     let totalIn = 0n;
     for (const row of emissions.flat()) {
-      const v = BigInt(row.samples as number);
+      const v = getInteger(row, 'samples')!;
       totalIn += v;
       const k = rawNames(row).join(';');
       expected.set(k, (expected.get(k) ?? 0n) + v);
@@ -89,9 +95,10 @@ describe('aggregate + generate over the example capture', () => {
 
   it('merges rows that differ only in kernel_ip', () => {
     const first = emissions[0] ?? [];
-    const sameStack = first.filter((r) => r.kern_stack === first[0]?.kern_stack);
+    const stack = first[0] && getField(first[0], 'kern_stack');
+    const sameStack = first.filter((r) => getField(r, 'kern_stack') === stack);
     assert.ok(
-      sameStack.length >= 2 && sameStack[0]?.kernel_ip !== sameStack[1]?.kernel_ip,
+      sameStack.length >= 2 && getField(sameStack[0]!, 'kernel_ip') !== getField(sameStack[1]!, 'kernel_ip'),
       'fixture has the kernel_ip split',
     );
     const { request } = aggregate([sameStack]);
@@ -99,7 +106,7 @@ describe('aggregate + generate over the example capture', () => {
     assert.equal(samples.length, 1);
     assert.equal(
       samples[0]?.values[0],
-      sameStack.reduce((a, r) => a + BigInt(r.samples as number), 0n),
+      sameStack.reduce((a, r) => a + getInteger(r, 'samples')!, 0n),
     );
   });
 
@@ -179,13 +186,13 @@ describe('aggregate + generate over the example capture', () => {
 
   it('emits deduplicated links when the datasource carries trace and span ids', () => {
     const spec = { ...PROFILE_CPU_SPEC, traceIdField: 'trace_id', spanIdField: 'span_id' };
-    const base = emissions[0]?.[0] ?? {};
+    const base = emissions[0]![0]!;
     const trace = '0af7651916cd43dd8448eb211c80319c';
     const rows = [
-      { ...base, trace_id: trace, span_id: 'b7ad6b7169203331' },
-      { ...base, trace_id: trace, span_id: 'b7ad6b7169203331', kernel_ip: 1 },
-      { ...base, trace_id: trace, span_id: '00f067aa0ba902b7' },
-      { ...base, trace_id: '', span_id: '' },
+      rowWith(base, { trace_id: trace, span_id: 'b7ad6b7169203331' }),
+      rowWith(base, { trace_id: trace, span_id: 'b7ad6b7169203331', kernel_ip: 1 }),
+      rowWith(base, { trace_id: trace, span_id: '00f067aa0ba902b7' }),
+      rowWith(base, { trace_id: '', span_id: '' }),
     ];
     const { request } = aggregate([rows], 'per-fetch', spec);
     assertConforms(request);
@@ -196,23 +203,22 @@ describe('aggregate + generate over the example capture', () => {
 
   it('groups by field values whatever carries them: fresh copies, arrays by content, 5 and "5" alike, across batches', () => {
     const spec = { ...PROFILE_CPU_SPEC, sampleAttributeFields: ['tags', 'slot'] };
-    const base = emissions[0]?.[0] ?? {};
+    const base = emissions[0]![0]!;
     const copy = (s: unknown): string => [...String(s)].join('');
-    const userStack = base.user_stack_raw as Record<string, string>;
+    const userStack = getField(base, 'user_stack_raw') as Record<string, string>;
     const rows = (slot: number | string, tags: number[]): GadgetRow[] => [
-      { ...base, slot, tags },
+      rowWith(base, { slot, tags }),
       // Fresh string objects with the same text, as JSON.parse hands them over.
-      {
-        ...base,
+      rowWith(base, {
         slot,
         tags: [...tags],
-        kern_stack: copy(base.kern_stack),
+        kern_stack: copy(getField(base, 'kern_stack')),
         user_stack_raw: { ...userStack, symbols: copy(userStack.symbols) },
         k8s: {
-          ...(base.k8s as Record<string, string>),
-          node: copy((base.k8s as Record<string, string>).node),
+          ...(getField(base, 'k8s') as Record<string, string>),
+          node: copy(getField(base, 'k8s.node')),
         },
-      },
+      }),
     ];
     const { request } = aggregate(
       [
@@ -227,7 +233,7 @@ describe('aggregate + generate over the example capture', () => {
     assert.equal(request.resourceProfiles.length, 1, 'one resource for all rows');
     // [1,2] (both batches) and [1,3] (second batch only): two samples, with per-fetch values.
     assert.equal(samples.length, 2);
-    const perRow = Number(base.samples);
+    const perRow = Number(getField(base, 'samples'));
     assert.deepEqual(
       samples.map((s) => s.values.map(Number)).sort(),
       [[4 * perRow, 2 * perRow], [2 * perRow]].sort(),
@@ -279,14 +285,15 @@ describe('aggregate + generate over the example capture', () => {
   });
 
   it('profile_cuda: bytes allocated per user stack become a malloc/bytes profile named like IG names it', () => {
-    const base = emissions[2]?.[0] ?? {};
-    const alloc = (symbols: string, count: number) => ({
-      count,
-      proc: base.proc ?? null,
-      runtime: base.runtime ?? null,
-      k8s: base.k8s ?? null,
-      ustack_raw: { addresses: '', buildid: '', symbols },
-    });
+    const base = emissions[2]![0]!;
+    const alloc = (symbols: string, count: number): GadgetRow =>
+      gadgetRow({
+        count,
+        proc: getField(base, 'proc') ?? null,
+        runtime: getField(base, 'runtime') ?? null,
+        k8s: getField(base, 'k8s') ?? null,
+        ustack_raw: { addresses: '', buildid: '', symbols },
+      });
     const rows = [
       alloc('cuMemAlloc_v2; cudaMalloc; train_step; main; ', 4096),
       alloc('cuMemAlloc_v2; cudaMalloc; train_step; main; ', 1024),
@@ -318,16 +325,26 @@ describe('sample values past 2^53 and int64', () => {
 
   it('a value past 2^53 that fits int64 is exact, as bigint or as a float literal', () => {
     const big = (1n << 62n) + 1n;
-    const { request } = aggregate([[{ ...row, samples: big }], [{ ...row, samples: 1e18 }]], 'per-fetch');
+    const { request } = aggregate(
+      [[rowWith(row, { samples: big })], [rowWith(row, { samples: 1e18 })]],
+      'per-fetch',
+    );
     assert.deepEqual(values(request), [big, 1_000_000_000_000_000_000n]);
   });
 
   it('2^63, 2^64 and 1e19 are dropped as value_out_of_range, never wrapped', () => {
     const { request, counters } = aggregate(
-      [[{ ...row, samples: 1n << 63n }, { ...row, samples: 1n << 64n }, { ...row, samples: 1e19 }, row]],
+      [
+        [
+          rowWith(row, { samples: 1n << 63n }),
+          rowWith(row, { samples: 1n << 64n }),
+          rowWith(row, { samples: 1e19 }),
+          row,
+        ],
+      ],
       'flush',
     );
-    assert.deepEqual(values(request), [BigInt(row.samples as number)]);
+    assert.deepEqual(values(request), [getInteger(row, 'samples')!]);
     assert.equal(counters.get('rows_dropped', { exporter: 't', reason: 'value_out_of_range' }), 3);
   });
 
@@ -336,11 +353,8 @@ describe('sample values past 2^53 and int64', () => {
       const each = INT64_MAX / 2n + 1n;
       const { request, counters } = aggregate(
         [
-          [
-            { ...row, samples: each },
-            { ...row, samples: each },
-          ],
-          [{ ...row, samples: each }],
+          [rowWith(row, { samples: each }), rowWith(row, { samples: each })],
+          [rowWith(row, { samples: each })],
         ],
         merge,
       );
