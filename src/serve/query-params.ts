@@ -1,4 +1,10 @@
 import type { Selection } from '../store/profile-store.js';
+import {
+  SPAN_ID_HEX,
+  SPAN_ID_HEX_DIGITS,
+  TRACE_ID_HEX,
+  TRACE_ID_HEX_DIGITS,
+} from '../profiles/model/otlp-ids.js';
 
 /**
  * The query parameters of every /api endpoint, parsed in this one place: the selection (`from`, `to`,
@@ -34,8 +40,6 @@ export class QueryParamError extends Error {
 
 const UNIX_MS = /^\d{1,16}$/;
 const RFC3339 = /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})$/;
-const TRACE_ID = /^[0-9a-f]{32}$/;
-const SPAN_ID = /^[0-9a-f]{16}$/;
 const NS_PER_MS = 1_000_000n;
 
 /** `from`/`to`: RFC 3339 (nanosecond fractions kept) or Unix milliseconds, as Unix nanoseconds. */
@@ -95,7 +99,8 @@ function applyParam(parts: SelectionParts, key: string, value: string, param: st
         delete parts[key];
         return;
       }
-      const [pattern, digits] = key === 'traceId' ? [TRACE_ID, 32] : [SPAN_ID, 16];
+      const [pattern, digits] =
+        key === 'traceId' ? [TRACE_ID_HEX, TRACE_ID_HEX_DIGITS] : [SPAN_ID_HEX, SPAN_ID_HEX_DIGITS];
       if (!pattern.test(id)) {
         throw new QueryParamError(
           param,
