@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { GadgetRow } from '../../../src/rows/gadget-row.js';
+import { getField } from '../../../src/rows/gadget-row.js';
 import { createGrpcRowSource } from '../../../src/gadget-bridge/grpc/grpc-row-source.js';
 import type { GrpcRowSourceOptions } from '../../../src/gadget-bridge/grpc/grpc-row-source.js';
 import type { RowBatch, RowSource } from '../../../src/rows/row-batch.js';
@@ -8,6 +9,7 @@ import { Counters } from '../../../src/observability/counters.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import { igDaemonDoublesForFile } from '../../support/ig-daemon-doubles.js';
 import { readIgExampleEmissions } from '../../support/ig-json.js';
+import { rowWith } from '../../support/profiles-fixtures.js';
 
 // The gRPC path's collection windows follow the shared timeline (src/gadget-bridge/collection-timeline.ts):
 // the double's profile_cpu fetches every 1 s, the clock is the test's.
@@ -19,9 +21,10 @@ const emissions = readIgExampleEmissions();
 const double = igDaemonDoublesForFile();
 
 function tagged(n: number): GadgetRow[] {
-  return emissions[0]!.map((r, i) => ({ ...r, samples: n * 100 + i }));
+  return emissions[0]!.map((r, i) => rowWith(r, { samples: n * 100 + i }));
 }
-const tagOf = (b: RowBatch): number => Math.floor(Number(b.rows[0]?.samples ?? -100) / 100);
+const tagOf = (b: RowBatch): number =>
+  Math.floor(Number((b.rows[0] && getField(b.rows[0], 'samples')) ?? -100) / 100);
 const windowOf = (b: RowBatch): [bigint, bigint] => [b.windowStartUnixNano, b.windowEndUnixNano];
 
 /** A clock that moves `step` per reading (the source reads it once per stream and once per batch) and jumps on demand. */
