@@ -1,21 +1,15 @@
-import type { ExporterKind } from './exporter-config.js';
 import { didYouMean } from './config-error.js';
-import { isPlainObject } from './config-file.js';
-import { durationLimitProblem, parseDurationMs, parseSizeBytes } from './units.js';
-import { isServiceNameSource, SERVICE_NAME_SOURCES } from './service-name-sources.js';
+import { isPlainObject, SECTION_KEY } from './config-file.js';
+import type { DefaultContext, ExporterKeyName, ExporterKeyRow } from './exporter-schema.js';
+import { defaultOf, EXPORTER_ROWS, exporterRow } from './exporter-schema.js';
 
 /**
  * The settings of one exporter as flat dotted keys (`retry.max_elapsed_time`), the same keys in
  * the YAML file (nested) and in `--set operator.otel-profiles.exporters.NAME.<key>=VALUE`. Each
  * layer (defaults, file, env, flags, --set) parses into a `SettingMap`; load-config.ts merges them.
- * Every setting remembers its source so messages can say where a value came from.
+ * Every setting remembers its source so messages can say where a value came from. The keys, their
+ * types and defaults are the rows of exporter-schema.ts.
  */
-
-export const EXPORTER_KINDS: readonly ExporterKind[] = ['otlp-grpc', 'otlp-http', 'file', 'pprof', 'debug'];
-const OTLP: readonly ExporterKind[] = ['otlp-grpc', 'otlp-http'];
-
-/** Largest request the OTLP spec lets a client send (before compression). */
-export const MAX_REQUEST_SIZE_LIMIT = 64 * 1024 * 1024;
 
 export type SettingValue = string | number | boolean | readonly string[] | Readonly<Record<string, string>>;
 
@@ -26,74 +20,91 @@ export interface SettingSource {
 }
 
 export interface Setting {
-  readonly value: SettingValue;
+  /** Produced by the key's value type (exporter-schema.ts), or by an env reader of the same type. */
+  readonly value: unknown;
   readonly source: SettingSource;
 }
 
 /** Flat key → setting. */
-export type SettingMap = Map<string, Setting>;
+export type SettingMap = Map<ExporterKeyName, Setting>;
 
-type FieldType =
-  | { readonly type: 'string' }
-  | { readonly type: 'boolean' }
-  | { readonly type: 'duration'; readonly examples: string; readonly positive?: boolean }
-  | { readonly type: 'size'; readonly min: number; readonly max?: number }
-  | { readonly type: 'int'; readonly min: number }
-  | { readonly type: 'number'; readonly min: number; readonly max?: number; readonly examples: string }
-  | { readonly type: 'enum'; readonly values: readonly string[]; readonly emptyIsUnset?: boolean }
-  | { readonly type: 'map' }
-  | { readonly type: 'service-name-list' };
-
-export type FieldSpec = FieldType & {
-  /** Exporter kinds that use the key; others warn that it is ignored. Unset = all kinds. */
-  readonly appliesTo?: readonly ExporterKind[];
-};
-
-/** Every key an exporter accepts (flat). Documented in docs/configuration.md. */
-export const EXPORTER_FIELDS: Readonly<Record<string, FieldSpec>> = {
-  exporter: { type: 'enum', values: EXPORTER_KINDS },
-  endpoint: { type: 'string', appliesTo: OTLP },
-  insecure: { type: 'boolean', appliesTo: OTLP },
-  compression: { type: 'enum', values: ['none', 'gzip'], emptyIsUnset: true, appliesTo: OTLP },
-  headers: { type: 'map', appliesTo: OTLP },
-  timeout: { type: 'duration', examples: '10s, 500ms; 0 = no limit' },
-  protocol: { type: 'enum', values: ['protobuf', 'json'], appliesTo: ['otlp-http'] },
-  json_bytes: { type: 'enum', values: ['hex', 'base64'], appliesTo: ['otlp-http'] },
-  'tls.ca_file': { type: 'string', appliesTo: OTLP },
-  'tls.cert_file': { type: 'string', appliesTo: OTLP },
-  'tls.key_file': { type: 'string', appliesTo: OTLP },
-  'tls.server_name': { type: 'string', appliesTo: OTLP },
-  'retry.enabled': { type: 'boolean' },
-  'retry.initial_interval': { type: 'duration', examples: '5s, 500ms', positive: true },
-  'retry.multiplier': { type: 'number', min: 1, examples: '1.5; at least 1' },
-  'retry.max_interval': { type: 'duration', examples: '30s, 1m', positive: true },
-  'retry.max_elapsed_time': { type: 'duration', examples: '30s, 5m, 0 = retry forever' },
-  'retry.jitter': { type: 'number', min: 0, max: 1, examples: '0.2 for ±20%; between 0 and 1' },
-  'batch.interval': { type: 'duration', examples: '5s, 1m', positive: true },
-  'batch.jitter': { type: 'number', min: 0, max: 1, examples: '0.2 for ±20%; between 0 and 1' },
-  'batch.max_request_size': { type: 'size', min: 1024, max: MAX_REQUEST_SIZE_LIMIT },
-  'batch.max_samples_per_profile': { type: 'int', min: 1 },
-  'batch.max_pending_samples': { type: 'int', min: 0 },
-  'queue.directory': { type: 'string' },
-  'queue.max_size': { type: 'size', min: 1 },
-  'queue.max_requests': { type: 'int', min: 1 },
-  'queue.concurrency': { type: 'int', min: 1 },
-  'resource.group_by': { type: 'enum', values: ['process', 'container'] },
-  'resource.service_name': { type: 'service-name-list' },
-  'resource.attributes': { type: 'map' },
-  'samples.merge': { type: 'enum', values: ['flush', 'per-fetch', 'identity'] },
-  path: { type: 'string', appliesTo: ['file'] },
-  format: { type: 'enum', values: ['json', 'proto'], appliesTo: ['file'] },
-  directory: { type: 'string', appliesTo: ['pprof'] },
-};
-
-/** Accepted spellings that mean another key. */
-export const KEY_ALIASES: Readonly<Record<string, string>> = { 'queue.max_bytes': 'queue.max_size' };
-
+const ALIASES = new Map(EXPORTER_ROWS.flatMap((r) => (r.alias ? [[r.alias, r.key] as const] : [])));
 const SECTIONS = new Set(
-  Object.keys(EXPORTER_FIELDS).flatMap((k) => (k.includes('.') ? [k.split('.')[0] ?? ''] : [])),
+  EXPORTER_ROWS.flatMap((r) => (r.key.includes('.') ? [r.key.split('.')[0] ?? ''] : [])),
 );
-const MAP_KEYS = Object.keys(EXPORTER_FIELDS).filter((k) => EXPORTER_FIELDS[k]?.type === 'map');
+const MAP_ROWS = EXPORTER_ROWS.filter((r) => r.type.mergesEntries);
+const ALL_KEYS: readonly string[] = EXPORTER_ROWS.map((r) => r.key);
+
+/** `operator.otel-profiles.exporters.<name>`: the prefix of an exporter's keys in messages. */
+export function exporterPrefix(name: string): string {
+  return `${SECTION_KEY}.exporters.${name}`;
+}
+
+/** Where a setting came from, for messages: names the key and its place. */
+export function describeSetting(name: string, key: string, source: SettingSource): string {
+  switch (source.layer) {
+    case 'file':
+      return `${source.label}: ${exporterPrefix(name)}.${key}`;
+    case 'set':
+      return `--set ${exporterPrefix(name)}.${key}`;
+    case 'env':
+    case 'flag':
+      return `${source.label} (exporter "${name}")`;
+    case 'default':
+      return `${exporterPrefix(name)}.${key} (default)`;
+  }
+}
+
+export function emptyLayer(): SettingMap {
+  return new Map<ExporterKeyName, Setting>();
+}
+
+/** The built-in defaults of an exporter in `ctx`, as the lowest layer. */
+export function defaultLayer(ctx: DefaultContext): SettingMap {
+  const map: SettingMap = new Map();
+  for (const row of EXPORTER_ROWS) {
+    const value = defaultOf(row, ctx);
+    if (value !== undefined) map.set(row.key, { value, source: { layer: 'default', label: 'default' } });
+  }
+  return map;
+}
+
+/** Later layers win; map values (headers, resource.attributes) merge by entry. */
+export function mergeLayers(layers: readonly SettingMap[]): SettingMap {
+  const out: SettingMap = new Map();
+  for (const layer of layers) {
+    for (const [key, setting] of layer) put(out, exporterRow(key), setting);
+  }
+  return out;
+}
+
+function put(map: SettingMap, row: ExporterKeyRow | undefined, setting: Setting): void {
+  if (!row) return;
+  const previous = map.get(row.key)?.value;
+  if (row.type.mergesEntries && isPlainObject(previous) && isPlainObject(setting.value)) {
+    map.set(row.key, { value: { ...previous, ...setting.value }, source: setting.source });
+  } else {
+    map.set(row.key, setting);
+  }
+}
+
+/**
+ * Converts one raw value (YAML scalar, the text after `=` of --set, a flag) for `key` into `map`;
+ * a bad value is a problem `label: <what is wrong>`.
+ */
+export function setFromRaw(
+  map: SettingMap,
+  key: ExporterKeyName,
+  raw: unknown,
+  source: SettingSource,
+  problems: string[],
+): void {
+  const row = exporterRow(key);
+  if (!row) return;
+  const parsed = row.type.parse(raw);
+  if (!parsed.ok) problems.push(`${source.label}: ${parsed.problem}`);
+  else if (parsed.value !== undefined) put(map, row, { value: parsed.value, source });
+}
 
 export interface ParseContext {
   /** `operator.otel-profiles.exporters.<name>`. */
@@ -111,147 +122,19 @@ function describe(ctx: ParseContext, keys: readonly string[], at: 'value' | 'key
   return loc ? `${loc}: ${full}` : full;
 }
 
-function show(value: unknown): string {
-  return typeof value === 'string'
-    ? JSON.stringify(value)
-    : Array.isArray(value)
-      ? 'a list'
-      : isPlainObject(value)
-        ? 'a mapping'
-        : String(value);
-}
-
-type Converted =
-  | { readonly ok: true; readonly value: SettingValue | undefined }
-  | { readonly ok: false; readonly problem: string };
-
-function scalarText(value: unknown): string | undefined {
-  return typeof value === 'string'
-    ? value
-    : typeof value === 'number' || typeof value === 'boolean'
-      ? String(value)
-      : undefined;
-}
-
-/** Converts one raw value (YAML scalar, or the text after `=` of --set) for `spec`; undefined = unset. */
-export function convertValue(spec: FieldSpec, raw: unknown): Converted {
-  if (raw === null || raw === undefined) return { ok: true, value: undefined };
-  const bad = (expected: string): Converted => ({ ok: false, problem: `${show(raw)} ${expected}` });
-  switch (spec.type) {
-    case 'string': {
-      const text = scalarText(raw);
-      return text === undefined ? bad('is not a string') : { ok: true, value: text };
-    }
-    case 'boolean': {
-      if (typeof raw === 'boolean') return { ok: true, value: raw };
-      const text = typeof raw === 'string' ? raw.trim().toLowerCase() : '';
-      if (text === 'true' || text === 'false') return { ok: true, value: text === 'true' };
-      return bad('is not a boolean (use true or false)');
-    }
-    case 'duration': {
-      const ms = typeof raw === 'string' || typeof raw === 'number' ? parseDurationMs(raw) : undefined;
-      if (ms === undefined) return bad(`is not a duration (examples: ${spec.examples})`);
-      if (spec.positive && ms === 0) return bad(`must be greater than 0 (examples: ${spec.examples})`);
-      const tooLong = durationLimitProblem(ms);
-      if (tooLong) return bad(`${tooLong} (examples: ${spec.examples})`);
-      return { ok: true, value: ms };
-    }
-    case 'size': {
-      const bytes = typeof raw === 'string' || typeof raw === 'number' ? parseSizeBytes(raw) : undefined;
-      if (bytes === undefined) return bad('is not a size (examples: 4MiB, 512KiB, 64MB, or bytes)');
-      if (bytes < spec.min) return bad(`is too small (at least ${spec.min} bytes)`);
-      if (spec.max !== undefined && bytes > spec.max) {
-        return bad(
-          `exceeds 64MiB, the largest request OTLP allows (use at most 64MiB; 4MiB fits every receiver's default)`,
-        );
-      }
-      return { ok: true, value: bytes };
-    }
-    case 'int': {
-      const n =
-        typeof raw === 'number'
-          ? raw
-          : typeof raw === 'string' && /^\s*-?\d+\s*$/.test(raw)
-            ? Number(raw)
-            : NaN;
-      if (!Number.isInteger(n)) return bad('is not a whole number');
-      if (n < spec.min) return bad(`must be at least ${spec.min}`);
-      return { ok: true, value: n };
-    }
-    case 'number': {
-      const n =
-        typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
-      if (!Number.isFinite(n) || n < spec.min || (spec.max !== undefined && n > spec.max)) {
-        return bad(`is not a valid number (examples: ${spec.examples})`);
-      }
-      return { ok: true, value: n };
-    }
-    case 'enum': {
-      const text = scalarText(raw)?.trim();
-      if (text === '' && spec.emptyIsUnset) return { ok: true, value: undefined };
-      if (text !== undefined && spec.values.includes(text)) return { ok: true, value: text };
-      return bad(
-        `is not valid (one of: ${spec.values.join(', ')})${text ? didYouMean(text, spec.values) : ''}`,
-      );
-    }
-    case 'map': {
-      if (!isPlainObject(raw)) return { ok: false, problem: 'expected a mapping of names to string values' };
-      const out: Record<string, string> = {};
-      for (const [k, v] of Object.entries(raw)) {
-        // Header values are secrets: name the entry, never show the value.
-        const text = v === null ? '' : scalarText(v);
-        if (text === undefined) return { ok: false, problem: `entry "${k}" must be a string` };
-        if (k.trim() === '') return { ok: false, problem: 'entry names must not be empty' };
-        if (/[\r\n]/.test(text)) return { ok: false, problem: `entry "${k}" must not contain line breaks` };
-        out[k] = text;
-      }
-      return { ok: true, value: out };
-    }
-    case 'service-name-list': {
-      const items = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : undefined;
-      if (!items) return bad('is not a list of service.name sources');
-      const list: string[] = [];
-      for (const item of items) {
-        const text = scalarText(item)?.trim();
-        if (text === undefined || !isServiceNameSource(text)) {
-          return {
-            ok: false,
-            problem:
-              `${show(item)} is not a service.name source (use label:<pod label>, field:<gadget field>, ` +
-              `${SERVICE_NAME_SOURCES.join(', ')})` +
-              (text ? didYouMean(text, SERVICE_NAME_SOURCES) : ''),
-          };
-        }
-        list.push(text);
-      }
-      if (list.length === 0)
-        return {
-          ok: false,
-          problem: 'must name at least one source (e.g. [owner, process.executable.name])',
-        };
-      return { ok: true, value: list };
-    }
-  }
-}
-
 function store(map: SettingMap, key: string, raw: unknown, keys: readonly string[], ctx: ParseContext): void {
-  const spec = EXPORTER_FIELDS[key];
-  if (!spec) return;
-  const converted = convertValue(spec, raw);
-  if (!converted.ok) {
-    ctx.problems.push(`${describe(ctx, keys)}: ${converted.problem}`);
+  const row = exporterRow(key);
+  if (!row) return;
+  const parsed = row.type.parse(raw);
+  if (!parsed.ok) {
+    ctx.problems.push(`${describe(ctx, keys)}: ${parsed.problem}`);
     return;
   }
-  if (converted.value === undefined) return;
+  if (parsed.value === undefined) return;
   // File settings remember their file:line:col, so later messages (endpoint, TLS files) can point at them.
   const location = ctx.locate?.(keys);
   const source: SettingSource = location ? { layer: ctx.source.layer, label: location } : ctx.source;
-  if (spec.type === 'map') {
-    const previous = map.get(key)?.value as Readonly<Record<string, string>> | undefined;
-    map.set(key, { value: { ...previous, ...(converted.value as Record<string, string>) }, source });
-  } else {
-    map.set(key, { value: converted.value, source });
-  }
+  put(map, row, { value: parsed.value, source });
 }
 
 function unknownKey(keys: readonly string[], ctx: ParseContext, siblings: readonly string[]): void {
@@ -274,7 +157,7 @@ export function parseExporterTree(raw: unknown, ctx: ParseContext): SettingMap {
     );
     return map;
   }
-  const topLevel = [...Object.keys(EXPORTER_FIELDS).filter((k) => !k.includes('.')), ...SECTIONS];
+  const topLevel = [...ALL_KEYS.filter((k) => !k.includes('.')), ...SECTIONS];
   for (const [key, value] of Object.entries(raw)) {
     if (SECTIONS.has(key)) {
       if (value === null) continue;
@@ -282,14 +165,12 @@ export function parseExporterTree(raw: unknown, ctx: ParseContext): SettingMap {
         ctx.problems.push(`${describe(ctx, [key])}: expected a mapping (${key}: { … })`);
         continue;
       }
-      const children = Object.keys(EXPORTER_FIELDS)
-        .filter((k) => k.startsWith(`${key}.`))
-        .map((k) => k.slice(key.length + 1));
-      const aliases = Object.keys(KEY_ALIASES).filter((k) => k.startsWith(`${key}.`));
+      const children = ALL_KEYS.filter((k) => k.startsWith(`${key}.`)).map((k) => k.slice(key.length + 1));
+      const aliases = [...ALIASES.keys()].filter((k) => k.startsWith(`${key}.`));
       for (const [child, childValue] of Object.entries(value)) {
         let flat = `${key}.${child}`;
         if (aliases.includes(flat)) {
-          const target = KEY_ALIASES[flat] ?? flat;
+          const target = ALIASES.get(flat) ?? flat;
           if (Object.hasOwn(value, target.slice(key.length + 1))) {
             ctx.problems.push(
               `${describe(ctx, [key, child])}: set either ${child} or ${target.slice(key.length + 1)}, not both`,
@@ -298,10 +179,10 @@ export function parseExporterTree(raw: unknown, ctx: ParseContext): SettingMap {
           }
           flat = target;
         }
-        if (!EXPORTER_FIELDS[flat]) unknownKey([key, child], ctx, children);
+        if (!exporterRow(flat)) unknownKey([key, child], ctx, children);
         else store(map, flat, childValue, [key, child], ctx);
       }
-    } else if (EXPORTER_FIELDS[key]) {
+    } else if (exporterRow(key)) {
       store(map, key, value, [key], ctx);
     } else {
       unknownKey([key], ctx, topLevel);
@@ -315,14 +196,14 @@ export function parseExporterTree(raw: unknown, ctx: ParseContext): SettingMap {
  * with its text value into `map`. Map keys take the rest of the key as the entry name (dots allowed).
  */
 export function parseExporterSetting(map: SettingMap, key: string, value: string, ctx: ParseContext): void {
-  const mapKey = MAP_KEYS.find((k) => key.startsWith(`${k}.`));
+  const mapKey = MAP_ROWS.find((r) => key.startsWith(`${r.key}.`))?.key;
   if (mapKey) {
     store(map, mapKey, { [key.slice(mapKey.length + 1)]: value }, key.split('.'), ctx);
     return;
   }
-  const flat = KEY_ALIASES[key] ?? key;
-  if (!EXPORTER_FIELDS[flat]) {
-    const all = Object.keys(EXPORTER_FIELDS);
+  const flat = ALIASES.get(key) ?? key;
+  if (!exporterRow(flat)) {
+    const all = ALL_KEYS;
     const section = key.split('.')[0] ?? '';
     // List the keys of the section the user meant, or the top level.
     const valid = SECTIONS.has(section)
