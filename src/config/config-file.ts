@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Node } from 'yaml';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import { errorCode, errorText } from '../util/error-text.js';
 import { ConfigError } from './config-error.js';
 import { substituteEnv } from './env-substitution.js';
 
@@ -15,21 +16,34 @@ import { substituteEnv } from './env-substitution.js';
 export const SECTION_PATH = ['operator', 'otel-profiles'] as const;
 export const SECTION_KEY = SECTION_PATH.join('.');
 
-/** Keys of `operator.otel-profiles` besides `exporters`: IG's param key for the selection, and ours. */
-export const SELECTION_KEY = 'otel-profiles-exporter';
-export const LOG_LEVEL_KEY = 'log-level';
-/** Pod metadata from the Kubernetes API (service.name as the workload's traces carry it). */
-export const K8S_POD_METADATA_KEY = 'k8s-pod-metadata';
-export const LOG_FORMAT_KEY = 'log-format';
-export const TELEMETRY_ADDRESS_KEY = 'telemetry-address';
-const KNOWN_SECTION_KEYS = new Set([
-  'exporters',
-  SELECTION_KEY,
-  LOG_LEVEL_KEY,
-  LOG_FORMAT_KEY,
-  TELEMETRY_ADDRESS_KEY,
-  K8S_POD_METADATA_KEY,
-]);
+/**
+ * The keys of `operator.otel-profiles` besides `exporters`, by the setting they hold: IG's param
+ * key for the selection, and ours. The file, `--set` and `--print-config` read this one list.
+ */
+export const SECTION_SETTING_KEYS = {
+  selection: 'otel-profiles-exporter',
+  logLevel: 'log-level',
+  logFormat: 'log-format',
+  telemetryAddress: 'telemetry-address',
+  /** Pod metadata from the Kubernetes API (service.name as the workload's traces carry it). */
+  k8sPodMetadata: 'k8s-pod-metadata',
+} as const;
+export type SectionSetting = keyof typeof SECTION_SETTING_KEYS;
+
+export function isSectionSetting(name: string): name is SectionSetting {
+  return Object.hasOwn(SECTION_SETTING_KEYS, name);
+}
+
+/** The section settings in declaration order. */
+export const SECTION_SETTINGS: readonly SectionSetting[] =
+  Object.keys(SECTION_SETTING_KEYS).filter(isSectionSetting);
+
+export const SELECTION_KEY = SECTION_SETTING_KEYS.selection;
+export const LOG_LEVEL_KEY = SECTION_SETTING_KEYS.logLevel;
+export const K8S_POD_METADATA_KEY = SECTION_SETTING_KEYS.k8sPodMetadata;
+export const LOG_FORMAT_KEY = SECTION_SETTING_KEYS.logFormat;
+export const TELEMETRY_ADDRESS_KEY = SECTION_SETTING_KEYS.telemetryAddress;
+const KNOWN_SECTION_KEYS = new Set<string>(['exporters', ...Object.values(SECTION_SETTING_KEYS)]);
 
 /** Exporter names end up in `--set` keys and in `ds:name` selections, so these characters would be ambiguous. */
 const EXPORTER_NAME = /^[A-Za-z0-9_-]+$/;
@@ -71,9 +85,8 @@ export function readConfigFile(path: string, env: Readonly<Record<string, string
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
+    const code = errorCode(err);
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : errorText(err);
     throw new ConfigError([`--config ${path}: ${why} (pass the IG config file, e.g. ~/.ig/config.yaml)`]);
   }
   return parseConfigFile(text, path, env);
@@ -131,7 +144,7 @@ export function parseConfigFile(
   try {
     root = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (err) {
-    throw new ConfigError([`${path}: ${(err as Error).message}`]);
+    throw new ConfigError([`${path}: ${errorText(err)}`]);
   }
   const empty: ConfigFile = { path, exporters: new Map(), problems: [], ignoredKeys: [], locate };
   if (root === null || root === undefined) return empty;

@@ -1,11 +1,5 @@
-import {
-  K8S_POD_METADATA_KEY,
-  LOG_FORMAT_KEY,
-  LOG_LEVEL_KEY,
-  SECTION_KEY,
-  SELECTION_KEY,
-  TELEMETRY_ADDRESS_KEY,
-} from './config-file.js';
+import type { SectionSetting } from './config-file.js';
+import { SECTION_KEY, SECTION_SETTING_KEYS, SECTION_SETTINGS } from './config-file.js';
 import type { SettingMap } from './exporter-settings.js';
 import { emptyLayer, exporterPrefix, parseExporterSetting } from './exporter-settings.js';
 
@@ -14,15 +8,10 @@ import { emptyLayer, exporterPrefix, parseExporterSetting } from './exporter-set
  * for any key of any exporter (exporter-settings.ts parses it) and the keys of our section.
  */
 
-export interface SetFlags {
-  /** Per exporter name, its `--set` settings. */
-  readonly exporters: Map<string, SettingMap>;
-  selection?: string;
-  logLevel?: string;
-  k8sPodMetadata?: string;
-  logFormat?: string;
-  telemetryAddress?: string;
-}
+/** Per exporter name, its `--set` settings; per section setting (config-file.ts), its text. */
+export type SetFlags = { readonly exporters: Map<string, SettingMap> } & {
+  [S in SectionSetting]?: string;
+};
 
 /** Parses every `--set KEY=VALUE`; later items win over earlier ones. */
 export function parseSetFlags(items: readonly string[], problems: string[]): SetFlags {
@@ -36,36 +25,15 @@ export function parseSetFlags(items: readonly string[], problems: string[]): Set
       problems.push(`--set ${key}: expected KEY=VALUE (e.g. --set ${exportersPrefix}prod.timeout=5s)`);
       continue;
     }
-    if (key === `${SECTION_KEY}.${SELECTION_KEY}`) {
-      out.selection = value;
-      continue;
-    }
-    if (key === `${SECTION_KEY}.${LOG_LEVEL_KEY}`) {
-      out.logLevel = value;
-      continue;
-    }
-    if (key === `${SECTION_KEY}.${K8S_POD_METADATA_KEY}`) {
-      out.k8sPodMetadata = value;
-      continue;
-    }
-    if (key === `${SECTION_KEY}.${LOG_FORMAT_KEY}`) {
-      out.logFormat = value;
-      continue;
-    }
-    if (key === `${SECTION_KEY}.${TELEMETRY_ADDRESS_KEY}`) {
-      out.telemetryAddress = value;
+    const setting = SECTION_SETTINGS.find((name) => key === `${SECTION_KEY}.${SECTION_SETTING_KEYS[name]}`);
+    if (setting !== undefined) {
+      out[setting] = value;
       continue;
     }
     if (!key.startsWith(exportersPrefix)) {
-      const sectionKeys = [
-        SELECTION_KEY,
-        LOG_LEVEL_KEY,
-        LOG_FORMAT_KEY,
-        TELEMETRY_ADDRESS_KEY,
-        K8S_POD_METADATA_KEY,
-      ]
-        .map((k) => `${SECTION_KEY}.${k}`)
-        .join(', ');
+      const sectionKeys = SECTION_SETTINGS.map((name) => `${SECTION_KEY}.${SECTION_SETTING_KEYS[name]}`).join(
+        ', ',
+      );
       problems.push(`--set ${key}: only ${exportersPrefix}NAME.KEY and ${sectionKeys} can be set here`);
       continue;
     }
