@@ -84,7 +84,7 @@ export interface DirectFlags {
   readonly timeoutFlag?: string;
 }
 
-export const FLAG_LABELS = {
+const FLAG_LABELS = {
   endpoint: '--endpoint',
   protocol: '--protocol',
   insecure: '--insecure',

@@ -37,7 +37,7 @@ export function isOtlpKind(kind: ExporterKind): boolean {
 }
 
 /** Largest request the OTLP spec lets a client send (before compression). */
-export const MAX_REQUEST_SIZE_LIMIT = 64 * 1024 * 1024;
+const MAX_REQUEST_SIZE_LIMIT = 64 * 1024 * 1024;
 
 /** What header values print as: they are secrets. */
 export const REDACTED = '<redacted>';

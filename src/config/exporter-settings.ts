@@ -11,8 +11,6 @@ import { defaultOf, EXPORTER_ROWS, exporterRow } from './exporter-schema.js';
  * types and defaults are the rows of exporter-schema.ts.
  */
 
-export type SettingValue = string | number | boolean | readonly string[] | Readonly<Record<string, string>>;
-
 export interface SettingSource {
   readonly layer: 'default' | 'file' | 'env' | 'flag' | 'set';
   /** Human name of the place: `config.yaml:12:7`, `OTEL_EXPORTER_OTLP_ENDPOINT`, `--endpoint`, `--set …`. */

@@ -1,4 +1,4 @@
-import type { Logger } from '../observability/logger.js';
+import type { Logger, LogFormat, LogLevel } from '../observability/logger.js';
 import { ConfigError, didYouMean } from './config-error.js';
 import type { ConfigFile } from './config-file.js';
 import { isPlainObject, readConfigFile, SECTION_KEY, SELECTION_KEY } from './config-file.js';
@@ -38,7 +38,6 @@ import type { SetFlags } from './set-flags.js';
 import { parseSetFlags } from './set-flags.js';
 import type { TelemetryAddress } from './telemetry-address.js';
 import { durationLimitProblem } from './units.js';
-import type { LogFormat, LogLevel } from '../observability/logger.js';
 
 export {
   DEFAULT_BATCH,
@@ -61,6 +60,10 @@ export { LOG_FORMAT_ENV, TELEMETRY_ADDRESS_ENV } from './process-settings.js';
  *   it, it is built from the environment alone; the direct flags (--endpoint, --protocol,
  *   --insecure, --header, --compression, --timeout) configure this exporter only.
  * - `--set operator.otel-profiles.exporters.NAME.KEY=VALUE` overrides any key of any exporter.
+ *
+ * The exporter keys, their types and defaults are the rows of exporter-schema.ts; each layer has
+ * its builder (exporter-settings.ts defaultLayer, exporter-layers.ts, set-flags.ts) and
+ * `buildExporter` below merges them in this order. The section's own keys are process-settings.ts.
  *
  * Every problem is collected and thrown as one ConfigError.
  */
