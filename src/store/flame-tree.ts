@@ -46,7 +46,22 @@ export function treeValues(
     touched[node] = 1;
     rootExact += values[i]!;
   }
-  return { self, ...accumulate(shape, self, touched), rootExact };
+  const totals = accumulate(shape, self, touched);
+  return treeValuesOf(self, totals.total, totals.touched, rootExact);
+}
+
+/**
+ * Values as one object literal: a map reached by spreading into a literal is only held by the transition
+ * tree, dies with the last such object at a garbage collection and takes the optimised code of every tree
+ * pass that saw it along (the next query then runs those loops unoptimised).
+ */
+export function treeValuesOf(
+  self: Float64Array,
+  total: Float64Array,
+  touched: Uint8Array,
+  rootExact: bigint,
+): TreeValues {
+  return { self, total, touched, rootExact };
 }
 
 /** Totals from self values: one pass from the highest id down, adding each touched node into its parent. */
@@ -131,6 +146,126 @@ export interface FinishedTree extends FlameTree {
   readonly sourceNode: Int32Array;
 }
 
+/*
+ * The passes below are separate small functions over typed arrays on purpose: as one large function V8
+ * kept deoptimising it (a new map or too little type feedback at a different place on each call) and ran
+ * its loops interpreted, which cost 4× the whole query at 100k nodes (measured on the store-query benchmark).
+ */
+
+/** The distinct frames of the kept nodes ranked by name; per kept node (index ≥ 1) its frame's rank. */
+interface FrameRanks {
+  /** Per kept node: its frame's rank (0 for the root, unused). */
+  readonly rank: Int32Array;
+  /** Names by rank. */
+  readonly names: readonly string[];
+  /** Frame types by rank. */
+  readonly types: readonly string[];
+}
+
+/**
+ * Ranks the distinct frames of the kept nodes (few, next to the nodes) by name, ties in order of first
+ * appearance, so children lists come out sorted by name without comparing strings per node.
+ */
+function frameRanks(shape: TreeShape, kept: Int32Array): FrameRanks {
+  const k = kept.length;
+  const frameOf = shape.frame;
+  let maxFrame = 0;
+  for (let j = 1; j < k; j++) if (frameOf[kept[j]!]! > maxFrame) maxFrame = frameOf[kept[j]!]!;
+  const localOfFrame = new Int32Array(maxFrame + 1).fill(-1);
+  const localOfNode = new Int32Array(k);
+  const frames: number[] = [];
+  for (let j = 1; j < k; j++) {
+    const f = frameOf[kept[j]!]!;
+    if (localOfFrame[f]! < 0) {
+      localOfFrame[f] = frames.length;
+      frames.push(f);
+    }
+    localOfNode[j] = localOfFrame[f]!;
+  }
+  const frameNames = frames.map((f) => shape.frameName(f));
+  const byName = frames
+    .map((_, i) => i)
+    .sort((a, b) => (frameNames[a]! < frameNames[b]! ? -1 : frameNames[a]! > frameNames[b]! ? 1 : 0));
+  const rankOfLocal = new Int32Array(frames.length);
+  byName.forEach((local, r) => (rankOfLocal[local] = r));
+  const rank = new Int32Array(k);
+  for (let j = 1; j < k; j++) rank[j] = rankOfLocal[localOfNode[j]!]!;
+  return {
+    rank,
+    names: byName.map((local) => frameNames[local]!),
+    types: byName.map((local) => shape.frameType(frames[local]!)),
+  };
+}
+
+/** The kept nodes as children lists (CSR over local indexes, each list in rank order). */
+interface ChildLists {
+  /** Per kept node: its parent's local index; -1 for the root and for a node whose parent was not kept. */
+  readonly parentLocal: Int32Array;
+  /** Children of local node j: children[childStart[j] .. childStart[j + 1]). */
+  readonly childStart: Int32Array;
+  readonly children: Int32Array;
+}
+
+/**
+ * A kept node's parent is kept too, except when values are negative, so a missing parent drops the node.
+ * A counting sort by rank (stable: by id within a rank) orders every list by name.
+ */
+function childLists(parentOf: Int32Array, count: number, kept: Int32Array, ranks: FrameRanks): ChildLists {
+  const k = kept.length;
+  const rank = ranks.rank;
+  const localOf = new Int32Array(count).fill(-1);
+  for (let j = 0; j < k; j++) localOf[kept[j]!] = j;
+  const rankCount = ranks.names.length;
+  const perRank = new Int32Array(rankCount + 1);
+  for (let j = 1; j < k; j++) perRank[rank[j]! + 1]!++;
+  for (let r = 0; r < rankCount; r++) perRank[r + 1]! += perRank[r]!;
+  const inRankOrder = new Int32Array(Math.max(0, k - 1));
+  for (let j = 1; j < k; j++) inRankOrder[perRank[rank[j]!]!++] = j;
+  const parentLocal = new Int32Array(k);
+  parentLocal[0] = -1;
+  const childStart = new Int32Array(k + 1);
+  for (let j = 1; j < k; j++) {
+    const p = localOf[parentOf[kept[j]!]!]!;
+    parentLocal[j] = p;
+    if (p >= 0) childStart[p + 1]!++;
+  }
+  for (let j = 0; j < k; j++) childStart[j + 1]! += childStart[j]!;
+  const children = new Int32Array(childStart[k]!);
+  const fill = childStart.slice(0, k);
+  for (let i = 0; i < inRankOrder.length; i++) {
+    const j = inRankOrder[i]!;
+    const p = parentLocal[j]!;
+    if (p >= 0) children[fill[p]!++] = j;
+  }
+  return { parentLocal, childStart, children };
+}
+
+/** Output order: per output position the kept node's local index, and the output count. */
+function preOrder(lists: ChildLists): { order: Int32Array; out: number } {
+  const { childStart, children } = lists;
+  const k = childStart.length - 1;
+  const order = new Int32Array(k);
+  const stack = new Int32Array(k + 1);
+  let depth = 0;
+  stack[depth++] = 0;
+  let out = 0;
+  while (depth > 0) {
+    const j = stack[--depth]!;
+    order[out++] = j;
+    for (let c = childStart[j + 1]! - 1; c >= childStart[j]!; c--) stack[depth++] = children[c]!;
+  }
+  return { order, out };
+}
+
+/** Per output node: the value of its tree node, as the plain array JSON writes. */
+function valuesInOrder(values: Float64Array, source: Int32Array, out: number): number[] {
+  // Filled with a double first: a fresh array turning from small integers to doubles inside the loop
+  // deoptimises the loop on every call.
+  const result = new Array<number>(out).fill(0.5);
+  for (let i = 0; i < out; i++) result[i] = values[source[i]!]!;
+  return result;
+}
+
 /**
  * Writes the kept part of a tree in pre-order. `measure` ranks nodes for truncation (by default the total).
  * After the selection of the kept nodes every pass runs over those only, not over the whole tree.
@@ -142,97 +277,38 @@ export function finishTree(
   measure: Float64Array = values.total,
 ): FinishedTree {
   const { kept, touchedCount } = keptNodes(values.touched, measure, shape.count, maxNodes);
-  const k = kept.length;
-  // Local index of each kept node (its position in `kept`); a kept node's parent is kept too, except
-  // when values are negative, so a missing parent drops the node.
-  const localOf = new Int32Array(shape.count).fill(-1);
-  for (let j = 0; j < k; j++) localOf[kept[j]!] = j;
-
-  // Rank the distinct frames of the kept nodes by name (few, next to the nodes), then order the kept nodes
-  // by rank with a counting sort and lay them out as children lists (CSR): every list comes out sorted by
-  // name without comparing strings per node, and a node's name index is its frame's rank + 1.
-  let maxFrame = 0;
-  for (let j = 1; j < k; j++) if (shape.frame[kept[j]!]! > maxFrame) maxFrame = shape.frame[kept[j]!]!;
-  const localOfFrame = new Int32Array(maxFrame + 1).fill(-1);
-  const frames: number[] = [];
-  for (let j = 1; j < k; j++) {
-    const f = shape.frame[kept[j]!]!;
-    if (localOfFrame[f]! < 0) {
-      localOfFrame[f] = frames.length;
-      frames.push(f);
-    }
-  }
-  const frameNames = frames.map((f) => shape.frameName(f));
-  const byName = frames
-    .map((_, i) => i)
-    .sort((a, b) => (frameNames[a]! < frameNames[b]! ? -1 : frameNames[a]! > frameNames[b]! ? 1 : 0));
-  const rankOfLocal = new Int32Array(frames.length);
-  byName.forEach((local, r) => (rankOfLocal[local] = r));
-  const names = [shape.rootName, ...byName.map((local) => frameNames[local]!)];
-  const typeOfRank = byName.map((local) => shape.frameType(frames[local]!));
-  const rank = new Int32Array(k);
-  const perRank = new Int32Array(frames.length + 1);
-  for (let j = 1; j < k; j++) {
-    const r = rankOfLocal[localOfFrame[shape.frame[kept[j]!]!]!]!;
-    rank[j] = r;
-    perRank[r + 1]!++;
-  }
-  for (let r = 0; r < frames.length; r++) perRank[r + 1]! += perRank[r]!;
-  const inRankOrder = new Int32Array(Math.max(0, k - 1));
-  for (let j = 1; j < k; j++) inRankOrder[perRank[rank[j]!]!++] = j;
-  const parentLocal = new Int32Array(k);
-  parentLocal[0] = -1;
-  const childStart = new Int32Array(k + 1);
-  for (let j = 1; j < k; j++) {
-    const p = localOf[shape.parent[kept[j]!]!]!;
-    parentLocal[j] = p;
-    if (p >= 0) childStart[p + 1]!++;
-  }
-  for (let j = 0; j < k; j++) childStart[j + 1]! += childStart[j]!;
-  const children = new Int32Array(childStart[k]!);
-  const fill = childStart.slice(0, k);
-  for (const j of inRankOrder) if (parentLocal[j]! >= 0) children[fill[parentLocal[j]!]!++] = j;
-
-  const name = new Int32Array(k);
-  const parent = new Int32Array(k);
-  const frameType = new Array<string>(k);
-  const total = new Array<number>(k);
-  const self = new Array<number>(k);
-  const source = new Int32Array(k);
-  const outIndex = new Int32Array(k);
-  const stack = new Int32Array(k + 1);
-  let depth = 0;
-  stack[depth++] = 0;
-  let out = 0;
-  while (depth > 0) {
-    const j = stack[--depth]!;
-    const node = kept[j]!;
-    outIndex[j] = out;
-    source[out] = node;
+  const ranks = frameRanks(shape, kept);
+  const lists = childLists(shape.parent, shape.count, kept, ranks);
+  const { order, out } = preOrder(lists);
+  const outIndex = new Int32Array(kept.length);
+  for (let i = 0; i < out; i++) outIndex[order[i]!] = i;
+  const name = new Int32Array(out);
+  const parent = new Int32Array(out);
+  const source = new Int32Array(out);
+  const frameType = new Array<string>(out).fill('');
+  for (let i = 0; i < out; i++) {
+    const j = order[i]!;
+    source[i] = kept[j]!;
     if (j === 0) {
-      name[out] = 0;
-      parent[out] = -1;
-      frameType[out] = shape.rootFrameType;
+      name[i] = 0;
+      parent[i] = -1;
+      frameType[i] = shape.rootFrameType;
     } else {
-      name[out] = rank[j]! + 1;
-      parent[out] = outIndex[parentLocal[j]!]!;
-      frameType[out] = typeOfRank[rank[j]!]!;
+      name[i] = ranks.rank[j]! + 1;
+      parent[i] = outIndex[lists.parentLocal[j]!]!;
+      frameType[i] = ranks.types[ranks.rank[j]!]!;
     }
-    total[out] = values.total[node]!;
-    self[out] = values.self[node]!;
-    out++;
-    for (let c = childStart[j + 1]! - 1; c >= childStart[j]!; c--) stack[depth++] = children[c]!;
   }
   return {
-    names,
-    name: out === k ? name : name.slice(0, out),
-    parent: out === k ? parent : parent.slice(0, out),
-    frameType: out === k ? frameType : frameType.slice(0, out),
-    total: out === k ? total : total.slice(0, out),
-    self: out === k ? self : self.slice(0, out),
+    names: [shape.rootName, ...ranks.names],
+    name,
+    parent,
+    frameType,
+    total: valuesInOrder(values.total, source, out),
+    self: valuesInOrder(values.self, source, out),
     rootTotal: values.rootExact.toString(),
     truncated: touchedCount - out,
-    sourceNode: source.subarray(0, out),
+    sourceNode: source,
   };
 }
 
@@ -283,7 +359,7 @@ export class PathTree {
     const touched = new Uint8Array(shape.count).fill(1);
     const { sourceNode: _unused, ...tree } = finishTree(
       shape,
-      { self, ...accumulate(shape, self, touched), rootExact: this.rootExact },
+      treeValuesOf(self, accumulate(shape, self, touched).total, touched, this.rootExact),
       maxNodes,
     );
     return tree;
