@@ -28,6 +28,8 @@ import type { ResolvedSelection } from './selection-sql.js';
 import { passesKeys, resolveSelection, storedTypeIds, whereOf } from './selection-sql.js';
 import type { DictionaryMark, StoreDictionary } from './store-dictionary.js';
 import { labelsKey } from './store-dictionary.js';
+import type { ShapeOrder } from './shape-order.js';
+import { shapeOrder } from './shape-order.js';
 import { StoreDirectoryError } from './store-errors.js';
 import { buildStorePprof } from './store-pprof.js';
 import type { RetentionPolicy } from './store-retention.js';
@@ -339,8 +341,11 @@ export class DuckDBProfileStore implements ProfileStore {
     f < 0 ? 'total' : this.parts.dictionary.frames[f]!.name;
   private readonly frameType = (f: number): string =>
     f < 0 ? '' : this.parts.dictionary.frames[f]!.frameType;
+  /** The prefix tree's order for flame graphs, as of a version of the dictionary's nodes. */
+  private order: { version: number; order: ShapeOrder } | undefined;
 
-  private globalShape(): TreeShape {
+  /** The prefix tree as it is now; `ordered`: with its stored order (flame graphs), built when the tree changed. */
+  private globalShape(ordered: boolean): TreeShape {
     const dict = this.parts.dictionary;
     return {
       parent: dict.nodeParent,
@@ -350,17 +355,29 @@ export class DuckDBProfileStore implements ProfileStore {
       frameType: this.frameType,
       rootName: 'total',
       rootFrameType: '',
+      order: ordered ? this.storedOrder() : undefined,
     };
   }
 
-  /** Per-node sums of a selection over the global prefix tree. */
+  private storedOrder(): ShapeOrder {
+    const dict = this.parts.dictionary;
+    if (this.order?.version !== dict.nodesVersion)
+      this.order = {
+        version: dict.nodesVersion,
+        order: shapeOrder(dict.nodeParent, dict.nodeFrame, dict.nodeCount, this.frameName),
+      };
+    return this.order.order;
+  }
+
+  /** Per-node sums of a selection over the global prefix tree (`ordered`: see globalShape). */
   private async nodeValues(
     sel: Selection,
+    ordered = false,
   ): Promise<{ shape: TreeShape; values: TreeValues; pairs: { nodes: Int32Array; values: bigint[] } }> {
     const resolved = resolveSelection(sel, this.parts.dictionary);
     return this.read(async (c) => {
       const pairs = await readNodeSums(c, nodeSumsSql(whereOf(resolved)));
-      const shape = this.globalShape();
+      const shape = this.globalShape(ordered);
       return { shape, values: treeValues(shape, pairs.nodes, pairs.values), pairs };
     });
   }
@@ -442,7 +459,7 @@ export class DuckDBProfileStore implements ProfileStore {
   }
 
   async flameGraph(sel: Selection, opts?: { maxNodes?: number }): Promise<FlameTree> {
-    const { shape, values } = await this.nodeValues(sel);
+    const { shape, values } = await this.nodeValues(sel, true);
     const { sourceNode: _source, ...tree } = finishTree(shape, values, opts?.maxNodes ?? DEFAULT_MAX_NODES);
     return tree;
   }
@@ -516,8 +533,8 @@ export class DuckDBProfileStore implements ProfileStore {
   }
 
   async diff(a: Selection, b: Selection, opts?: { maxNodes?: number }): Promise<DiffTree> {
-    const va = await this.nodeValues(a);
-    const vb = await this.nodeValues(b);
+    const va = await this.nodeValues(a, true);
+    const vb = await this.nodeValues(b, true);
     const shape = va.shape.count >= vb.shape.count ? va.shape : vb.shape;
     const count = shape.count;
     const grow = (values: TreeValues): TreeValues => {

@@ -1,4 +1,6 @@
 import type { FlameTree } from './profile-store.js';
+import type { ShapeOrder } from './shape-order.js';
+import { byName } from './shape-order.js';
 
 /**
  * The per-query flame graph over a parent-pointer tree (child id > parent id): values land on the nodes
@@ -20,6 +22,8 @@ export interface TreeShape {
   frameType(frame: number): string;
   readonly rootName: string;
   readonly rootFrameType: string;
+  /** The stored order of exactly these nodes, when the shape's owner keeps one (see shape-order.ts). */
+  readonly order?: ShapeOrder;
 }
 
 /** Values of one selection over a tree shape. */
@@ -183,17 +187,15 @@ function frameRanks(shape: TreeShape, kept: Int32Array): FrameRanks {
     localOfNode[j] = localOfFrame[f]!;
   }
   const frameNames = frames.map((f) => shape.frameName(f));
-  const byName = frames
-    .map((_, i) => i)
-    .sort((a, b) => (frameNames[a]! < frameNames[b]! ? -1 : frameNames[a]! > frameNames[b]! ? 1 : 0));
+  const ranked = byName(frameNames);
   const rankOfLocal = new Int32Array(frames.length);
-  byName.forEach((local, r) => (rankOfLocal[local] = r));
+  ranked.forEach((local, r) => (rankOfLocal[local] = r));
   const rank = new Int32Array(k);
   for (let j = 1; j < k; j++) rank[j] = rankOfLocal[localOfNode[j]!]!;
   return {
     rank,
-    names: byName.map((local) => frameNames[local]!),
-    types: byName.map((local) => shape.frameType(frames[local]!)),
+    names: ranked.map((local) => frameNames[local]!),
+    types: ranked.map((local) => shape.frameType(frames[local]!)),
   };
 }
 
@@ -257,35 +259,18 @@ function preOrder(lists: ChildLists): { order: Int32Array; out: number } {
   return { order, out };
 }
 
-/** Per output node: the value of its tree node, as the plain array JSON writes. */
-function valuesInOrder(values: Float64Array, source: Int32Array, out: number): number[] {
-  // Filled with a double first: a fresh array turning from small integers to doubles inside the loop
-  // deoptimises the loop on every call.
-  const result = new Array<number>(out).fill(0.5);
-  for (let i = 0; i < out; i++) result[i] = values[source[i]!]!;
-  return result;
-}
-
-/**
- * Writes the kept part of a tree in pre-order. `measure` ranks nodes for truncation (by default the total).
- * After the selection of the kept nodes every pass runs over those only, not over the whole tree.
- */
-export function finishTree(
+/** Writes the kept nodes in pre-order of their children lists. Returns the number of nodes written. */
+function writeInKeptOrder(
   shape: TreeShape,
-  values: TreeValues,
-  maxNodes: number = DEFAULT_MAX_NODES,
-  measure: Float64Array = values.total,
-): FinishedTree {
-  const { kept, touchedCount } = keptNodes(values.touched, measure, shape.count, maxNodes);
-  const ranks = frameRanks(shape, kept);
-  const lists = childLists(shape.parent, shape.count, kept, ranks);
+  kept: Int32Array,
+  ranks: FrameRanks,
+  lists: ChildLists,
+  output: TreeOutput,
+): number {
   const { order, out } = preOrder(lists);
   const outIndex = new Int32Array(kept.length);
   for (let i = 0; i < out; i++) outIndex[order[i]!] = i;
-  const name = new Int32Array(out);
-  const parent = new Int32Array(out);
-  const source = new Int32Array(out);
-  const frameType = new Array<string>(out).fill('');
+  const { name, parent, frameType, source } = output;
   for (let i = 0; i < out; i++) {
     const j = order[i]!;
     source[i] = kept[j]!;
@@ -299,17 +284,173 @@ export function finishTree(
       frameType[i] = ranks.types[ranks.rank[j]!]!;
     }
   }
+  return out;
+}
+
+/** Per output node: the value of its tree node, as the plain array JSON writes. */
+function valuesInOrder(values: Float64Array, source: Int32Array, out: number): number[] {
+  // Filled with a double first: a fresh array turning from small integers to doubles inside the loop
+  // deoptimises the loop on every call.
+  const result = new Array<number>(out).fill(0.5);
+  for (let i = 0; i < out; i++) result[i] = values[source[i]!]!;
+  return result;
+}
+
+/**
+ * Per frame id, its rank among the frames of the kept nodes, in the stored order (-1: no kept node has
+ * it); undefined when that order does not hold for these nodes: equal names rank by their first kept node,
+ * the stored order by their first node in the whole tree, and dropping nodes can swap the two.
+ */
+function storedFrameRanks(frameOf: Int32Array, kept: Int32Array, order: ShapeOrder): Int32Array | undefined {
+  let maxFrame = -1;
+  for (let p = 0; p < order.frames.length; p++) if (order.frames[p]! > maxFrame) maxFrame = order.frames[p]!;
+  const firstKept = new Int32Array(maxFrame + 1).fill(-1);
+  for (let j = 1; j < kept.length; j++) {
+    const f = frameOf[kept[j]!]!;
+    if (firstKept[f]! < 0) firstKept[f] = kept[j]!;
+  }
+  const rankOf = new Int32Array(maxFrame + 1).fill(-1);
+  let rank = 0;
+  let lastFirstOfName = -1;
+  for (let p = 0; p < order.frames.length; p++) {
+    const f = order.frames[p]!;
+    if (order.sameNameAsPrevious[p] === 0) lastFirstOfName = -1;
+    if (firstKept[f]! < 0) continue;
+    if (firstKept[f]! < lastFirstOfName) return undefined;
+    lastFirstOfName = firstKept[f]!;
+    rankOf[f] = rank++;
+  }
+  return rankOf;
+}
+
+/** Output arrays of `capacity` nodes, filled by one of the two ways to write a tree. */
+interface TreeOutput {
+  readonly name: Int32Array;
+  readonly parent: Int32Array;
+  readonly frameType: string[];
+  readonly source: Int32Array;
+}
+
+function treeOutput(capacity: number): TreeOutput {
   return {
-    names: [shape.rootName, ...ranks.names],
-    name,
-    parent,
-    frameType,
+    name: new Int32Array(capacity),
+    parent: new Int32Array(capacity),
+    frameType: new Array<string>(capacity).fill(''),
+    source: new Int32Array(capacity),
+  };
+}
+
+/**
+ * Writes the kept nodes by walking the stored pre-order, skipping the subtree of every node not kept (a
+ * kept node under a dropped parent goes with it). Returns the number of nodes written.
+ */
+function writeInStoredOrder(
+  shape: TreeShape,
+  order: ShapeOrder,
+  kept: Int32Array,
+  rankOf: Int32Array,
+  types: readonly string[],
+  output: TreeOutput,
+): number {
+  const isKept = new Uint8Array(shape.count);
+  for (let j = 0; j < kept.length; j++) isKept[kept[j]!] = 1;
+  const outOf = new Int32Array(shape.count);
+  const { nodes, subtreeEnd } = order;
+  const { name, parent, frameType, source } = output;
+  const parentOf = shape.parent;
+  const frameOf = shape.frame;
+  let out = 0;
+  for (let pos = 0; pos < nodes.length;) {
+    const node = nodes[pos]!;
+    if (isKept[node] === 0) {
+      pos = subtreeEnd[pos]!;
+      continue;
+    }
+    outOf[node] = out;
+    source[out] = node;
+    if (node === 0) {
+      name[out] = 0;
+      parent[out] = -1;
+      frameType[out] = shape.rootFrameType;
+    } else {
+      const rank = rankOf[frameOf[node]!]!;
+      name[out] = rank + 1;
+      parent[out] = outOf[parentOf[node]!]!;
+      frameType[out] = types[rank]!;
+    }
+    out++;
+    pos++;
+  }
+  return out;
+}
+
+/** The tree from the stored order, or undefined when that order does not apply (see storedFrameRanks). */
+function finishInStoredOrder(
+  shape: TreeShape,
+  order: ShapeOrder,
+  values: TreeValues,
+  kept: Int32Array,
+  touchedCount: number,
+): FinishedTree | undefined {
+  const rankOf = storedFrameRanks(shape.frame, kept, order);
+  if (rankOf === undefined) return undefined;
+  const names = [shape.rootName];
+  const types: string[] = [];
+  for (let p = 0; p < order.frames.length; p++) {
+    const f = order.frames[p]!;
+    if (rankOf[f]! < 0) continue;
+    names.push(shape.frameName(f));
+    types.push(shape.frameType(f));
+  }
+  const output = treeOutput(kept.length);
+  const out = writeInStoredOrder(shape, order, kept, rankOf, types, output);
+  return treeOf(names, output, out, values, touchedCount);
+}
+
+/** The finished tree from filled output arrays (the first `out` nodes of them). */
+function treeOf(
+  names: string[],
+  output: TreeOutput,
+  out: number,
+  values: TreeValues,
+  touchedCount: number,
+): FinishedTree {
+  const whole = out === output.name.length;
+  const source = output.source.subarray(0, out);
+  return {
+    names,
+    name: whole ? output.name : output.name.slice(0, out),
+    parent: whole ? output.parent : output.parent.slice(0, out),
+    frameType: whole ? output.frameType : output.frameType.slice(0, out),
     total: valuesInOrder(values.total, source, out),
     self: valuesInOrder(values.self, source, out),
     rootTotal: values.rootExact.toString(),
     truncated: touchedCount - out,
     sourceNode: source,
   };
+}
+
+/**
+ * Writes the kept part of a tree in pre-order. `measure` ranks nodes for truncation (by default the total).
+ * After the selection of the kept nodes every pass runs over those only, not over the whole tree.
+ */
+export function finishTree(
+  shape: TreeShape,
+  values: TreeValues,
+  maxNodes: number = DEFAULT_MAX_NODES,
+  measure: Float64Array = values.total,
+): FinishedTree {
+  const { kept, touchedCount } = keptNodes(values.touched, measure, shape.count, maxNodes);
+  const order = shape.order;
+  if (order !== undefined && order.count === shape.count) {
+    const tree = finishInStoredOrder(shape, order, values, kept, touchedCount);
+    if (tree !== undefined) return tree;
+  }
+  const ranks = frameRanks(shape, kept);
+  const lists = childLists(shape.parent, shape.count, kept, ranks);
+  const output = treeOutput(kept.length);
+  const out = writeInKeptOrder(shape, kept, ranks, lists, output);
+  return treeOf([shape.rootName, ...ranks.names], output, out, values, touchedCount);
 }
 
 /** A tree built from paths (sandwich views): the same parent-pointer shape as the store's prefix tree. */

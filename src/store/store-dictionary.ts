@@ -79,6 +79,8 @@ export class StoreDictionary {
   nodeParent = new Int32Array(INITIAL_NODE_CAPACITY);
   nodeFrame = new Int32Array(INITIAL_NODE_CAPACITY);
   nodeCount = 1;
+  /** Changes whenever the nodes do (one added, or forgotten by a rollback): what caches of the tree key on. */
+  nodesVersion = 0;
   private readonly nodeIds = new ChildIndex();
   readonly series: SeriesInfo[] = [];
   private readonly seriesIds = new Map<string, number>();
@@ -154,7 +156,10 @@ export class StoreDictionary {
   rollback(mark: DictionaryMark): void {
     for (let i = mark.frames; i < this.frames.length; i++) this.frameIds.delete(frameKey(this.frames[i]!));
     this.frames.length = mark.frames;
-    if (mark.nodes < this.nodeCount) this.nodeIds.rebuild(mark.nodes, this.nodeParent, this.nodeFrame);
+    if (mark.nodes < this.nodeCount) {
+      this.nodeIds.rebuild(mark.nodes, this.nodeParent, this.nodeFrame);
+      this.nodesVersion++;
+    }
     this.nodeCount = mark.nodes;
     for (let i = mark.series; i < this.series.length; i++) this.seriesIds.delete(seriesKey(this.series[i]!));
     this.series.length = mark.series;
@@ -195,6 +200,7 @@ export class StoreDictionary {
     this.nodeParent[this.nodeCount] = parent;
     this.nodeFrame[this.nodeCount] = frame;
     this.nodeCount++;
+    this.nodesVersion++;
   }
 
   /** Rebuilds the mirror from the tables (on open). Ids are dense and ordered, as the writer assigns them. */

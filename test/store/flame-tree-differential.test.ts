@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { TreeShape, TreeValues } from '../../src/store/flame-tree.js';
 import { finishTree, treeValues } from '../../src/store/flame-tree.js';
+import { shapeOrder } from '../../src/store/shape-order.js';
 import type { SeededRandom } from '../support/seeded-random.js';
 import { seededRandom } from '../support/seeded-random.js';
 
@@ -9,7 +10,8 @@ import { seededRandom } from '../support/seeded-random.js';
  * finishTree against a plain reference written from its contract (objects, recursion, sorts), on random
  * prefix trees: same node set after truncation (largest measures, ties at the threshold all kept or all
  * dropped, a node whose parent is dropped goes too), same names table, same pre-order with children by name
- * (equal names of different frames in order of the frame's first kept node), same values and counts.
+ * (equal names of different frames in order of the frame's first kept node), same values and counts;
+ * both with the shape's stored order (shape-order.ts) and without it.
  */
 
 const NAME_POOL = ['main', 'run', 'a', 'b', 'B', 'c', 'ä', 'zz', 'z', '[unknown]', 'read', 'write'];
@@ -143,6 +145,11 @@ function referenceTree(
   return tree;
 }
 
+/** The same shape carrying its stored order, as the store's shapes do. */
+function withOrder(shape: TreeShape): TreeShape {
+  return { ...shape, order: shapeOrder(shape.parent, shape.frame, shape.count, shape.frameName) };
+}
+
 function asPlain(tree: ReturnType<typeof finishTree>): ReferenceTree {
   return {
     names: [...tree.names],
@@ -168,13 +175,14 @@ describe('flame tree against a reference (random trees)', () => {
         referenceTotals(shape, leaves, values),
         `trial ${trial}: totals`,
       );
+      const ordered = withOrder(shape);
       const budgets = [1, 2, 5, 1 + rnd.int(shape.count), shape.count, shape.count + 10];
-      for (const maxNodes of budgets)
-        assert.deepEqual(
-          asPlain(finishTree(shape, tv, maxNodes)),
-          referenceTree(shape, tv, maxNodes, tv.total),
-          `trial ${trial}, maxNodes ${maxNodes}`,
-        );
+      for (const maxNodes of budgets) {
+        const expected = referenceTree(shape, tv, maxNodes, tv.total);
+        const at = `trial ${trial}, maxNodes ${maxNodes}`;
+        assert.deepEqual(asPlain(finishTree(shape, tv, maxNodes)), expected, at);
+        assert.deepEqual(asPlain(finishTree(ordered, tv, maxNodes)), expected, `${at}, stored order`);
+      }
     }
   });
 
@@ -185,12 +193,39 @@ describe('flame tree against a reference (random trees)', () => {
       const tv = treeValues(shape, leaves, values);
       const measure = Float64Array.from({ length: shape.count }, () => rnd.int(5) / 4);
       // A parent's measure can be below its child's here, so kept nodes under a dropped parent go.
-      for (const maxNodes of [1, 3, 1 + rnd.int(shape.count), shape.count])
+      const ordered = withOrder(shape);
+      for (const maxNodes of [1, 3, 1 + rnd.int(shape.count), shape.count]) {
+        const expected = referenceTree(shape, tv, maxNodes, measure);
+        const at = `trial ${trial}, maxNodes ${maxNodes}`;
+        assert.deepEqual(asPlain(finishTree(shape, tv, maxNodes, measure)), expected, at);
         assert.deepEqual(
-          asPlain(finishTree(shape, tv, maxNodes, measure)),
-          referenceTree(shape, tv, maxNodes, measure),
-          `trial ${trial}, maxNodes ${maxNodes}`,
+          asPlain(finishTree(ordered, tv, maxNodes, measure)),
+          expected,
+          `${at}, stored order`,
         );
+      }
     }
+  });
+
+  it('orders equal names by their first kept node when truncation reverses the stored order', () => {
+    // Frames 0 and 1 are both "f": in the whole tree frame 0's first node (1) comes first, but the budget
+    // drops it, and frame 1's node 3 precedes frame 0's kept node 4 under "g".
+    const names = ['f', 'f', 'g'];
+    const parent = Int32Array.from([-1, 0, 0, 2, 2]);
+    const frame = Int32Array.from([-1, 0, 2, 1, 0]);
+    const shape: TreeShape = {
+      parent,
+      frame,
+      count: 5,
+      frameName: (f) => names[f]!,
+      frameType: (f) => `type${f}`,
+      rootName: 'total',
+      rootFrameType: '',
+    };
+    const tv = treeValues(shape, [1, 3, 4], [1n, 5n, 6n]);
+    const expected = referenceTree(shape, tv, 4, tv.total);
+    assert.deepEqual(expected.frameType, ['', 'type2', 'type1', 'type0'], 'the reference: frame 1 first');
+    assert.deepEqual(asPlain(finishTree(withOrder(shape), tv, 4)), expected);
+    assert.deepEqual(asPlain(finishTree(shape, tv, 4)), expected);
   });
 });
