@@ -341,10 +341,10 @@ export class DuckDBProfileStore implements ProfileStore {
     f < 0 ? 'total' : this.parts.dictionary.frames[f]!.name;
   private readonly frameType = (f: number): string =>
     f < 0 ? '' : this.parts.dictionary.frames[f]!.frameType;
-  /** The prefix tree's order for flame graphs, as of a version of the dictionary's nodes. */
-  private order: { version: number; order: ShapeOrder } | undefined;
+  /** The prefix tree's order for flame graphs, as of a version of the dictionary's nodes (see storedOrder). */
+  private order: { version: number; order: ShapeOrder | undefined } | undefined;
 
-  /** The prefix tree as it is now; `ordered`: with its stored order (flame graphs), built when the tree changed. */
+  /** The prefix tree as it is now; `ordered`: with its stored order (flame graphs) when there is one. */
   private globalShape(ordered: boolean): TreeShape {
     const dict = this.parts.dictionary;
     return {
@@ -359,13 +359,18 @@ export class DuckDBProfileStore implements ProfileStore {
     };
   }
 
-  private storedOrder(): ShapeOrder {
+  /**
+   * Built by the second flame graph that meets a version of the tree, not the first: building costs about two
+   * queries' own ordering, so while ingest keeps adding stacks between queries each query orders its kept
+   * nodes itself (no slower than without the stored order), and once the tree holds still the rest are fast.
+   */
+  private storedOrder(): ShapeOrder | undefined {
     const dict = this.parts.dictionary;
-    if (this.order?.version !== dict.nodesVersion)
-      this.order = {
-        version: dict.nodesVersion,
-        order: shapeOrder(dict.nodeParent, dict.nodeFrame, dict.nodeCount, this.frameName),
-      };
+    if (this.order?.version !== dict.nodesVersion) {
+      this.order = { version: dict.nodesVersion, order: undefined };
+      return undefined;
+    }
+    this.order.order ??= shapeOrder(dict.nodeParent, dict.nodeFrame, dict.nodeCount, this.frameName);
     return this.order.order;
   }
 

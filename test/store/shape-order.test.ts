@@ -30,17 +30,23 @@ describe('shape order', () => {
     assert.deepEqual(Array.from(order.subtreeEnd), [7, 4, 3, 4, 6, 6, 7]);
   });
 
-  it("the store's flame graph follows its tree as new stacks arrive after a query", async () => {
+  it("the store's flame graphs, ordered per query or by the stored order, follow its tree as stacks arrive", async () => {
     const dir = tempDir();
     const requests = captureRequests(4);
     const store = await openProfileStore(dir.path, { logger: silentLogger });
     try {
       const half = Math.ceil(requests.length / 2);
       for (const r of requests.slice(0, half)) await store.ingest(r);
-      const before = treeByPath(await store.flameGraph(selection()));
+      // The first query at a version of the tree orders its nodes itself, the second builds the stored order.
+      const first = await store.flameGraph(selection());
+      assert.deepEqual(await store.flameGraph(selection()), first);
+      const before = treeByPath(first);
       assert.deepEqual(before.self, numbers(sumsByPath(expectedSamples(requests.slice(0, half)))));
       for (const r of requests.slice(half)) await store.ingest(r);
+      const truncated = await store.flameGraph(selection(), { maxNodes: 50 });
+      assert.ok(truncated.truncated > 0);
       const tree = await store.flameGraph(selection());
+      assert.deepEqual(await store.flameGraph(selection(), { maxNodes: 50 }), truncated);
       const after = treeByPath(tree);
       assert.ok(
         [...after.total.keys()].some((path) => !before.total.has(path)),
