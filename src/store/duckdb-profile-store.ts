@@ -96,7 +96,10 @@ export class DuckDBProfileStore implements ProfileStore {
   private fatal: Error | undefined;
   private deletedByRetention = 0n;
 
-  constructor(private readonly parts: DuckDBStoreParts) {}
+  constructor(private readonly parts: DuckDBStoreParts) {
+    // The tree as loaded counts as met once: the first flame graph after an open without ingest builds.
+    this.order = { version: parts.dictionary.nodesVersion, order: undefined };
+  }
 
   /** Runs retention now and then every minute (the timer does not keep the process alive). */
   async startRetention(): Promise<void> {
@@ -342,7 +345,7 @@ export class DuckDBProfileStore implements ProfileStore {
   private readonly frameType = (f: number): string =>
     f < 0 ? '' : this.parts.dictionary.frames[f]!.frameType;
   /** The prefix tree's order for flame graphs, as of a version of the dictionary's nodes (see storedOrder). */
-  private order: { version: number; order: ShapeOrder | undefined } | undefined;
+  private order: { version: number; order: ShapeOrder | undefined };
 
   /** The prefix tree as it is now; `ordered`: with its stored order (flame graphs) when there is one. */
   private globalShape(ordered: boolean): TreeShape {
@@ -360,13 +363,14 @@ export class DuckDBProfileStore implements ProfileStore {
   }
 
   /**
-   * Built by the second flame graph that meets a version of the tree, not the first: building costs about two
-   * queries' own ordering, so while ingest keeps adding stacks between queries each query orders its kept
-   * nodes itself (no slower than without the stored order), and once the tree holds still the rest are fast.
+   * Built by the second flame graph that meets a version of the tree (the first after an open), not the first:
+   * building costs about two queries' own ordering, so while ingest keeps adding stacks between queries each
+   * query orders its kept nodes itself (no slower than without the stored order), and once the tree holds
+   * still the rest are fast.
    */
   private storedOrder(): ShapeOrder | undefined {
     const dict = this.parts.dictionary;
-    if (this.order?.version !== dict.nodesVersion) {
+    if (this.order.version !== dict.nodesVersion) {
       this.order = { version: dict.nodesVersion, order: undefined };
       return undefined;
     }
