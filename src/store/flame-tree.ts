@@ -265,15 +265,21 @@ function writeInKeptOrder(
   kept: Int32Array,
   ranks: FrameRanks,
   lists: ChildLists,
+  values: TreeValues,
   output: TreeOutput,
 ): number {
   const { order, out } = preOrder(lists);
   const outIndex = new Int32Array(kept.length);
   for (let i = 0; i < out; i++) outIndex[order[i]!] = i;
-  const { name, parent, frameType, source } = output;
+  const { name, parent, frameType, total, self, source } = output;
+  const nodeTotal = values.total;
+  const nodeSelf = values.self;
   for (let i = 0; i < out; i++) {
     const j = order[i]!;
-    source[i] = kept[j]!;
+    const node = kept[j]!;
+    source[i] = node;
+    total[i] = nodeTotal[node]!;
+    self[i] = nodeSelf[node]!;
     if (j === 0) {
       name[i] = 0;
       parent[i] = -1;
@@ -285,15 +291,6 @@ function writeInKeptOrder(
     }
   }
   return out;
-}
-
-/** Per output node: the value of its tree node, as the plain array JSON writes. */
-function valuesInOrder(values: Float64Array, source: Int32Array, out: number): number[] {
-  // Filled with a double first: a fresh array turning from small integers to doubles inside the loop
-  // deoptimises the loop on every call.
-  const result = new Array<number>(out).fill(0.5);
-  for (let i = 0; i < out; i++) result[i] = values[source[i]!]!;
-  return result;
 }
 
 /**
@@ -328,14 +325,20 @@ interface TreeOutput {
   readonly name: Int32Array;
   readonly parent: Int32Array;
   readonly frameType: string[];
+  readonly total: number[];
+  readonly self: number[];
   readonly source: Int32Array;
 }
 
 function treeOutput(capacity: number): TreeOutput {
+  // Plain arrays filled with their kind of element first: a fresh array turning from small integers to
+  // doubles (or strings) inside the writing loop deoptimises that loop on every call.
   return {
     name: new Int32Array(capacity),
     parent: new Int32Array(capacity),
     frameType: new Array<string>(capacity).fill(''),
+    total: new Array<number>(capacity).fill(0.5),
+    self: new Array<number>(capacity).fill(0.5),
     source: new Int32Array(capacity),
   };
 }
@@ -350,13 +353,16 @@ function writeInStoredOrder(
   kept: Int32Array,
   rankOf: Int32Array,
   types: readonly string[],
+  values: TreeValues,
   output: TreeOutput,
 ): number {
   const isKept = new Uint8Array(shape.count);
   for (let j = 0; j < kept.length; j++) isKept[kept[j]!] = 1;
   const outOf = new Int32Array(shape.count);
   const { nodes, subtreeEnd } = order;
-  const { name, parent, frameType, source } = output;
+  const { name, parent, frameType, total, self, source } = output;
+  const nodeTotal = values.total;
+  const nodeSelf = values.self;
   const parentOf = shape.parent;
   const frameOf = shape.frame;
   let out = 0;
@@ -368,6 +374,8 @@ function writeInStoredOrder(
     }
     outOf[node] = out;
     source[out] = node;
+    total[out] = nodeTotal[node]!;
+    self[out] = nodeSelf[node]!;
     if (node === 0) {
       name[out] = 0;
       parent[out] = -1;
@@ -403,7 +411,7 @@ function finishInStoredOrder(
     types.push(shape.frameType(f));
   }
   const output = treeOutput(kept.length);
-  const out = writeInStoredOrder(shape, order, kept, rankOf, types, output);
+  const out = writeInStoredOrder(shape, order, kept, rankOf, types, values, output);
   return treeOf(names, output, out, values, touchedCount);
 }
 
@@ -416,17 +424,16 @@ function treeOf(
   touchedCount: number,
 ): FinishedTree {
   const whole = out === output.name.length;
-  const source = output.source.subarray(0, out);
   return {
     names,
     name: whole ? output.name : output.name.slice(0, out),
     parent: whole ? output.parent : output.parent.slice(0, out),
     frameType: whole ? output.frameType : output.frameType.slice(0, out),
-    total: valuesInOrder(values.total, source, out),
-    self: valuesInOrder(values.self, source, out),
+    total: whole ? output.total : output.total.slice(0, out),
+    self: whole ? output.self : output.self.slice(0, out),
     rootTotal: values.rootExact.toString(),
     truncated: touchedCount - out,
-    sourceNode: source,
+    sourceNode: output.source.subarray(0, out),
   };
 }
 
@@ -449,7 +456,7 @@ export function finishTree(
   const ranks = frameRanks(shape, kept);
   const lists = childLists(shape.parent, shape.count, kept, ranks);
   const output = treeOutput(kept.length);
-  const out = writeInKeptOrder(shape, kept, ranks, lists, output);
+  const out = writeInKeptOrder(shape, kept, ranks, lists, values, output);
   return treeOf([shape.rootName, ...ranks.names], output, out, values, touchedCount);
 }
 
