@@ -1,6 +1,7 @@
 import type { ExportProfilesServiceRequest, ExportProfilesServiceResponse } from '../model/otlp-model.js';
-import { reviveExportRequest, reviveExportResponse } from './model-reviver.js';
-import { exportRequestType, exportResponseType } from './proto-schema.js';
+import { reviveExportResponse } from './model-reviver.js';
+import { exportResponseType } from './proto-schema.js';
+import { readExportRequest } from './request-decoder.js';
 import { errorText } from '../../util/error-text.js';
 
 /**
@@ -10,19 +11,16 @@ import { errorText } from '../../util/error-text.js';
 const TO_OBJECT_OPTIONS = { longs: BigInt, defaults: false, arrays: false, oneofs: false } as const;
 
 /**
- * Decodes protobuf `ExportProfilesServiceRequest` bytes with protobufjs reflection (independent of our
- * hand-written encoder) into the model: 64-bit fields as bigint, absent fields as defaults, every array
- * present. Throws an Error on malformed bytes.
+ * Decodes protobuf `ExportProfilesServiceRequest` bytes into the model (the hand-written decoder of
+ * request-decoder.ts, independent of our encoder): 64-bit fields as bigint, absent fields as defaults,
+ * every array present. Throws an Error naming the field path and byte offset on malformed bytes.
  */
 export function decodeExportRequest(bytes: Uint8Array): ExportProfilesServiceRequest {
-  const type = exportRequestType();
-  let plain: unknown;
   try {
-    plain = type.toObject(type.decode(bytes), TO_OBJECT_OPTIONS);
+    return readExportRequest(bytes);
   } catch (err) {
     throw new Error(`cannot decode ExportProfilesServiceRequest (${bytes.length} bytes): ${errorText(err)}`);
   }
-  return reviveExportRequest(plain, 'ExportProfilesServiceRequest');
 }
 
 /** Decodes protobuf `ExportProfilesServiceResponse` bytes (empty bytes = full success = `{}`). */
