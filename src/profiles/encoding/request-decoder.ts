@@ -1120,7 +1120,7 @@ function expectedWire(type: string): string {
 function within(err: unknown, fields: FieldTable, t: number, index?: number): unknown {
   if (!(err instanceof ProtobufDecodeError) || t === 0) return err;
   const known = fields[t >>> 3];
-  if (known === undefined) return err.within(`field ${t >>> 3}`);
+  if (known === undefined) return err; // an unknown field: the reason names its number
   return err.within(index === undefined ? known[0] : `${known[0]}[${index}]`);
 }
 
