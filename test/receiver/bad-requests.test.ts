@@ -5,6 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { decodeExportResponse } from '../../src/profiles/encoding/decode-request.js';
 import { encodeExportRequest } from '../../src/profiles/encoding/encode-request.js';
 import { toOtlpJson } from '../../src/profiles/encoding/otlp-json.js';
+import { igRequest } from '../support/ig-otlp-wire.js';
 import { CPU_EXPECTED, MALLOC_EXPECTED } from '../support/sinks-fixtures.js';
 import type { TestServe } from '../serve/serve-fixtures.js';
 import { startTestServe, storableSinkRequest, storedTotal } from '../serve/serve-fixtures.js';
@@ -57,6 +58,22 @@ describe('receiver: bad requests', () => {
     const reply = await postOtlp(base, good.subarray(0, Math.floor(good.length * 0.6)));
     assert.equal(reply.status, 400);
     assert.match(replyStatus(reply).message, /cannot decode/);
+    await stillServing();
+  });
+
+  it('a request in another Sample layout (proto v1.9) is 400 / INVALID_ARGUMENT naming the field, not stored misread', async () => {
+    // v1.9 sends attribute_indices as field 3, a packed list: for v1.10+ field 3 is the int32 link_index.
+    const v19 = Buffer.from(
+      igRequest([{ stacks: ['a; b'], value: 3, attributes: { pid: 7, comm: 'x' } }], { layout: 'v1.9' }),
+    );
+    const reply = await postOtlp(base, v19);
+    assert.equal(reply.status, 400, reply.body.toString());
+    const message = replyStatus(reply).message;
+    assert.match(message, /samples\[0\]\.link_index: sent as length-delimited \(wire type 2\)/);
+    assert.match(message, /another OTLP profiles version/);
+    const grpc = await grpcExport(serve.app.grpcAddress, v19);
+    assert.equal(grpc.code, GRPC_INVALID_ARGUMENT);
+    assert.match(grpc.details, /samples\[0\]\.link_index: sent as length-delimited/);
     await stillServing();
   });
 
