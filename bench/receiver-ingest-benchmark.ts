@@ -139,7 +139,7 @@ async function run(options: BenchOptions): Promise<BenchResult> {
     ],
     details: [
       `- Receiver: ${fmt(sent.ms)} ms for ${requests.length} requests; ${sent.refused} refusal(s) (503) on the way; database ${fmtMiB(storeBytes)} (${fmt(storeBytes / samples)} bytes per OTLP sample; ${fmt(wireBytes / samples)} gzip OTLP bytes per sample on the wire).`,
-      `- Of that, inflating and decoding the requests alone (protobufjs reflection decoder + model reviver, \`decodeExportRequest\`) takes ${fmt(decodeMs)} ms (${((100 * decodeMs) / sent.ms).toFixed(0)}% of the receiver's wall time); the rest is validation and the store's write (DuckDB, durable before the answer).`,
+      `- Of that, inflating and decoding the requests alone (the hand-written protobuf decoder, \`decodeExportRequest\`) takes ${fmt(decodeMs)} ms (${((100 * decodeMs) / sent.ms).toFixed(0)}% of the receiver's wall time); the rest is validation and the store's write (DuckDB, durable before the answer).`,
       `- Exporter passes (ms): ${exporterPasses.map((p) => fmt(p.ms)).join(', ')}; ${fmtInt(exporter.samples)} samples per pass.`,
       `- Stored total ${exact ? 'equals' : 'DIFFERS FROM'} the sent total (${storedTotal} vs ${expectedTotal}).`,
     ],
