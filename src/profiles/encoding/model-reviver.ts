@@ -24,8 +24,9 @@ import { INT64_MAX, INT64_MIN } from '../model/int64.js';
 import { PROFILE_ID_BYTES, SPAN_ID_BYTES, TRACE_ID_BYTES } from '../model/otlp-ids.js';
 
 /**
- * Turns a loosely-typed plain object (protobufjs `toObject` output, or parsed OTLP/JSON) into the exact
- * model shape. Both decoders share it so protobuf and JSON input normalise identically:
+ * Turns a loosely-typed plain object (parsed OTLP/JSON, or protobufjs `toObject` output: the export
+ * response, and requests in the tests' reference decoder) into the exact model shape. The protobuf request
+ * decoder (request-decoder.ts) builds the same shapes directly; tests compare it with protobufjs + this:
  *
  * - keys: lowerCamelCase or the proto's snake_case;
  * - 64-bit integers: bigint, integral number or decimal string → bigint;
