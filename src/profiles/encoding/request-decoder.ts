@@ -29,12 +29,13 @@ import {
   WIRE_VARINT,
   wireTypeName,
 } from './protobuf-reader.js';
+import { TAGS as T } from './request-tags.js';
 
 /*
  * Hand-written decoder of protobuf ExportProfilesServiceRequest bytes (opentelemetry-proto v1.11.0, the
- * field numbers of proto/profiles and encode-request.ts) straight into the model: no reflection, no
+ * tags of request-tags.ts) straight into the model: no reflection, no
  * intermediate object. It gives the model the former protobufjs decoder + model reviver gave for every
- * valid input (test/encoding/request-decoder.test.ts compares both on fuzzed requests):
+ * valid input (test/profiles/encoding/request-decoder.test.ts compares both on fuzzed requests):
  *
  * - proto3 semantics: absent scalars are defaults and a repeated scalar is read packed or unpacked; a
  *   singular embedded message met twice is merged (repeated fields appended, scalars last-wins) and the
@@ -52,111 +53,6 @@ import {
  * Errors are ProtobufDecodeError naming the field path and byte offset: each message's try/catch adds its
  * field while the error unwinds, so the valid path pays nothing for it.
  */
-
-/** Tags, precomputed as (field << 3) | wireType, <MESSAGE>_<FIELD>; `_UNPACKED` is a repeated scalar's other form. */
-const REQ_RESOURCE_PROFILES = 0x0a;
-const REQ_DICTIONARY = 0x12;
-
-const RP_RESOURCE = 0x0a;
-const RP_SCOPE_PROFILES = 0x12;
-const RP_SCHEMA_URL = 0x1a;
-
-const RES_ATTRIBUTES = 0x0a;
-const RES_DROPPED = 0x10;
-const RES_ENTITY_REFS = 0x1a;
-
-const ENTITY_SCHEMA_URL = 0x0a;
-const ENTITY_TYPE = 0x12;
-const ENTITY_ID_KEYS = 0x1a;
-const ENTITY_DESCRIPTION_KEYS = 0x22;
-
-const SP_SCOPE = 0x0a;
-const SP_PROFILES = 0x12;
-const SP_SCHEMA_URL = 0x1a;
-
-const SCOPE_NAME = 0x0a;
-const SCOPE_VERSION = 0x12;
-const SCOPE_ATTRIBUTES = 0x1a;
-const SCOPE_DROPPED = 0x20;
-
-const KV_KEY = 0x0a;
-const KV_VALUE = 0x12;
-const KV_KEY_STRINDEX = 0x18;
-
-const AV_STRING = 0x0a;
-const AV_BOOL = 0x10;
-const AV_INT = 0x18;
-const AV_DOUBLE = 0x21;
-const AV_ARRAY = 0x2a;
-const AV_KVLIST = 0x32;
-const AV_BYTES = 0x3a;
-const AV_STRING_STRINDEX = 0x40;
-const LIST_VALUES = 0x0a;
-
-const PROF_SAMPLE_TYPE = 0x0a;
-const PROF_SAMPLES = 0x12;
-const PROF_TIME = 0x19;
-const PROF_DURATION = 0x20;
-const PROF_PERIOD_TYPE = 0x2a;
-const PROF_PERIOD = 0x30;
-const PROF_PROFILE_ID = 0x3a;
-const PROF_DROPPED = 0x40;
-const PROF_ORIG_FORMAT = 0x4a;
-const PROF_ORIG_PAYLOAD = 0x52;
-const PROF_ATTRIBUTE_INDICES = 0x5a;
-const PROF_ATTRIBUTE_INDICES_UNPACKED = 0x58;
-
-const VT_TYPE = 0x08;
-const VT_UNIT = 0x10;
-
-const SAMPLE_STACK = 0x08;
-const SAMPLE_ATTRIBUTE_INDICES = 0x12;
-const SAMPLE_ATTRIBUTE_INDICES_UNPACKED = 0x10;
-const SAMPLE_LINK = 0x18;
-const SAMPLE_VALUES = 0x22;
-const SAMPLE_VALUES_UNPACKED = 0x20;
-const SAMPLE_TIMESTAMPS = 0x2a;
-const SAMPLE_TIMESTAMPS_UNPACKED = 0x29;
-
-const DICT_MAPPING = 0x0a;
-const DICT_LOCATION = 0x12;
-const DICT_FUNCTION = 0x1a;
-const DICT_LINK = 0x22;
-const DICT_STRING = 0x2a;
-const DICT_ATTRIBUTE = 0x32;
-const DICT_STACK = 0x3a;
-
-const MAP_START = 0x08;
-const MAP_LIMIT = 0x10;
-const MAP_OFFSET = 0x18;
-const MAP_FILENAME = 0x20;
-const MAP_ATTRIBUTE_INDICES = 0x2a;
-const MAP_ATTRIBUTE_INDICES_UNPACKED = 0x28;
-
-const LOC_MAPPING = 0x08;
-const LOC_ADDRESS = 0x10;
-const LOC_LINES = 0x1a;
-const LOC_ATTRIBUTE_INDICES = 0x22;
-const LOC_ATTRIBUTE_INDICES_UNPACKED = 0x20;
-
-const LINE_FUNCTION = 0x08;
-const LINE_LINE = 0x10;
-const LINE_COLUMN = 0x18;
-
-const FN_NAME = 0x08;
-const FN_SYSTEM_NAME = 0x10;
-const FN_FILENAME = 0x18;
-const FN_START_LINE = 0x20;
-
-const LINK_TRACE_ID = 0x0a;
-const LINK_SPAN_ID = 0x12;
-
-const KVU_KEY = 0x08;
-const KVU_VALUE = 0x12;
-const KVU_UNIT = 0x18;
-
-const STACK_LOCATIONS = 0x0a;
-const STACK_LOCATIONS_UNPACKED = 0x08;
 
 /**
  * Nesting depth of each message (the request is 0), as protobufjs counts it for its recursion limit: only
@@ -315,18 +211,18 @@ export function readExportRequest(bytes: Uint8Array): ExportProfilesServiceReque
     while (r.pos < r.limit) {
       t = 0;
       t = r.tag();
-      if (t === REQ_RESOURCE_PROFILES) {
+      if (t === T.REQ_RESOURCE_PROFILES) {
         const outer = r.enter();
         resourceProfiles.push(readResourceProfiles(r));
         r.leave(outer);
-      } else if (t === REQ_DICTIONARY) {
+      } else if (t === T.REQ_DICTIONARY) {
         const outer = r.enter();
         dictionary = readDictionary(r, dictionary);
         r.leave(outer);
       } else otherField(r, t, REQUEST_FIELDS, DEPTH_REQUEST);
     }
   } catch (err) {
-    throw within(err, REQUEST_FIELDS, t, t === REQ_RESOURCE_PROFILES ? resourceProfiles.length : undefined);
+    throw within(err, REQUEST_FIELDS, t, t === T.REQ_RESOURCE_PROFILES ? resourceProfiles.length : undefined);
   }
   const request: ExportProfilesServiceRequest = {
     resourceProfiles,
@@ -346,19 +242,19 @@ function readResourceProfiles(r: RequestReader): ResourceProfiles {
       t = 0;
       t = r.tag();
       switch (t) {
-        case RP_SCOPE_PROFILES: {
+        case T.RP_SCOPE_PROFILES: {
           const outer = r.enter();
           scopeProfiles.push(readScopeProfiles(r));
           r.leave(outer);
           break;
         }
-        case RP_RESOURCE: {
+        case T.RP_RESOURCE: {
           const outer = r.enter();
           resource = readResource(r, resource);
           r.leave(outer);
           break;
         }
-        case RP_SCHEMA_URL:
+        case T.RP_SCHEMA_URL:
           schemaUrl = r.string();
           break;
         default:
@@ -370,7 +266,7 @@ function readResourceProfiles(r: RequestReader): ResourceProfiles {
       err,
       RESOURCE_PROFILES_FIELDS,
       t,
-      t === RP_SCOPE_PROFILES ? scopeProfiles.length : undefined,
+      t === T.RP_SCOPE_PROFILES ? scopeProfiles.length : undefined,
     );
   }
   const out: ResourceProfiles = { scopeProfiles };
@@ -388,16 +284,16 @@ function readResource(r: RequestReader, previous: Resource | undefined): Resourc
       t = 0;
       t = r.tag();
       switch (t) {
-        case RES_ATTRIBUTES: {
+        case T.RES_ATTRIBUTES: {
           const outer = r.enter();
           attributes.push(readKeyValue(r, DEPTH_LEAF));
           r.leave(outer);
           break;
         }
-        case RES_DROPPED:
+        case T.RES_DROPPED:
           dropped = r.uint32();
           break;
-        case RES_ENTITY_REFS: {
+        case T.RES_ENTITY_REFS: {
           // Not in the model, but checked: a broken entity ref is a broken request.
           const outer = r.enter();
           checkEntityRef(r);
@@ -409,7 +305,7 @@ function readResource(r: RequestReader, previous: Resource | undefined): Resourc
       }
     }
   } catch (err) {
-    throw within(err, RESOURCE_FIELDS, t, t === RES_ATTRIBUTES ? attributes.length : undefined);
+    throw within(err, RESOURCE_FIELDS, t, t === T.RES_ATTRIBUTES ? attributes.length : undefined);
   }
   const out: Resource = { attributes };
   if (dropped !== 0) out.droppedAttributesCount = dropped;
@@ -423,10 +319,10 @@ function checkEntityRef(r: RequestReader): void {
       t = 0;
       t = r.tag();
       if (
-        t === ENTITY_SCHEMA_URL ||
-        t === ENTITY_TYPE ||
-        t === ENTITY_ID_KEYS ||
-        t === ENTITY_DESCRIPTION_KEYS
+        t === T.ENTITY_SCHEMA_URL ||
+        t === T.ENTITY_TYPE ||
+        t === T.ENTITY_ID_KEYS ||
+        t === T.ENTITY_DESCRIPTION_KEYS
       ) {
         r.string();
       } else otherField(r, t, ENTITY_REF_FIELDS, DEPTH_LEAF);
@@ -446,19 +342,19 @@ function readScopeProfiles(r: RequestReader): ScopeProfiles {
       t = 0;
       t = r.tag();
       switch (t) {
-        case SP_PROFILES: {
+        case T.SP_PROFILES: {
           const outer = r.enter();
           profiles.push(readProfile(r));
           r.leave(outer);
           break;
         }
-        case SP_SCOPE: {
+        case T.SP_SCOPE: {
           const outer = r.enter();
           scope = readScope(r, scope);
           r.leave(outer);
           break;
         }
-        case SP_SCHEMA_URL:
+        case T.SP_SCHEMA_URL:
           schemaUrl = r.string();
           break;
         default:
@@ -466,7 +362,7 @@ function readScopeProfiles(r: RequestReader): ScopeProfiles {
       }
     }
   } catch (err) {
-    throw within(err, SCOPE_PROFILES_FIELDS, t, t === SP_PROFILES ? profiles.length : undefined);
+    throw within(err, SCOPE_PROFILES_FIELDS, t, t === T.SP_PROFILES ? profiles.length : undefined);
   }
   const out: ScopeProfiles = { profiles };
   if (scope !== undefined) out.scope = scope;
@@ -485,19 +381,19 @@ function readScope(r: RequestReader, previous: InstrumentationScope | undefined)
       t = 0;
       t = r.tag();
       switch (t) {
-        case SCOPE_NAME:
+        case T.SCOPE_NAME:
           name = r.string();
           break;
-        case SCOPE_VERSION:
+        case T.SCOPE_VERSION:
           version = r.string();
           break;
-        case SCOPE_ATTRIBUTES: {
+        case T.SCOPE_ATTRIBUTES: {
           const outer = r.enter();
           attributes.push(readKeyValue(r, DEPTH_LEAF + 1));
           r.leave(outer);
           break;
         }
-        case SCOPE_DROPPED:
+        case T.SCOPE_DROPPED:
           dropped = r.uint32();
           break;
         default:
@@ -505,7 +401,7 @@ function readScope(r: RequestReader, previous: InstrumentationScope | undefined)
       }
     }
   } catch (err) {
-    throw within(err, SCOPE_FIELDS, t, t === SCOPE_ATTRIBUTES ? attributes.length : undefined);
+    throw within(err, SCOPE_FIELDS, t, t === T.SCOPE_ATTRIBUTES ? attributes.length : undefined);
   }
   const out: InstrumentationScope = { name, version };
   if (attributes.length > 0) out.attributes = attributes;
@@ -525,16 +421,16 @@ function readKeyValue(r: RequestReader, depth: number): KeyValue {
       t = 0;
       t = r.tag();
       switch (t) {
-        case KV_KEY:
+        case T.KV_KEY:
           key = r.string();
           break;
-        case KV_VALUE: {
+        case T.KV_VALUE: {
           const outer = r.enter();
           value = readAnyValue(r, depth + 1, value);
           r.leave(outer);
           break;
         }
-        case KV_KEY_STRINDEX:
+        case T.KV_KEY_STRINDEX:
           keyStrindex = r.int32();
           break;
         default:
@@ -564,25 +460,25 @@ function readAnyValue(r: RequestReader, depth: number, previous: AnyValue | unde
       t = 0;
       t = r.tag();
       switch (t) {
-        case AV_STRING:
+        case T.AV_STRING:
           value = { stringValue: r.string() };
           break;
-        case AV_BOOL:
+        case T.AV_BOOL:
           value = { boolValue: r.bool() };
           break;
-        case AV_INT:
+        case T.AV_INT:
           value = { intValue: r.varint64(true) };
           break;
-        case AV_DOUBLE:
+        case T.AV_DOUBLE:
           value = { doubleValue: r.double() };
           break;
-        case AV_BYTES:
+        case T.AV_BYTES:
           value = { bytesValue: r.bytes() };
           break;
-        case AV_STRING_STRINDEX:
+        case T.AV_STRING_STRINDEX:
           value = { stringValueStrindex: r.int32() };
           break;
-        case AV_ARRAY: {
+        case T.AV_ARRAY: {
           const values = value !== undefined && 'arrayValue' in value ? value.arrayValue.values : [];
           const outer = r.enter();
           readArrayValue(r, depth + 1, values);
@@ -590,7 +486,7 @@ function readAnyValue(r: RequestReader, depth: number, previous: AnyValue | unde
           value = { arrayValue: { values } };
           break;
         }
-        case AV_KVLIST: {
+        case T.AV_KVLIST: {
           const values = value !== undefined && 'kvlistValue' in value ? value.kvlistValue.values : [];
           const outer = r.enter();
           readKeyValueList(r, depth + 1, values);
@@ -616,7 +512,7 @@ function readArrayValue(r: RequestReader, depth: number, values: AnyValue[]): vo
     while (r.pos < r.limit) {
       t = 0;
       t = r.tag();
-      if (t === LIST_VALUES) {
+      if (t === T.LIST_VALUES) {
         const outer = r.enter();
         const item = readAnyValue(r, depth + 1, undefined);
         r.leave(outer);
@@ -625,7 +521,7 @@ function readArrayValue(r: RequestReader, depth: number, values: AnyValue[]): vo
       } else otherField(r, t, LIST_FIELDS, depth);
     }
   } catch (err) {
-    throw within(err, LIST_FIELDS, t, t === LIST_VALUES ? values.length : undefined);
+    throw within(err, LIST_FIELDS, t, t === T.LIST_VALUES ? values.length : undefined);
   }
 }
 
@@ -637,14 +533,14 @@ function readKeyValueList(r: RequestReader, depth: number, values: KeyValue[]): 
     while (r.pos < r.limit) {
       t = 0;
       t = r.tag();
-      if (t === LIST_VALUES) {
+      if (t === T.LIST_VALUES) {
         const outer = r.enter();
         values.push(readKeyValue(r, depth + 1));
         r.leave(outer);
       } else otherField(r, t, LIST_FIELDS, depth);
     }
   } catch (err) {
-    throw within(err, LIST_FIELDS, t, t === LIST_VALUES ? values.length : undefined);
+    throw within(err, LIST_FIELDS, t, t === T.LIST_VALUES ? values.length : undefined);
   }
 }
 
@@ -656,8 +552,8 @@ function readValueType(r: RequestReader, previous: ValueType | undefined): Value
     while (r.pos < r.limit) {
       t = 0;
       t = r.tag();
-      if (t === VT_TYPE) typeStrindex = r.int32();
-      else if (t === VT_UNIT) unitStrindex = r.int32();
+      if (t === T.VT_TYPE) typeStrindex = r.int32();
+      else if (t === T.VT_UNIT) unitStrindex = r.int32();
       else otherField(r, t, VALUE_TYPE_FIELDS, DEPTH_PROFILE_PART);
     }
   } catch (err) {
@@ -684,49 +580,49 @@ function readProfile(r: RequestReader): Profile {
       t = 0;
       t = r.tag();
       switch (t) {
-        case PROF_SAMPLES: {
+        case T.PROF_SAMPLES: {
           const outer = r.enter();
           samples.push(readSample(r));
           r.leave(outer);
           break;
         }
-        case PROF_SAMPLE_TYPE: {
+        case T.PROF_SAMPLE_TYPE: {
           const outer = r.enter();
           sampleType = readValueType(r, sampleType);
           r.leave(outer);
           break;
         }
-        case PROF_PERIOD_TYPE: {
+        case T.PROF_PERIOD_TYPE: {
           const outer = r.enter();
           periodType = readValueType(r, periodType);
           r.leave(outer);
           break;
         }
-        case PROF_TIME:
+        case T.PROF_TIME:
           timeUnixNano = r.fixed64();
           break;
-        case PROF_DURATION:
+        case T.PROF_DURATION:
           durationNano = r.varint64(false);
           break;
-        case PROF_PERIOD:
+        case T.PROF_PERIOD:
           period = r.varint64(true);
           break;
-        case PROF_PROFILE_ID:
+        case T.PROF_PROFILE_ID:
           profileId = r.bytes();
           break;
-        case PROF_DROPPED:
+        case T.PROF_DROPPED:
           dropped = r.uint32();
           break;
-        case PROF_ORIG_FORMAT:
+        case T.PROF_ORIG_FORMAT:
           format = r.string();
           break;
-        case PROF_ORIG_PAYLOAD:
+        case T.PROF_ORIG_PAYLOAD:
           payload = r.bytes();
           break;
-        case PROF_ATTRIBUTE_INDICES:
+        case T.PROF_ATTRIBUTE_INDICES:
           r.packedInt32(attributeIndices);
           break;
-        case PROF_ATTRIBUTE_INDICES_UNPACKED:
+        case T.PROF_ATTRIBUTE_INDICES_UNPACKED:
           attributeIndices.push(r.int32());
           break;
         default:
@@ -734,7 +630,7 @@ function readProfile(r: RequestReader): Profile {
       }
     }
   } catch (err) {
-    throw within(err, PROFILE_FIELDS, t, t === PROF_SAMPLES ? samples.length : undefined);
+    throw within(err, PROFILE_FIELDS, t, t === T.PROF_SAMPLES ? samples.length : undefined);
   }
   const out: Profile = { samples, timeUnixNano, durationNano, period, attributeIndices };
   if (sampleType !== undefined) out.sampleType = sampleType;
@@ -758,28 +654,28 @@ function readSample(r: RequestReader): Sample {
       t = 0;
       t = r.tag();
       switch (t) {
-        case SAMPLE_STACK:
+        case T.SAMPLE_STACK:
           stackIndex = r.int32();
           break;
-        case SAMPLE_VALUES:
+        case T.SAMPLE_VALUES:
           r.packedVarint64(values, true);
           break;
-        case SAMPLE_TIMESTAMPS:
+        case T.SAMPLE_TIMESTAMPS:
           r.packedFixed64(timestampsUnixNano);
           break;
-        case SAMPLE_ATTRIBUTE_INDICES:
+        case T.SAMPLE_ATTRIBUTE_INDICES:
           r.packedInt32(attributeIndices);
           break;
-        case SAMPLE_LINK:
+        case T.SAMPLE_LINK:
           linkIndex = r.int32();
           break;
-        case SAMPLE_VALUES_UNPACKED:
+        case T.SAMPLE_VALUES_UNPACKED:
           values.push(r.varint64(true));
           break;
-        case SAMPLE_TIMESTAMPS_UNPACKED:
+        case T.SAMPLE_TIMESTAMPS_UNPACKED:
           timestampsUnixNano.push(r.fixed64());
           break;
-        case SAMPLE_ATTRIBUTE_INDICES_UNPACKED:
+        case T.SAMPLE_ATTRIBUTE_INDICES_UNPACKED:
           attributeIndices.push(r.int32());
           break;
         default:
@@ -802,40 +698,40 @@ function readDictionary(r: RequestReader, previous: ProfilesDictionary | undefin
       t = 0;
       t = r.tag();
       switch (t) {
-        case DICT_STACK: {
+        case T.DICT_STACK: {
           const outer = r.enter();
           stackTable.push(readStack(r));
           r.leave(outer);
           break;
         }
-        case DICT_LOCATION: {
+        case T.DICT_LOCATION: {
           const outer = r.enter();
           locationTable.push(readLocation(r));
           r.leave(outer);
           break;
         }
-        case DICT_FUNCTION: {
+        case T.DICT_FUNCTION: {
           const outer = r.enter();
           functionTable.push(readFunction(r));
           r.leave(outer);
           break;
         }
-        case DICT_STRING:
+        case T.DICT_STRING:
           stringTable.push(r.string());
           break;
-        case DICT_MAPPING: {
+        case T.DICT_MAPPING: {
           const outer = r.enter();
           mappingTable.push(readMapping(r));
           r.leave(outer);
           break;
         }
-        case DICT_ATTRIBUTE: {
+        case T.DICT_ATTRIBUTE: {
           const outer = r.enter();
           attributeTable.push(readKeyValueAndUnit(r));
           r.leave(outer);
           break;
         }
-        case DICT_LINK: {
+        case T.DICT_LINK: {
           const outer = r.enter();
           linkTable.push(readLink(r));
           r.leave(outer);
@@ -886,22 +782,22 @@ function readMapping(r: RequestReader): Mapping {
       t = 0;
       t = r.tag();
       switch (t) {
-        case MAP_START:
+        case T.MAP_START:
           memoryStart = r.varint64(false);
           break;
-        case MAP_LIMIT:
+        case T.MAP_LIMIT:
           memoryLimit = r.varint64(false);
           break;
-        case MAP_OFFSET:
+        case T.MAP_OFFSET:
           fileOffset = r.varint64(false);
           break;
-        case MAP_FILENAME:
+        case T.MAP_FILENAME:
           filenameStrindex = r.int32();
           break;
-        case MAP_ATTRIBUTE_INDICES:
+        case T.MAP_ATTRIBUTE_INDICES:
           r.packedInt32(attributeIndices);
           break;
-        case MAP_ATTRIBUTE_INDICES_UNPACKED:
+        case T.MAP_ATTRIBUTE_INDICES_UNPACKED:
           attributeIndices.push(r.int32());
           break;
         default:
@@ -925,22 +821,22 @@ function readLocation(r: RequestReader): Location {
       t = 0;
       t = r.tag();
       switch (t) {
-        case LOC_LINES: {
+        case T.LOC_LINES: {
           const outer = r.enter();
           lines.push(readLine(r));
           r.leave(outer);
           break;
         }
-        case LOC_MAPPING:
+        case T.LOC_MAPPING:
           mappingIndex = r.int32();
           break;
-        case LOC_ADDRESS:
+        case T.LOC_ADDRESS:
           address = r.varint64(false);
           break;
-        case LOC_ATTRIBUTE_INDICES:
+        case T.LOC_ATTRIBUTE_INDICES:
           r.packedInt32(attributeIndices);
           break;
-        case LOC_ATTRIBUTE_INDICES_UNPACKED:
+        case T.LOC_ATTRIBUTE_INDICES_UNPACKED:
           attributeIndices.push(r.int32());
           break;
         default:
@@ -948,7 +844,7 @@ function readLocation(r: RequestReader): Location {
       }
     }
   } catch (err) {
-    throw within(err, LOCATION_FIELDS, t, t === LOC_LINES ? lines.length : undefined);
+    throw within(err, LOCATION_FIELDS, t, t === T.LOC_LINES ? lines.length : undefined);
   }
   return { mappingIndex, address, lines, attributeIndices };
 }
@@ -963,13 +859,13 @@ function readLine(r: RequestReader): Line {
       t = 0;
       t = r.tag();
       switch (t) {
-        case LINE_FUNCTION:
+        case T.LINE_FUNCTION:
           functionIndex = r.int32();
           break;
-        case LINE_LINE:
+        case T.LINE_LINE:
           line = r.varint64(true);
           break;
-        case LINE_COLUMN:
+        case T.LINE_COLUMN:
           column = r.varint64(true);
           break;
         default:
@@ -993,16 +889,16 @@ function readFunction(r: RequestReader): ProfileFunction {
       t = 0;
       t = r.tag();
       switch (t) {
-        case FN_NAME:
+        case T.FN_NAME:
           nameStrindex = r.int32();
           break;
-        case FN_SYSTEM_NAME:
+        case T.FN_SYSTEM_NAME:
           systemNameStrindex = r.int32();
           break;
-        case FN_FILENAME:
+        case T.FN_FILENAME:
           filenameStrindex = r.int32();
           break;
-        case FN_START_LINE:
+        case T.FN_START_LINE:
           startLine = r.varint64(true);
           break;
         default:
@@ -1023,8 +919,8 @@ function readLink(r: RequestReader): Link {
     while (r.pos < r.limit) {
       t = 0;
       t = r.tag();
-      if (t === LINK_TRACE_ID) traceId = r.bytes();
-      else if (t === LINK_SPAN_ID) spanId = r.bytes();
+      if (t === T.LINK_TRACE_ID) traceId = r.bytes();
+      else if (t === T.LINK_SPAN_ID) spanId = r.bytes();
       else otherField(r, t, LINK_FIELDS, DEPTH_TABLE);
     }
   } catch (err) {
@@ -1043,16 +939,16 @@ function readKeyValueAndUnit(r: RequestReader): KeyValueAndUnit {
       t = 0;
       t = r.tag();
       switch (t) {
-        case KVU_KEY:
+        case T.KVU_KEY:
           keyStrindex = r.int32();
           break;
-        case KVU_VALUE: {
+        case T.KVU_VALUE: {
           const outer = r.enter();
           value = readAnyValue(r, DEPTH_LEAF, value);
           r.leave(outer);
           break;
         }
-        case KVU_UNIT:
+        case T.KVU_UNIT:
           unitStrindex = r.int32();
           break;
         default:
@@ -1074,8 +970,8 @@ function readStack(r: RequestReader): Stack {
     while (r.pos < r.limit) {
       t = 0;
       t = r.tag();
-      if (t === STACK_LOCATIONS) r.packedInt32(locationIndices);
-      else if (t === STACK_LOCATIONS_UNPACKED) locationIndices.push(r.int32());
+      if (t === T.STACK_LOCATIONS) r.packedInt32(locationIndices);
+      else if (t === T.STACK_LOCATIONS_UNPACKED) locationIndices.push(r.int32());
       else otherField(r, t, STACK_FIELDS, DEPTH_TABLE);
     }
   } catch (err) {
