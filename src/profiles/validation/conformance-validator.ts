@@ -57,6 +57,16 @@ const MAX_ISSUES_IN_ERROR = 20;
 
 type Shape = 'both' | 'values_only' | 'timestamps_only';
 
+/**
+ * Where a finding is: its text, or how to write it. The hot loops pass the latter, so a conforming request
+ * (every index in range) builds no path string: the receiver validates millions of indices a second.
+ */
+type PathOf = string | (() => string);
+
+function pathText(path: PathOf): string {
+  return typeof path === 'string' ? path : path();
+}
+
 class Checker {
   readonly issues: ConformanceIssue[] = [];
   private readonly dict: ProfilesDictionary;
@@ -92,21 +102,25 @@ class Checker {
     this.refFunctions = new Uint8Array(d.functionTable.length);
   }
 
-  add(path: string, message: string): void {
-    this.issues.push({ path, message });
+  add(path: PathOf, message: string): void {
+    this.issues.push({ path: pathText(path), message });
   }
 
-  /** Range check `[0, len)`; marks the reference when in range. Returns whether it is in range. */
-  index(path: string, value: number, table: string, marks: Uint8Array): boolean {
-    if (!Number.isInteger(value) || value < 0 || value >= marks.length) {
-      this.add(path, `index ${value} out of range [0, ${marks.length}) of ${table}`);
-      return false;
-    }
+  /** Whether `value` is an index of `marks`' table; marks the reference when it is. */
+  private inRange(value: number, marks: Uint8Array): boolean {
+    if (!Number.isInteger(value) || value < 0 || value >= marks.length) return false;
     marks[value] = 1;
     return true;
   }
 
-  str(path: string, value: number): boolean {
+  /** Range check `[0, len)`; marks the reference when in range. Returns whether it is in range. */
+  index(path: PathOf, value: number, table: string, marks: Uint8Array): boolean {
+    if (this.inRange(value, marks)) return true;
+    this.add(path, `index ${value} out of range [0, ${marks.length}) of ${table}`);
+    return false;
+  }
+
+  str(path: PathOf, value: number): boolean {
     return this.index(path, value, 'string_table', this.refStrings);
   }
 
@@ -130,12 +144,13 @@ class Checker {
   }
 
   /** Attribute index list: range, key string range, unique key strings (and, as an extra, no index 0). */
-  attributeIndices(path: string, indices: readonly number[]): void {
+  attributeIndices(path: PathOf, indices: readonly number[]): void {
+    if (indices.length === 0) return;
     const keys = new Set<string>();
     const attrs = this.dict.attributeTable;
     const strings = this.dict.stringTable;
     indices.forEach((ai, n) => {
-      const p = `${path}[${n}]`;
+      const p = (): string => `${pathText(path)}[${n}]`;
       if (!this.index(p, ai, 'attribute_table', this.refAttributes)) return;
       if (this.extras && ai === 0) this.add(p, 'attribute index 0 is the null attribute');
       const attr = attrs[ai]!;
@@ -152,16 +167,16 @@ class Checker {
     });
   }
 
-  valueType(path: string, vt: ValueType | undefined): void {
+  valueType(path: () => string, vt: ValueType | undefined): void {
     if (!vt) return;
-    this.str(`${path}.type_strindex`, vt.typeStrindex);
-    this.str(`${path}.unit_strindex`, vt.unitStrindex);
+    this.str(() => `${path()}.type_strindex`, vt.typeStrindex);
+    this.str(() => `${path()}.unit_strindex`, vt.unitStrindex);
   }
 
   profile(path: string, p: Profile): void {
     this.attributeIndices(`${path}.attribute_indices`, p.attributeIndices);
-    this.valueType(`${path}.sample_type`, p.sampleType);
-    this.valueType(`${path}.period_type`, p.periodType);
+    this.valueType(() => `${path}.sample_type`, p.sampleType);
+    this.valueType(() => `${path}.period_type`, p.periodType);
     if (this.extras) {
       if (p.samples.length === 0) this.add(`${path}.samples`, 'profile has no samples (empty envelope)');
       if (p.profileId && p.profileId.length > 0) {
@@ -195,36 +210,34 @@ class Checker {
           this.add(`${path}.samples[${i}]`, `same identity as samples[${first}] (should be merged)`);
         else identities.set(id, i);
       }
-      const shape = this.sample(`${path}.samples[${i}]`, s, p.timeUnixNano, end);
+      const at = (): string => `${path}.samples[${i}]`;
+      const shape = this.sample(at, s, p.timeUnixNano, end);
       if (!this.shapes || shape === undefined) return;
       if (expected === undefined) expected = shape;
       else if (shape !== expected) {
-        this.add(
-          `${path}.samples[${i}]`,
-          `sample shape ${shape} differs from the profile's first sample shape ${expected}`,
-        );
+        this.add(at, `sample shape ${shape} differs from the profile's first sample shape ${expected}`);
       }
     });
   }
 
   /** Returns the sample's shape, or undefined when the shape is invalid (already reported). */
-  sample(path: string, s: Sample, start: bigint, end: bigint): Shape | undefined {
-    this.index(`${path}.stack_index`, s.stackIndex, 'stack_table', this.refStacks);
+  sample(path: () => string, s: Sample, start: bigint, end: bigint): Shape | undefined {
+    this.index(() => `${path()}.stack_index`, s.stackIndex, 'stack_table', this.refStacks);
     if (this.extras && s.stackIndex === 0)
-      this.add(`${path}.stack_index`, 'stack_index 0 is the empty stack');
-    this.attributeIndices(`${path}.attribute_indices`, s.attributeIndices);
-    this.index(`${path}.link_index`, s.linkIndex, 'link_table', this.refLinks);
+      this.add(`${path()}.stack_index`, 'stack_index 0 is the empty stack');
+    this.attributeIndices(() => `${path()}.attribute_indices`, s.attributeIndices);
+    this.index(() => `${path()}.link_index`, s.linkIndex, 'link_table', this.refLinks);
     if (this.extras) {
       // Our values count (samples, bytes, …): a negative one is what a count of 2^63 or more
       // becomes on the wire, the protobuf face of the int64 overflow JSON shows as out of range.
       s.values.forEach((v, i) => {
-        if (v < 0n) this.add(`${path}.values[${i}]`, `negative value ${v} (a count past int64 wrapped?)`);
+        if (v < 0n) this.add(`${path()}.values[${i}]`, `negative value ${v} (a count past int64 wrapped?)`);
       });
     }
     s.timestampsUnixNano.forEach((ts, i) => {
       if (ts < start || ts >= end) {
         this.add(
-          `${path}.timestamps_unix_nano[${i}]`,
+          `${path()}.timestamps_unix_nano[${i}]`,
           `timestamp ${ts} outside [time_unix_nano ${start}, time_unix_nano + duration_nano ${end})`,
         );
       }
@@ -241,7 +254,7 @@ class Checker {
     }
     if (nv > 0) {
       if (nv !== 1) {
-        this.add(`${path}.values`, `a sample without timestamps must have exactly 1 value, got ${nv}`);
+        this.add(`${path()}.values`, `a sample without timestamps must have exactly 1 value, got ${nv}`);
         return undefined;
       }
       return 'values_only';
@@ -262,9 +275,9 @@ class Checker {
       this.add(`${base}.mapping_table[0]`, 'mapping_table[0] must be the zero value Mapping{}');
     d.mappingTable.forEach((m, i) => {
       if (i === 0) return;
-      const p = `${base}.mapping_table[${i}]`;
-      this.str(`${p}.filename_strindex`, m.filenameStrindex);
-      this.attributeIndices(`${p}.attribute_indices`, m.attributeIndices);
+      const p = (): string => `${base}.mapping_table[${i}]`;
+      this.str(() => `${p()}.filename_strindex`, m.filenameStrindex);
+      this.attributeIndices(() => `${p()}.attribute_indices`, m.attributeIndices);
       if (!((m.memoryStart === 0n && m.memoryLimit === 0n) || m.memoryStart < m.memoryLimit)) {
         this.add(p, `memory_start ${m.memoryStart} must be < memory_limit ${m.memoryLimit} (or both 0)`);
       }
@@ -276,19 +289,19 @@ class Checker {
     else if (!isZeroLocation(d.locationTable[0]!))
       this.add(`${base}.location_table[0]`, 'location_table[0] must be the zero value Location{}');
     d.locationTable.forEach((l, i) => {
-      const p = `${base}.location_table[${i}]`;
-      this.index(`${p}.mapping_index`, l.mappingIndex, 'mapping_table', this.refMappings);
-      this.attributeIndices(`${p}.attribute_indices`, l.attributeIndices);
+      const p = (): string => `${base}.location_table[${i}]`;
+      this.index(() => `${p()}.mapping_index`, l.mappingIndex, 'mapping_table', this.refMappings);
+      this.attributeIndices(() => `${p()}.attribute_indices`, l.attributeIndices);
       l.lines.forEach((line, n) => {
-        const lp = `${p}.lines[${n}]`;
-        this.index(`${lp}.function_index`, line.functionIndex, 'function_table', this.refFunctions);
+        const lp = (): string => `${p()}.lines[${n}]`;
+        this.index(() => `${lp()}.function_index`, line.functionIndex, 'function_table', this.refFunctions);
         if (this.extras && line.functionIndex === 0)
-          this.add(`${lp}.function_index`, 'function_index 0 is the null function');
-        if (line.line < 0n) this.add(`${lp}.line`, `line ${line.line} must be >= 0`);
-        if (line.column < 0n) this.add(`${lp}.column`, `column ${line.column} must be >= 0`);
+          this.add(`${lp()}.function_index`, 'function_index 0 is the null function');
+        if (line.line < 0n) this.add(`${lp()}.line`, `line ${line.line} must be >= 0`);
+        if (line.column < 0n) this.add(`${lp()}.column`, `column ${line.column} must be >= 0`);
       });
       if (this.extras && i !== 0 && !this.hasFrameType(l.attributeIndices)) {
-        this.add(`${p}.attribute_indices`, `location has no "${FRAME_TYPE_KEY}" attribute`);
+        this.add(`${p()}.attribute_indices`, `location has no "${FRAME_TYPE_KEY}" attribute`);
       }
     });
 
@@ -298,11 +311,11 @@ class Checker {
     else if (!isZeroFunction(d.functionTable[0]!))
       this.add(`${base}.function_table[0]`, 'function_table[0] must be the zero value Function{}');
     d.functionTable.forEach((f, i) => {
-      const p = `${base}.function_table[${i}]`;
-      this.str(`${p}.name_strindex`, f.nameStrindex);
-      this.str(`${p}.system_name_strindex`, f.systemNameStrindex);
-      this.str(`${p}.filename_strindex`, f.filenameStrindex);
-      if (f.startLine < 0n) this.add(`${p}.start_line`, `start_line ${f.startLine} must be >= 0`);
+      const p = (): string => `${base}.function_table[${i}]`;
+      this.str(() => `${p()}.name_strindex`, f.nameStrindex);
+      this.str(() => `${p()}.system_name_strindex`, f.systemNameStrindex);
+      this.str(() => `${p()}.filename_strindex`, f.filenameStrindex);
+      if (f.startLine < 0n) this.add(`${p()}.start_line`, `start_line ${f.startLine} must be >= 0`);
       if (
         this.extras &&
         i !== 0 &&
@@ -356,9 +369,9 @@ class Checker {
       }
     }
     d.attributeTable.forEach((a, i) => {
-      const p = `${base}.attribute_table[${i}]`;
-      this.str(`${p}.key_strindex`, a.keyStrindex);
-      this.str(`${p}.unit_strindex`, a.unitStrindex);
+      const p = (): string => `${base}.attribute_table[${i}]`;
+      this.str(() => `${p()}.key_strindex`, a.keyStrindex);
+      this.str(() => `${p()}.unit_strindex`, a.unitStrindex);
     });
 
     // stack_table
@@ -367,11 +380,14 @@ class Checker {
     else if (d.stackTable[0]!.locationIndices.length !== 0)
       this.add(`${base}.stack_table[0]`, 'stack_table[0] must be the zero value Stack{}');
     d.stackTable.forEach((s, i) => {
-      s.locationIndices.forEach((li, n) => {
+      const locations = s.locationIndices;
+      for (let n = 0; n < locations.length; n++) {
+        const li = locations[n]!;
+        if (this.inRange(li, this.refLocations) && !(this.extras && li === 0)) continue;
         const p = `${base}.stack_table[${i}].location_indices[${n}]`;
         this.index(p, li, 'location_table', this.refLocations);
         if (this.extras && li === 0) this.add(p, 'location index 0 is the null location');
-      });
+      }
     });
   }
 
