@@ -47,7 +47,7 @@ export function acceptRequest(request: ExportProfilesServiceRequest): Acceptance
   for (const rp of request.resourceProfiles) for (const sp of rp.scopeProfiles) total += sp.profiles.length;
   if (rejected.size > 0 && rejected.size === total) throw new InvalidRequestError(profileIssues);
   return {
-    accepted: (ri, si, pi) => !rejected.has(`${ri}/${si}/${pi}`),
+    accepted: rejected.size === 0 ? () => true : (ri, si, pi) => !rejected.has(`${ri}/${si}/${pi}`),
     acceptedProfiles: total - rejected.size,
     rejectedProfiles: rejected.size,
     ...(profileIssues.length > 0 ? { errorMessage: describeIssues(profileIssues) } : {}),

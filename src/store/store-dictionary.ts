@@ -1,5 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { ChildIndex } from './child-index.js';
+import { framesHash, StackLeafCache } from './stack-leaf-cache.js';
 
 /**
  * The in-memory mirror of the store's dictionary tables: frames, the global prefix tree of stacks
@@ -14,6 +15,11 @@ import { ChildIndex } from './child-index.js';
 /** Most distinct frames one store holds. */
 const FRAME_KEY_SPAN = 2 ** 26;
 const INITIAL_NODE_CAPACITY = 1 << 16;
+/**
+ * Request spellings of a series remembered at most (each ~1 KB for a pod's resource): beyond it they are
+ * forgotten and re-learnt, the canonical key staying the identity.
+ */
+const MAX_SERIES_SPELLINGS = 16_384;
 
 export type Labels = readonly (readonly [string, string])[];
 
@@ -84,6 +90,9 @@ export class StoreDictionary {
   private readonly nodeIds = new ChildIndex();
   readonly series: SeriesInfo[] = [];
   private readonly seriesIds = new Map<string, number>();
+  /** Series id by a request's own spelling of it (attributes in sent order): a shortcut past the canonical key. */
+  private readonly seriesBySpelling = new Map<string, number>();
+  private readonly stackLeaves = new StackLeafCache();
   /** Index 0: the empty set. */
   readonly attributeSets: Labels[] = [[]];
   private readonly attributeSetIds = new Map<string, number>([[labelsKey([]), 0]]);
@@ -130,6 +139,34 @@ export class StoreDictionary {
     return id;
   }
 
+  /**
+   * The leaf node of the stack `frames[0..length)` (frame ids, root first), its nodes created when new.
+   * Stacks met before skip the walk down the tree (stack-leaf-cache.ts).
+   */
+  stackLeaf(frames: Int32Array, length: number): number {
+    const hash = framesHash(frames, length);
+    let node = this.stackLeaves.get(frames, length, hash);
+    if (node >= 0) return node;
+    node = 0;
+    for (let i = 0; i < length; i++) node = this.childNode(node, frames[i]!);
+    this.stackLeaves.set(frames, length, hash, node);
+    return node;
+  }
+
+  /**
+   * The series a request spells as `spelling` (any string that determines the series: equal spellings
+   * must describe equal series); `describe` builds it the first time that spelling is met.
+   */
+  seriesIdBySpelling(spelling: string, describe: () => Omit<SeriesInfo, 'id' | 'typeId'>): number {
+    let id = this.seriesBySpelling.get(spelling);
+    if (id === undefined) {
+      id = this.seriesId(describe());
+      if (this.seriesBySpelling.size === MAX_SERIES_SPELLINGS) this.seriesBySpelling.clear();
+      this.seriesBySpelling.set(spelling, id);
+    }
+    return id;
+  }
+
   seriesId(s: Omit<SeriesInfo, 'id' | 'typeId'>): number {
     const key = seriesKey(s);
     let id = this.seriesIds.get(key);
@@ -154,6 +191,9 @@ export class StoreDictionary {
 
   /** Forgets everything added after `mark` (its transaction did not commit). */
   rollback(mark: DictionaryMark): void {
+    // The shortcuts may point at what is forgotten now; they refill from the next requests.
+    this.stackLeaves.clear();
+    if (mark.series < this.series.length) this.seriesBySpelling.clear();
     for (let i = mark.frames; i < this.frames.length; i++) this.frameIds.delete(frameKey(this.frames[i]!));
     this.frames.length = mark.frames;
     if (mark.nodes < this.nodeCount) {
