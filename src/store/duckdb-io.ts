@@ -40,9 +40,16 @@ export async function appendColumns(
       appender.appendDataChunk(chunk);
     }
     appender.flushSync();
-  } finally {
-    appender.closeSync();
+  } catch (err) {
+    // Closing an appender whose append failed fails too ("transaction is aborted"): keep the append's error.
+    try {
+      appender.closeSync();
+    } catch {
+      // The append's error below says what went wrong.
+    }
+    throw err;
   }
+  appender.closeSync();
 }
 
 /** Runs `sql` and returns its columns as arrays (values as the vectors give them: number, bigint, string, null). */
