@@ -378,17 +378,21 @@ export class DuckDBProfileStore implements ProfileStore {
     return this.order.order;
   }
 
+  /** The selection's value per stack (leaf node), without the tree. */
+  private nodeSums(sel: Selection): Promise<{ nodes: Int32Array; values: bigint[] }> {
+    const where = whereOf(resolveSelection(sel, this.parts.dictionary));
+    return this.read((c) => readNodeSums(c, nodeSumsSql(where)));
+  }
+
   /** Per-node sums of a selection over the global prefix tree (`ordered`: see globalShape). */
   private async nodeValues(
     sel: Selection,
     ordered = false,
   ): Promise<{ shape: TreeShape; values: TreeValues; pairs: { nodes: Int32Array; values: bigint[] } }> {
-    const resolved = resolveSelection(sel, this.parts.dictionary);
-    return this.read(async (c) => {
-      const pairs = await readNodeSums(c, nodeSumsSql(whereOf(resolved)));
-      const shape = this.globalShape(ordered);
-      return { shape, values: treeValues(shape, pairs.nodes, pairs.values), pairs };
-    });
+    const pairs = await this.nodeSums(sel);
+    // Taken as the read returns (nothing runs in between): the tree holds every node the read names.
+    const shape = this.globalShape(ordered);
+    return { shape, values: treeValues(shape, pairs.nodes, pairs.values), pairs };
   }
 
   async profileTypes(): Promise<ProfileTypeInfo[]> {
@@ -462,9 +466,7 @@ export class DuckDBProfileStore implements ProfileStore {
    * tree. The store-query benchmark compares flameGraph with it. Returns the number of distinct stacks.
    */
   async groupByStack(sel: Selection): Promise<number> {
-    const where = whereOf(resolveSelection(sel, this.parts.dictionary));
-    const pairs = await this.read((c) => readNodeSums(c, nodeSumsSql(where)));
-    return pairs.nodes.length;
+    return (await this.nodeSums(sel)).nodes.length;
   }
 
   async flameGraph(sel: Selection, opts?: { maxNodes?: number }): Promise<FlameTree> {
@@ -542,22 +544,15 @@ export class DuckDBProfileStore implements ProfileStore {
   }
 
   async diff(a: Selection, b: Selection, opts?: { maxNodes?: number }): Promise<DiffTree> {
-    const va = await this.nodeValues(a, true);
-    const vb = await this.nodeValues(b, true);
-    const shape = va.shape.count >= vb.shape.count ? va.shape : vb.shape;
+    const sumsA = await this.nodeSums(a);
+    const sumsB = await this.nodeSums(b);
+    // One tree for both sides, as it is after both reads: it holds every node either read names (committed
+    // nodes stay). The tree as of the first read can hold the nodes of a write that failed since, whose ids
+    // a later write has reused for other frames, and a stored order built over them.
+    const shape = this.globalShape(true);
     const count = shape.count;
-    const grow = (values: TreeValues): TreeValues => {
-      if (values.self.length === count) return values;
-      const self = new Float64Array(count);
-      self.set(values.self);
-      const total = new Float64Array(count);
-      total.set(values.total);
-      const touched = new Uint8Array(count);
-      touched.set(values.touched);
-      return { self, total, touched, rootExact: values.rootExact };
-    };
-    const A = grow(va.values);
-    const B = grow(vb.values);
+    const A = treeValues(shape, sumsA.nodes, sumsA.values);
+    const B = treeValues(shape, sumsB.nodes, sumsB.values);
     const touched = new Uint8Array(count);
     const measure = new Float64Array(count);
     const rootA = A.total[0]! || 1;

@@ -221,4 +221,22 @@ describe('stored flame-graph order across failed writes', () => {
       await assertFlameGraphs(held, [...BASE, ...retried], 'after the retried write');
     });
   });
+
+  it('a diff whose reads straddle a failed write and a later one uses the tree as it is after both', async () => {
+    await withHeldStore(async (held) => {
+      const { failing, nodes } = await holdFailingWrite(held);
+      // A flame graph at this version of the tree: the next query taking the tree at it builds its order.
+      await held.store.flameGraph(selection());
+      const laterRead = held.reads.close((sql) => sql.includes(`time >= ${LATER_TIME}`));
+      const diffing = held.store.diff(
+        selection({}, { from: BASE_TIME, to: BASE_TIME + SECOND }),
+        selection({}, { from: LATER_TIME, to: LATER_TIME + SECOND }),
+      );
+      await laterRead;
+      await assertFailed(held, failing, nodes);
+      await held.store.ingest(stacksRequest(LATER, LATER_TIME));
+      held.reads.open();
+      assert.deepEqual(treeRows(await diffing), referenceRows(BASE, LATER));
+    });
+  });
 });
