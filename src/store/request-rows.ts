@@ -298,6 +298,10 @@ export function resolveRequestRows(
   return rows.finish(dict.linkTable.map((l) => ({ trace: hexBigInt(l.traceId), span: hexBigInt(l.spanId) })));
 }
 
+function stringAt(dict: ProfilesDictionary, index: number | undefined): string {
+  return index === undefined ? '' : (dict.stringTable[index] ?? '');
+}
+
 function seriesOf(
   p: Profile,
   dict: ProfilesDictionary,
@@ -307,11 +311,10 @@ function seriesOf(
   scopeName: string,
   scopeVersion: string,
 ): number {
-  const str = (i: number | undefined): string => (i === undefined ? '' : (dict.stringTable[i] ?? ''));
-  const sampleType = p.sampleType ? str(p.sampleType.typeStrindex) : 'samples';
-  const sampleUnit = p.sampleType ? str(p.sampleType.unitStrindex) : 'count';
-  const periodType = str(p.periodType?.typeStrindex);
-  const periodUnit = str(p.periodType?.unitStrindex);
+  const sampleType = p.sampleType ? stringAt(dict, p.sampleType.typeStrindex) : 'samples';
+  const sampleUnit = p.sampleType ? stringAt(dict, p.sampleType.unitStrindex) : 'count';
+  const periodType = stringAt(dict, p.periodType?.typeStrindex);
+  const periodUnit = stringAt(dict, p.periodType?.unitStrindex);
   const head = JSON.stringify([
     sampleType,
     sampleUnit,
@@ -324,7 +327,7 @@ function seriesOf(
   let profileAttributes = '';
   for (const ai of p.attributeIndices) {
     const attr = dict.attributeTable[ai]!;
-    profileAttributes += `${keyValueKey(str(attr.keyStrindex), attr.value, dict.stringTable)},`;
+    profileAttributes += `${keyValueKey(stringAt(dict, attr.keyStrindex), attr.value, dict.stringTable)},`;
   }
   // The JSON head holds no raw newline and the attribute spellings are prefix-free: the parts stay apart.
   return store.seriesIdBySpelling(`${head}\n${resourceSpelling}\n${profileAttributes}`, () => ({

@@ -67,6 +67,14 @@ function pathText(path: PathOf): string {
   return typeof path === 'string' ? path : path();
 }
 
+/**
+ * `parent` + `field` (+ `[index]`), written when called. A returned closure, not a named one: the
+ * benchmarks run the sources through tsx, whose `keepNames` renames every named closure as it is made.
+ */
+function lazyPath(parent: PathOf, field: string, index?: number): () => string {
+  return () => `${pathText(parent)}${field}${index === undefined ? '' : `[${index}]`}`;
+}
+
 class Checker {
   readonly issues: ConformanceIssue[] = [];
   private readonly dict: ProfilesDictionary;
@@ -150,7 +158,7 @@ class Checker {
     const attrs = this.dict.attributeTable;
     const strings = this.dict.stringTable;
     indices.forEach((ai, n) => {
-      const p = (): string => `${pathText(path)}[${n}]`;
+      const p = lazyPath(path, '', n);
       if (!this.index(p, ai, 'attribute_table', this.refAttributes)) return;
       if (this.extras && ai === 0) this.add(p, 'attribute index 0 is the null attribute');
       const attr = attrs[ai]!;
@@ -169,8 +177,8 @@ class Checker {
 
   valueType(path: () => string, vt: ValueType | undefined): void {
     if (!vt) return;
-    this.str(() => `${path()}.type_strindex`, vt.typeStrindex);
-    this.str(() => `${path()}.unit_strindex`, vt.unitStrindex);
+    this.str(lazyPath(path, '.type_strindex'), vt.typeStrindex);
+    this.str(lazyPath(path, '.unit_strindex'), vt.unitStrindex);
   }
 
   profile(path: string, p: Profile): void {
@@ -210,7 +218,7 @@ class Checker {
           this.add(`${path}.samples[${i}]`, `same identity as samples[${first}] (should be merged)`);
         else identities.set(id, i);
       }
-      const at = (): string => `${path}.samples[${i}]`;
+      const at = lazyPath(path, '.samples', i);
       const shape = this.sample(at, s, p.timeUnixNano, end);
       if (!this.shapes || shape === undefined) return;
       if (expected === undefined) expected = shape;
@@ -222,11 +230,11 @@ class Checker {
 
   /** Returns the sample's shape, or undefined when the shape is invalid (already reported). */
   sample(path: () => string, s: Sample, start: bigint, end: bigint): Shape | undefined {
-    this.index(() => `${path()}.stack_index`, s.stackIndex, 'stack_table', this.refStacks);
+    this.index(lazyPath(path, '.stack_index'), s.stackIndex, 'stack_table', this.refStacks);
     if (this.extras && s.stackIndex === 0)
       this.add(`${path()}.stack_index`, 'stack_index 0 is the empty stack');
-    this.attributeIndices(() => `${path()}.attribute_indices`, s.attributeIndices);
-    this.index(() => `${path()}.link_index`, s.linkIndex, 'link_table', this.refLinks);
+    this.attributeIndices(lazyPath(path, '.attribute_indices'), s.attributeIndices);
+    this.index(lazyPath(path, '.link_index'), s.linkIndex, 'link_table', this.refLinks);
     if (this.extras) {
       // Our values count (samples, bytes, …): a negative one is what a count of 2^63 or more
       // becomes on the wire, the protobuf face of the int64 overflow JSON shows as out of range.
@@ -275,9 +283,9 @@ class Checker {
       this.add(`${base}.mapping_table[0]`, 'mapping_table[0] must be the zero value Mapping{}');
     d.mappingTable.forEach((m, i) => {
       if (i === 0) return;
-      const p = (): string => `${base}.mapping_table[${i}]`;
-      this.str(() => `${p()}.filename_strindex`, m.filenameStrindex);
-      this.attributeIndices(() => `${p()}.attribute_indices`, m.attributeIndices);
+      const p = lazyPath(base, '.mapping_table', i);
+      this.str(lazyPath(p, '.filename_strindex'), m.filenameStrindex);
+      this.attributeIndices(lazyPath(p, '.attribute_indices'), m.attributeIndices);
       if (!((m.memoryStart === 0n && m.memoryLimit === 0n) || m.memoryStart < m.memoryLimit)) {
         this.add(p, `memory_start ${m.memoryStart} must be < memory_limit ${m.memoryLimit} (or both 0)`);
       }
@@ -289,12 +297,12 @@ class Checker {
     else if (!isZeroLocation(d.locationTable[0]!))
       this.add(`${base}.location_table[0]`, 'location_table[0] must be the zero value Location{}');
     d.locationTable.forEach((l, i) => {
-      const p = (): string => `${base}.location_table[${i}]`;
-      this.index(() => `${p()}.mapping_index`, l.mappingIndex, 'mapping_table', this.refMappings);
-      this.attributeIndices(() => `${p()}.attribute_indices`, l.attributeIndices);
+      const p = lazyPath(base, '.location_table', i);
+      this.index(lazyPath(p, '.mapping_index'), l.mappingIndex, 'mapping_table', this.refMappings);
+      this.attributeIndices(lazyPath(p, '.attribute_indices'), l.attributeIndices);
       l.lines.forEach((line, n) => {
-        const lp = (): string => `${p()}.lines[${n}]`;
-        this.index(() => `${lp()}.function_index`, line.functionIndex, 'function_table', this.refFunctions);
+        const lp = lazyPath(p, '.lines', n);
+        this.index(lazyPath(lp, '.function_index'), line.functionIndex, 'function_table', this.refFunctions);
         if (this.extras && line.functionIndex === 0)
           this.add(`${lp()}.function_index`, 'function_index 0 is the null function');
         if (line.line < 0n) this.add(`${lp()}.line`, `line ${line.line} must be >= 0`);
@@ -311,10 +319,10 @@ class Checker {
     else if (!isZeroFunction(d.functionTable[0]!))
       this.add(`${base}.function_table[0]`, 'function_table[0] must be the zero value Function{}');
     d.functionTable.forEach((f, i) => {
-      const p = (): string => `${base}.function_table[${i}]`;
-      this.str(() => `${p()}.name_strindex`, f.nameStrindex);
-      this.str(() => `${p()}.system_name_strindex`, f.systemNameStrindex);
-      this.str(() => `${p()}.filename_strindex`, f.filenameStrindex);
+      const p = lazyPath(base, '.function_table', i);
+      this.str(lazyPath(p, '.name_strindex'), f.nameStrindex);
+      this.str(lazyPath(p, '.system_name_strindex'), f.systemNameStrindex);
+      this.str(lazyPath(p, '.filename_strindex'), f.filenameStrindex);
       if (f.startLine < 0n) this.add(`${p()}.start_line`, `start_line ${f.startLine} must be >= 0`);
       if (
         this.extras &&
@@ -369,9 +377,9 @@ class Checker {
       }
     }
     d.attributeTable.forEach((a, i) => {
-      const p = (): string => `${base}.attribute_table[${i}]`;
-      this.str(() => `${p()}.key_strindex`, a.keyStrindex);
-      this.str(() => `${p()}.unit_strindex`, a.unitStrindex);
+      const p = lazyPath(base, '.attribute_table', i);
+      this.str(lazyPath(p, '.key_strindex'), a.keyStrindex);
+      this.str(lazyPath(p, '.unit_strindex'), a.unitStrindex);
     });
 
     // stack_table
