@@ -2,8 +2,11 @@ import { readFileSync } from 'node:fs';
 import type { Node } from 'yaml';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import { errorCode, errorText } from '../util/error-text.js';
+import { isPlainObject } from '../util/plain-object.js';
 import { ConfigError } from './config-error.js';
 import { substituteEnv } from './env-substitution.js';
+import type { SectionField } from './section-schema.js';
+import { SECTION_KEYS, SECTION_ROWS } from './section-schema.js';
 
 /**
  * Reads an Inspektor Gadget config file (`~/.ig/config.yaml`, the daemon's `/etc/ig/config.yaml`)
@@ -16,34 +19,8 @@ import { substituteEnv } from './env-substitution.js';
 export const SECTION_PATH = ['operator', 'otel-profiles'] as const;
 export const SECTION_KEY = SECTION_PATH.join('.');
 
-/**
- * The keys of `operator.otel-profiles` besides `exporters`, by the setting they hold: IG's param
- * key for the selection, and ours. The file, `--set` and `--print-config` read this one list.
- */
-export const SECTION_SETTING_KEYS = {
-  selection: 'otel-profiles-exporter',
-  logLevel: 'log-level',
-  logFormat: 'log-format',
-  telemetryAddress: 'telemetry-address',
-  /** Pod metadata from the Kubernetes API (service.name as the workload's traces carry it). */
-  k8sPodMetadata: 'k8s-pod-metadata',
-} as const;
-export type SectionSetting = keyof typeof SECTION_SETTING_KEYS;
-
-export function isSectionSetting(name: string): name is SectionSetting {
-  return Object.hasOwn(SECTION_SETTING_KEYS, name);
-}
-
-/** The section settings in declaration order. */
-export const SECTION_SETTINGS: readonly SectionSetting[] =
-  Object.keys(SECTION_SETTING_KEYS).filter(isSectionSetting);
-
-export const SELECTION_KEY = SECTION_SETTING_KEYS.selection;
-export const LOG_LEVEL_KEY = SECTION_SETTING_KEYS.logLevel;
-export const K8S_POD_METADATA_KEY = SECTION_SETTING_KEYS.k8sPodMetadata;
-export const LOG_FORMAT_KEY = SECTION_SETTING_KEYS.logFormat;
-export const TELEMETRY_ADDRESS_KEY = SECTION_SETTING_KEYS.telemetryAddress;
-const KNOWN_SECTION_KEYS = new Set<string>(['exporters', ...Object.values(SECTION_SETTING_KEYS)]);
+/** What directly under `operator.otel-profiles` is ours: the exporters and the section's keys. */
+const KNOWN_SECTION_KEYS = new Set<string>(['exporters', ...SECTION_KEYS]);
 
 /** Exporter names end up in `--set` keys and in `ds:name` selections, so these characters would be ambiguous. */
 const EXPORTER_NAME = /^[A-Za-z0-9_-]+$/;
@@ -51,20 +28,14 @@ const EXPORTER_NAME = /^[A-Za-z0-9_-]+$/;
 /** Upper bound of YAML alias expansions (guards against alias bombs). */
 const MAX_ALIAS_COUNT = 100;
 
-export interface ConfigFile {
+/**
+ * The section's keys (section-schema.ts) land in their fields as written (after substitution):
+ * section-settings.ts parses them with their row's type, naming `file:line:col`.
+ */
+export interface ConfigFile extends Partial<Readonly<Record<SectionField, unknown>>> {
   readonly path: string;
   /** `operator.otel-profiles.exporters`: name → raw settings (after substitution), in file order. */
   readonly exporters: ReadonlyMap<string, unknown>;
-  /** `operator.otel-profiles.otel-profiles-exporter` (IG's param key), the default selection. */
-  readonly selection?: string;
-  /** `operator.otel-profiles.log-level`. */
-  readonly logLevel?: string;
-  /** `operator.otel-profiles.k8s-pod-metadata`. */
-  readonly k8sPodMetadata?: boolean;
-  /** `operator.otel-profiles.log-format`. */
-  readonly logFormat?: string;
-  /** `operator.otel-profiles.telemetry-address`. */
-  readonly telemetryAddress?: string;
   /** Non-fatal problems (bad names, unset `${VAR}`s); the loader adds them to its own. */
   readonly problems: readonly string[];
   /** Keys under `operator.otel-profiles` we do not know (warned about, then ignored like IG does). */
@@ -189,43 +160,22 @@ export function parseConfigFile(
     }
   }
 
-  const scalar = (key: string): string | undefined => {
-    const value = substituted[key];
-    if (value === undefined || value === null) return undefined;
-    if (typeof value === 'string') return value;
-    problems.push(`${where([key])}: expected a string`);
-    return undefined;
-  };
-  const selection = scalar(SELECTION_KEY);
-  const logLevel = scalar(LOG_LEVEL_KEY);
-  const podMetadataValue = substituted[K8S_POD_METADATA_KEY];
-  let k8sPodMetadata: boolean | undefined;
-  if (typeof podMetadataValue === 'boolean') k8sPodMetadata = podMetadataValue;
-  else if (podMetadataValue === 'true' || podMetadataValue === 'false')
-    k8sPodMetadata = podMetadataValue === 'true';
-  else if (podMetadataValue !== undefined && podMetadataValue !== null)
-    problems.push(`${where([K8S_POD_METADATA_KEY])}: expected true or false`);
-  const logFormat = scalar(LOG_FORMAT_KEY);
-  const telemetryAddress = scalar(TELEMETRY_ADDRESS_KEY);
+  const settings: Partial<Record<SectionField, unknown>> = {};
+  for (const row of SECTION_ROWS) {
+    const value = substituted[row.key];
+    if (value !== undefined && value !== null) settings[row.field] = value;
+  }
   const ignoredKeys = Object.keys(substituted)
     .filter((k) => !KNOWN_SECTION_KEYS.has(k))
     .map((k) => `${SECTION_KEY}.${k}`);
   return {
     path,
     exporters,
-    ...(selection !== undefined ? { selection } : {}),
-    ...(logLevel !== undefined ? { logLevel } : {}),
-    ...(k8sPodMetadata !== undefined ? { k8sPodMetadata } : {}),
-    ...(logFormat !== undefined ? { logFormat } : {}),
-    ...(telemetryAddress !== undefined ? { telemetryAddress } : {}),
+    ...settings,
     problems,
     ignoredKeys,
     locate,
   };
-}
-
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function substituteTree(

@@ -1,6 +1,8 @@
 import { DEFAULT_RETRY_POLICY } from '../util/backoff.js';
+import { isPlainObject } from '../util/plain-object.js';
 import { DEFAULT_GRPC_ENDPOINT, DEFAULT_HTTP_ENDPOINT } from './endpoint.js';
 import type { ExporterConfig, ExporterKind } from './exporter-config.js';
+import type { SchemaRow } from './schema-row.js';
 import type { ValueType } from './value-types.js';
 import {
   booleanValue,
@@ -486,14 +488,9 @@ export const EXPORTER_SCHEMA = [
 export type ExporterKeyName = (typeof EXPORTER_SCHEMA)[number]['key'];
 
 /** One row with its value type erased, for the code that treats every row alike. */
-export interface ExporterKeyRow {
-  readonly key: ExporterKeyName;
-  readonly field: FieldPath;
-  readonly type: ValueType<unknown>;
-  readonly default?: unknown;
+export interface ExporterKeyRow extends SchemaRow<ExporterKeyName, FieldPath, KeyDoc> {
   readonly appliesTo?: readonly ExporterKind[];
   readonly alias?: string;
-  readonly doc: KeyDoc;
 }
 
 export const EXPORTER_ROWS: readonly ExporterKeyRow[] = EXPORTER_SCHEMA;
@@ -514,7 +511,7 @@ export function readField(config: ExporterConfig, field: FieldPath): unknown {
   const [head = '', leaf] = field.split('.');
   const value: unknown = Reflect.get(config, head);
   if (leaf === undefined) return value;
-  return isRecord(value) ? value[leaf] : undefined;
+  return isPlainObject(value) ? value[leaf] : undefined;
 }
 
 /** Sets the field at `field` of a config being built, creating its section. */
@@ -525,12 +522,8 @@ export function writeField(draft: Record<string, unknown>, field: FieldPath, val
     return;
   }
   const section = draft[head];
-  if (isRecord(section)) section[leaf] = value;
+  if (isPlainObject(section)) section[leaf] = value;
   else draft[head] = { [leaf]: value };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** The default of `row` in `ctx`; undefined = no default (optional, or required for some kinds). */

@@ -33,11 +33,14 @@ const COMBINED_PREFIX = 'combined-';
 export const IMPLICIT_SELECTION: ExporterSelection = { kind: 'all', exporters: ['default'], text: '' };
 
 /**
- * Parses a selection.
- * @param origin names the source in messages (`--otel-profiles-exporter`, or the config key).
- * @throws ConfigError on empty values, empty names, or mixed forms.
+ * Reads a selection. A problem is phrased to follow the quoted text (`: ":x" names no datasource …`,
+ * ` is empty: …`), so each caller names the source its own way.
  */
-export function parseExporterSelection(text: string, origin = '--otel-profiles-exporter'): ExporterSelection {
+export function readExporterSelection(
+  text: string,
+):
+  | { readonly ok: true; readonly value: ExporterSelection }
+  | { readonly ok: false; readonly problems: readonly string[] } {
   const problems: string[] = [];
   const all: string[] = [];
   const byDataSource = new Map<string, string[]>();
@@ -53,12 +56,9 @@ export function parseExporterSelection(text: string, origin = '--otel-profiles-e
     const name = entry.slice(colon + 1).trim();
     if (ds === '')
       problems.push(
-        `${origin} ${JSON.stringify(text)}: "${entry}" names no datasource (write DATASOURCE:EXPORTER, e.g. samples:${name || 'otlp'})`,
+        `: "${entry}" names no datasource (write DATASOURCE:EXPORTER, e.g. samples:${name || 'otlp'})`,
       );
-    if (name === '')
-      problems.push(
-        `${origin} ${JSON.stringify(text)}: "${entry}" names no exporter (write ${ds || 'samples'}:EXPORTER)`,
-      );
+    if (name === '') problems.push(`: "${entry}" names no exporter (write ${ds || 'samples'}:EXPORTER)`);
     if (ds === '' || name === '') continue;
     const list = byDataSource.get(ds) ?? [];
     if (!list.includes(name)) list.push(name);
@@ -66,17 +66,28 @@ export function parseExporterSelection(text: string, origin = '--otel-profiles-e
   }
   if (all.length > 0 && byDataSource.size > 0) {
     problems.push(
-      `${origin} ${JSON.stringify(text)}: mixes NAME and DATASOURCE:NAME entries; use one form ` +
+      `: mixes NAME and DATASOURCE:NAME entries; use one form ` +
         `(e.g. ${all[0]} for every datasource, or ${[...byDataSource.keys()][0]}:${all[0]} per datasource)`,
     );
   }
   if (problems.length === 0 && all.length === 0 && byDataSource.size === 0) {
-    problems.push(`${origin} is empty: name an exporter (NAME, or DATASOURCE:NAME,DATASOURCE2:NAME2)`);
+    problems.push(' is empty: name an exporter (NAME, or DATASOURCE:NAME,DATASOURCE2:NAME2)');
   }
-  if (problems.length > 0) throw new ConfigError(problems);
-  return all.length > 0
-    ? { kind: 'all', exporters: all, text }
-    : { kind: 'per-datasource', byDataSource, text };
+  if (problems.length > 0) return { ok: false, problems };
+  const value: ExporterSelection =
+    all.length > 0 ? { kind: 'all', exporters: all, text } : { kind: 'per-datasource', byDataSource, text };
+  return { ok: true, value };
+}
+
+/**
+ * Parses a selection.
+ * @param origin names the source in messages (`--otel-profiles-exporter`, or the config key).
+ * @throws ConfigError on empty values, empty names, or mixed forms.
+ */
+export function parseExporterSelection(text: string, origin = '--otel-profiles-exporter'): ExporterSelection {
+  const read = readExporterSelection(text);
+  if (!read.ok) throw new ConfigError(read.problems.map((p) => `${origin} ${JSON.stringify(text)}${p}`));
+  return read.value;
 }
 
 /**

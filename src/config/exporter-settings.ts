@@ -1,5 +1,6 @@
+import { isPlainObject } from '../util/plain-object.js';
 import { didYouMean } from './config-error.js';
-import { isPlainObject, SECTION_KEY } from './config-file.js';
+import { SECTION_KEY } from './config-file.js';
 import type { DefaultContext, ExporterKeyName, ExporterKeyRow } from './exporter-schema.js';
 import { defaultOf, EXPORTER_ROWS, exporterRow } from './exporter-schema.js';
 

@@ -1,7 +1,8 @@
-import type { Logger, LogFormat, LogLevel } from '../observability/logger.js';
+import type { Logger } from '../observability/logger.js';
+import { isPlainObject } from '../util/plain-object.js';
 import { ConfigError, didYouMean } from './config-error.js';
 import type { ConfigFile } from './config-file.js';
-import { isPlainObject, readConfigFile, SECTION_KEY, SELECTION_KEY } from './config-file.js';
+import { readConfigFile } from './config-file.js';
 import type { OtlpEnv, ResourceEnv } from './env-config.js';
 import { READ_ENV_VARIABLES, readOtlpEnv, readResourceEnv } from './env-config.js';
 import type { ExporterConfig, ExporterKind } from './exporter-config.js';
@@ -16,7 +17,7 @@ import {
 } from './exporter-layers.js';
 import { EXPORTER_KINDS, isOtlpKind } from './exporter-schema.js';
 import type { ExporterSelection } from './exporter-selection.js';
-import { IMPLICIT_SELECTION, parseExporterSelection, selectedExporterNames } from './exporter-selection.js';
+import { selectedExporterNames } from './exporter-selection.js';
 import type { SettingMap } from './exporter-settings.js';
 import {
   defaultLayer,
@@ -25,18 +26,12 @@ import {
   exporterPrefix,
   mergeLayers,
 } from './exporter-settings.js';
-import type { ProcessFlags } from './process-settings.js';
-import {
-  LOG_FORMAT_ENV,
-  LOG_LEVEL_ENV,
-  resolvePodMetadata,
-  resolveProcessSettings,
-  TELEMETRY_ADDRESS_ENV,
-} from './process-settings.js';
 import { resolveExporter } from './resolve-exporter.js';
+import type { SectionFlags, SectionSettings } from './section-schema.js';
+import { SECTION_ENV_VARIABLES, SECTION_KEYS } from './section-schema.js';
+import { resolveSectionSettings } from './section-settings.js';
 import type { SetFlags } from './set-flags.js';
 import { parseSetFlags } from './set-flags.js';
-import type { TelemetryAddress } from './telemetry-address.js';
 import { durationLimitProblem } from './units.js';
 
 export {
@@ -47,7 +42,6 @@ export {
   DEFAULT_TIMEOUT_MS,
 } from './exporter-defaults.js';
 export { K8S_POD_METADATA_SERVICE_NAME } from './exporter-schema.js';
-export { LOG_FORMAT_ENV, TELEMETRY_ADDRESS_ENV } from './process-settings.js';
 
 /**
  * The one place where the configuration is assembled. Precedence, lowest to highest:
@@ -63,7 +57,8 @@ export { LOG_FORMAT_ENV, TELEMETRY_ADDRESS_ENV } from './process-settings.js';
  *
  * The exporter keys, their types and defaults are the rows of exporter-schema.ts; each layer has
  * its builder (exporter-settings.ts defaultLayer, exporter-layers.ts, set-flags.ts) and
- * `buildExporter` below merges them in this order. The section's own keys are process-settings.ts.
+ * `buildExporter` below merges them in this order. The section's own keys (log level and format,
+ * the selection, …) are the rows of section-schema.ts, resolved by section-settings.ts.
  *
  * Every problem is collected and thrown as one ConfigError.
  */
@@ -72,9 +67,7 @@ export { LOG_FORMAT_ENV, TELEMETRY_ADDRESS_ENV } from './process-settings.js';
 export const DEFAULT_EXPORTER_NAME = 'default';
 
 /** Everything the command line contributes; the CLI fills it from its flags. */
-export interface ConfigFlags extends DirectFlags, ProcessFlags {
-  /** `--otel-profiles-exporter` (IG's syntax, see exporter-selection.ts). */
-  readonly exporterSelection?: string;
+export interface ConfigFlags extends DirectFlags, SectionFlags {
   /** `--set operator.otel-profiles.exporters.NAME.KEY=VALUE` (also `operator.otel-profiles.log-level=…`), highest precedence. */
   readonly set?: readonly string[];
 }
@@ -86,16 +79,10 @@ export interface LoadConfigInput {
   readonly logger: Logger;
 }
 
-export interface LoadedConfig {
+/** The section's keys (selection, log level and format, pod metadata, telemetry address), then the rest. */
+export interface LoadedConfig extends SectionSettings {
   /** The exporters this run uses: those the selection names, resolved and validated, in selection order. */
   readonly exporters: ReadonlyMap<string, ExporterConfig>;
-  readonly selection: ExporterSelection;
-  readonly logLevel: LogLevel;
-  /** Watch this node's pods for resource attributes (flag, --set, file; default off). */
-  readonly k8sPodMetadata: boolean;
-  readonly logFormat: LogFormat;
-  /** Where /metrics, /healthz and /readyz listen; absent = off. */
-  readonly telemetryAddress?: TelemetryAddress;
   /** OTEL_SERVICE_NAME (the `env` source of the service.name chain). */
   readonly serviceNameFromEnv?: string;
   /** OTEL_RESOURCE_ATTRIBUTES, decoded (also merged into every exporter's resource.attributes). */
@@ -120,12 +107,11 @@ export function loadConfig(input: LoadConfigInput): LoadedConfig {
   const setFlags = parseSetFlags(flags.set ?? [], problems);
   const direct = flagLayer(flags, problems);
   const sources = describeSources(file, env, flags, direct);
-  const { selection, given, parsed } = chooseSelection(flags, setFlags, file, problems);
-  if (flags.exporterSelection !== undefined && parsed)
+  if (flags.exporterSelection !== undefined)
     sources.push(`--otel-profiles-exporter ${flags.exporterSelection}`);
-  const processSources = { flags, setFlags, env, file, logger, problems };
-  const k8sPodMetadata = resolvePodMetadata(processSources);
-  const names = exporterNames(file, setFlags, selection, given, logger);
+  const section = resolveSectionSettings({ flags, set: setFlags.section, env, file, logger, problems });
+  const { selection, k8sPodMetadata } = section.settings;
+  const names = exporterNames(file, setFlags, selection, section.given.has('selection'), logger);
   checkSelection(names, selection, file, direct, problems);
 
   const otlpEnv = readOtlpEnv(env, logger);
@@ -149,7 +135,6 @@ export function loadConfig(input: LoadConfigInput): LoadedConfig {
     const exporter = buildExporter(name, build);
     if (exporter) resolved.set(name, exporter);
   }
-  const process = resolveProcessSettings(processSources);
 
   if (problems.length > 0) throw new ConfigError(problems);
   const exporters = new Map<string, ExporterConfig>();
@@ -158,10 +143,8 @@ export function loadConfig(input: LoadConfigInput): LoadedConfig {
     if (exporter) exporters.set(name, exporter);
   }
   return {
+    ...section.settings,
     exporters,
-    selection,
-    k8sPodMetadata,
-    ...process,
     ...(resourceEnv.serviceName !== undefined ? { serviceNameFromEnv: resourceEnv.serviceName } : {}),
     resourceAttributesFromEnv: resourceEnv.attributes,
     sources,
@@ -178,10 +161,12 @@ function readFile(
   if (path === undefined) return undefined;
   const file = readConfigFile(path, env);
   problems.push(...file.problems);
-  for (const key of file.ignoredKeys)
+  for (const key of file.ignoredKeys) {
+    const name = key.split('.').pop() ?? '';
     logger.warn(
-      `${file.locate([key.split('.').pop() ?? ''], 'key') ?? file.path}: ${key} is not ours: ignored`,
+      `${file.locate([name], 'key') ?? file.path}: ${key} is not ours: ignored${didYouMean(name, SECTION_KEYS)}`,
     );
+  }
   return file;
 }
 
@@ -194,35 +179,11 @@ function describeSources(
 ): string[] {
   const sources = ['defaults'];
   if (file) sources.push(`file ${file.path}`);
-  for (const name of [...READ_ENV_VARIABLES, LOG_LEVEL_ENV, LOG_FORMAT_ENV, TELEMETRY_ADDRESS_ENV])
+  for (const name of [...READ_ENV_VARIABLES, ...SECTION_ENV_VARIABLES])
     if (env[name]?.trim()) sources.push(`env ${name}`);
   sources.push(...direct.given);
   for (const item of flags.set ?? []) sources.push(`--set ${item.split('=')[0] ?? item}`);
   return sources;
-}
-
-/** Selection: flag > --set > file > implicit `default`. */
-function chooseSelection(
-  flags: ConfigFlags,
-  setFlags: SetFlags,
-  file: ConfigFile | undefined,
-  problems: string[],
-): { readonly selection: ExporterSelection; readonly given: boolean; readonly parsed: boolean } {
-  const selectionText = flags.exporterSelection ?? setFlags.selection ?? file?.selection;
-  if (selectionText === undefined) return { selection: IMPLICIT_SELECTION, given: false, parsed: false };
-  const origin =
-    flags.exporterSelection !== undefined
-      ? '--otel-profiles-exporter'
-      : setFlags.selection !== undefined
-        ? `--set ${SECTION_KEY}.${SELECTION_KEY}`
-        : `${file?.locate([SELECTION_KEY]) ?? ''}: ${SECTION_KEY}.${SELECTION_KEY}`;
-  try {
-    return { selection: parseExporterSelection(selectionText, origin), given: true, parsed: true };
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    problems.push(...err.problems);
-    return { selection: IMPLICIT_SELECTION, given: true, parsed: false };
-  }
 }
 
 interface ExporterNames {

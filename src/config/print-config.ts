@@ -1,15 +1,9 @@
 import { stringify } from 'yaml';
-import {
-  K8S_POD_METADATA_KEY,
-  LOG_FORMAT_KEY,
-  LOG_LEVEL_KEY,
-  SELECTION_KEY,
-  TELEMETRY_ADDRESS_KEY,
-} from './config-file.js';
-import { isPlainObject } from './config-file.js';
+import { isPlainObject } from '../util/plain-object.js';
 import type { ExporterConfig } from './exporter-config.js';
 import { EXPORTER_ROWS, readField } from './exporter-schema.js';
 import type { LoadedConfig } from './load-config.js';
+import { SECTION_ROWS } from './section-schema.js';
 
 export { REDACTED } from './exporter-schema.js';
 
@@ -32,20 +26,18 @@ function exporterToYaml(c: ExporterConfig): Record<string, unknown> {
 }
 
 /**
- * The effective configuration as an IG-style YAML file (what `--print-config` shows): the
+ * The effective configuration as an IG-style YAML file (what `--print-config` shows): the section's
+ * keys from their schema rows (section-schema.ts; an unset optional key is left out), then the
  * selected exporters with every default spelled out, header values redacted, and the sources as
  * comments. Without headers, the output loads back to the same configuration.
  */
 export function renderConfig(config: LoadedConfig): string {
-  const exporters = Object.fromEntries([...config.exporters].map(([name, c]) => [name, exporterToYaml(c)]));
-  const section = {
-    [LOG_LEVEL_KEY]: config.logLevel,
-    ...(config.k8sPodMetadata ? { [K8S_POD_METADATA_KEY]: true } : {}),
-    [LOG_FORMAT_KEY]: config.logFormat,
-    ...(config.telemetryAddress ? { [TELEMETRY_ADDRESS_KEY]: config.telemetryAddress.text } : {}),
-    ...(config.selection.text !== '' ? { [SELECTION_KEY]: config.selection.text } : {}),
-    exporters,
-  };
+  const section: Record<string, unknown> = {};
+  for (const row of SECTION_ROWS) {
+    const value: unknown = config[row.field];
+    if (value !== undefined && row.type.is(value)) section[row.key] = row.type.print(value);
+  }
+  section.exporters = Object.fromEntries([...config.exporters].map(([name, c]) => [name, exporterToYaml(c)]));
   const header = config.sources.map((s) => `# source: ${s}`).join('\n');
   return `${header}\n${stringify({ operator: { 'otel-profiles': section } }, { lineWidth: 0 })}`;
 }

@@ -1,21 +1,26 @@
-import type { SectionSetting } from './config-file.js';
-import { SECTION_KEY, SECTION_SETTING_KEYS, SECTION_SETTINGS } from './config-file.js';
+import { didYouMean } from './config-error.js';
+import { SECTION_KEY } from './config-file.js';
 import type { SettingMap } from './exporter-settings.js';
 import { emptyLayer, exporterPrefix, parseExporterSetting } from './exporter-settings.js';
+import { SECTION_KEYS, sectionRow } from './section-schema.js';
 
 /**
  * The `--set KEY=VALUE` layer, the highest precedence: `operator.otel-profiles.exporters.NAME.KEY`
- * for any key of any exporter (exporter-settings.ts parses it) and the keys of our section.
+ * for any key of any exporter (exporter-settings.ts parses it) and the keys of our section
+ * (section-schema.ts; section-settings.ts parses them).
  */
 
-/** Per exporter name, its `--set` settings; per section setting (config-file.ts), its text. */
-export type SetFlags = { readonly exporters: Map<string, SettingMap> } & {
-  [S in SectionSetting]?: string;
-};
+export interface SetFlags {
+  /** Per exporter name, its `--set` settings. */
+  readonly exporters: Map<string, SettingMap>;
+  /** Per key of the section, the text of its last `--set`. */
+  readonly section: Map<string, string>;
+}
 
 /** Parses every `--set KEY=VALUE`; later items win over earlier ones. */
 export function parseSetFlags(items: readonly string[], problems: string[]): SetFlags {
-  const out: SetFlags = { exporters: new Map() };
+  const out: SetFlags = { exporters: new Map(), section: new Map() };
+  const sectionKeys = SECTION_KEYS.map((k) => `${SECTION_KEY}.${k}`);
   const exportersPrefix = `${SECTION_KEY}.exporters.`;
   for (const item of items) {
     const eq = item.indexOf('=');
@@ -25,16 +30,17 @@ export function parseSetFlags(items: readonly string[], problems: string[]): Set
       problems.push(`--set ${key}: expected KEY=VALUE (e.g. --set ${exportersPrefix}prod.timeout=5s)`);
       continue;
     }
-    const setting = SECTION_SETTINGS.find((name) => key === `${SECTION_KEY}.${SECTION_SETTING_KEYS[name]}`);
-    if (setting !== undefined) {
-      out[setting] = value;
+    const sectionTail = key.startsWith(`${SECTION_KEY}.`) ? key.slice(SECTION_KEY.length + 1) : undefined;
+    const row = sectionTail !== undefined ? sectionRow(sectionTail) : undefined;
+    if (row) {
+      out.section.set(row.key, value);
       continue;
     }
     if (!key.startsWith(exportersPrefix)) {
-      const sectionKeys = SECTION_SETTINGS.map((name) => `${SECTION_KEY}.${SECTION_SETTING_KEYS[name]}`).join(
-        ', ',
+      problems.push(
+        `--set ${key}: only ${exportersPrefix}NAME.KEY and ${sectionKeys.join(', ')} can be set here` +
+          (sectionTail !== undefined ? didYouMean(sectionTail, SECTION_KEYS) : ''),
       );
-      problems.push(`--set ${key}: only ${exportersPrefix}NAME.KEY and ${sectionKeys} can be set here`);
       continue;
     }
     const rest = key.slice(exportersPrefix.length);

@@ -1,6 +1,10 @@
+import { isPlainObject } from '../util/plain-object.js';
 import { didYouMean } from './config-error.js';
-import { isPlainObject } from './config-file.js';
+import type { ExporterSelection } from './exporter-selection.js';
+import { readExporterSelection, selectedExporterNames } from './exporter-selection.js';
 import { isServiceNameSource, SERVICE_NAME_SOURCES } from './service-name-sources.js';
+import type { TelemetryAddress } from './telemetry-address.js';
+import { parseTelemetryAddress } from './telemetry-address.js';
 import {
   durationLimitProblem,
   formatDuration,
@@ -13,7 +17,8 @@ import {
  * The value types of config keys: how a raw value (a YAML scalar, the text after `=` of `--set`,
  * a flag) is parsed and checked, how it prints in `--print-config`, and how it is named in the key
  * table of docs/configuration.md. A `ValueType<V>` only ever produces a `V`, so a schema row
- * pairing it with a field of `ExporterConfig` is checked by TypeScript (exporter-schema.ts).
+ * pairing it with a field of `ExporterConfig` (exporter-schema.ts) or of the section's settings
+ * (section-schema.ts) is checked by TypeScript.
  */
 
 export type Parsed<V> =
@@ -179,17 +184,21 @@ export function numberValue(o: {
   };
 }
 
-/** One of `values`; with `emptyIsUnset`, `""` means the key is not set (IG writes `compression: ""`). */
+/**
+ * One of `values`; with `emptyIsUnset`, `""` means the key is not set (IG writes `compression: ""`);
+ * with `ignoreCase`, `DEBUG` reads as `debug` (the values are lower case).
+ */
 export function oneOf<const T extends string>(
   values: readonly T[],
-  o: { readonly emptyIsUnset?: boolean } = {},
+  o: { readonly emptyIsUnset?: boolean; readonly ignoreCase?: boolean } = {},
 ): ValueType<T> {
   const is = (value: unknown): value is T =>
     typeof value === 'string' && (values as readonly string[]).includes(value);
   return {
     doc: [...values.map((v) => `\`${v}\``), ...(o.emptyIsUnset ? ['`""`'] : [])].join(' \\| '),
     parse: parser((raw, bad) => {
-      const value = scalarText(raw)?.trim();
+      const text = scalarText(raw)?.trim();
+      const value = o.ignoreCase ? text?.toLowerCase() : text;
       if (value === '' && o.emptyIsUnset) return { ok: true, value: undefined };
       if (is(value)) return { ok: true, value };
       return bad(`is not valid (one of: ${values.join(', ')})${value ? didYouMean(value, values) : ''}`);
@@ -265,5 +274,45 @@ export function serviceNameListValue(): ValueType<readonly string[]> {
       Array.isArray(value) && value.every((v) => typeof v === 'string'),
     print: (value) => [...value],
     docValue: (value) => JSON.stringify(value),
+  };
+}
+
+/** Which exporters receive which datasources, in IG's syntax (exporter-selection.ts). */
+export function exporterSelectionValue(): ValueType<ExporterSelection> {
+  return {
+    doc: '`NAME` \\| `DATASOURCE:NAME,…`',
+    parse: parser((raw, bad) => {
+      const value = scalarText(raw);
+      if (value === undefined) return bad('is not a selection (NAME, or DATASOURCE:NAME,DATASOURCE2:NAME2)');
+      const read = readExporterSelection(value);
+      if (read.ok) return read;
+      return { ok: false, problem: read.problems.map((p) => `${JSON.stringify(value)}${p}`).join('; ') };
+    }),
+    is: (value): value is ExporterSelection =>
+      isPlainObject(value) && (value.kind === 'all' || value.kind === 'per-datasource'),
+    print: printSelection,
+    docValue: printSelection,
+  };
+}
+
+/** As written; the implicit selection (no text) as the exporters it names, which loads back the same. */
+function printSelection(selection: ExporterSelection): string {
+  return selection.text !== '' ? selection.text : selectedExporterNames(selection).join(',');
+}
+
+/** `HOST:PORT` to listen on (telemetry-address.ts); an empty HOST is every interface. */
+export function listenAddressValue(): ValueType<TelemetryAddress> {
+  return {
+    doc: '`HOST:PORT`',
+    parse: parser((raw, bad) => {
+      const text = scalarText(raw);
+      if (text === undefined) return bad('is not an address (expected HOST:PORT, e.g. 127.0.0.1:9464)');
+      const address = parseTelemetryAddress(text);
+      return typeof address === 'string' ? { ok: false, problem: address } : { ok: true, value: address };
+    }),
+    is: (value): value is TelemetryAddress =>
+      isPlainObject(value) && typeof value.port === 'number' && typeof value.text === 'string',
+    print: (value) => value.text,
+    docValue: (value) => value.text,
   };
 }

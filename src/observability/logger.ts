@@ -7,6 +7,8 @@
  */
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 
+export const LOG_LEVELS: readonly LogLevel[] = ['error', 'warn', 'info', 'debug'];
+
 export type LogFormat = 'text' | 'json';
 
 export const LOG_FORMATS: readonly LogFormat[] = ['text', 'json'];

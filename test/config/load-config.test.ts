@@ -437,11 +437,11 @@ describe('loadConfig: k8s-pod-metadata', () => {
     assert.deepEqual(exporter(chain, 'default').resource.serviceName, ['k8s.semconv.labels', 'owner']);
     assert.match(
       problemsOf(() => load({ flags: { set: ['operator.otel-profiles.k8s-pod-metadata=yes'] } })).join('\n'),
-      /--set operator\.otel-profiles\.k8s-pod-metadata=yes: expected true or false/,
+      /^--set operator\.otel-profiles\.k8s-pod-metadata: "yes" is not a boolean \(use true or false\)$/m,
     );
     assert.match(
       problemsOf(() => load({ yaml: 'operator:\n  otel-profiles:\n    k8s-pod-metadata: 3\n' })).join('\n'),
-      /k8s-pod-metadata: expected true or false/,
+      /config\.yaml:3:\d+: operator\.otel-profiles\.k8s-pod-metadata: 3 is not a boolean \(use true or false\)/,
     );
     assert.match(
       problemsOf(() =>
@@ -732,7 +732,7 @@ operator:
       /^--header #1: expected NAME=VALUE/,
       /^--compression: "zstd" is not valid \(one of: none, gzip\)$/,
       /^--timeout: "soon" is not a duration/,
-      /^--set operator\.otel-profiles\.log-level=loud: expected error, warn, info or debug$/,
+      /^--set operator\.otel-profiles\.log-level: "loud" is not valid \(one of: error, warn, info, debug\)$/,
     ];
     for (const re of expect)
       assert.ok(
