@@ -1,5 +1,7 @@
 import type { DocGroup, ExporterKeyRow } from './exporter-schema.js';
 import { EXPORTER_ROWS } from './exporter-schema.js';
+import type { Cells } from './key-table.js';
+import { defaultCell, renderTable, tableProblems } from './key-table.js';
 
 /**
  * The exporter key tables of docs/configuration.md, generated from the schema rows. Each table sits
@@ -34,21 +36,11 @@ function columnsOf(group: DocGroup): readonly Column[] {
     : ['Key', 'Type', 'Default', 'Meaning'];
 }
 
-/** The default column: the doc's own text, else the default value, else `—` (unset). */
-function defaultText(row: ExporterKeyRow): string {
-  if (row.doc.default !== undefined) return row.doc.default;
-  if (row.default === undefined) return '—';
-  if (typeof row.default === 'function' || !row.type.is(row.default)) {
-    throw new Error(`${row.key}: a default that depends on the context needs doc.default`);
-  }
-  return `\`${row.type.docValue(row.default)}\``;
-}
-
-function cellsOf(row: ExporterKeyRow): Readonly<Record<Column, string>> {
+function cellsOf(row: ExporterKeyRow): Cells<Column> {
   return {
     Key: `\`${row.key}\``,
     Type: row.type.doc,
-    Default: defaultText(row),
+    Default: defaultCell(row),
     Kinds: row.appliesTo ? row.appliesTo.join(', ') : 'all',
     Meaning: row.doc.meaning,
   };
@@ -56,13 +48,7 @@ function cellsOf(row: ExporterKeyRow): Readonly<Record<Column, string>> {
 
 /** The markdown table of one group, as the document must hold it. */
 export function renderKeyTable(group: DocGroup, rows: readonly ExporterKeyRow[] = EXPORTER_ROWS): string {
-  const columns = columnsOf(group);
-  const line = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`;
-  return [
-    line(columns),
-    `|${columns.map(() => '---').join('|')}|`,
-    ...rows.filter((r) => r.doc.group === group).map((r) => line(columns.map((c) => cellsOf(r)[c]))),
-  ].join('\n');
+  return renderTable(columnsOf(group), rows.filter((r) => r.doc.group === group).map(cellsOf));
 }
 
 /** `doc` with every key table replaced by the generated one (what `npm run docs:config` writes). */
@@ -71,14 +57,6 @@ export function renderKeyTables(doc: string, rows: readonly ExporterKeyRow[] = E
     const known = DOC_GROUPS.find((g) => g === group);
     return known ? `${BEGIN(known)}\n\n${renderKeyTable(known, rows)}\n\n${END}` : _all;
   });
-}
-
-/** Splits a table row into cells (`\|` inside a cell is not a separator). */
-function splitRow(line: string): string[] {
-  return line
-    .replace(/^\|\s?/, '')
-    .replace(/\s?\|$/, '')
-    .split(/ (?<!\\)\| /);
 }
 
 /**
@@ -95,32 +73,10 @@ export function keyTableProblems(doc: string, rows: readonly ExporterKeyRow[] = 
       continue;
     }
     seen.add(group);
-    const columns = columnsOf(group);
-    const expected = new Map<string, Readonly<Record<Column, string>>>(
+    const expected = new Map(
       rows.filter((r) => r.doc.group === group).map((r) => [`\`${r.key}\``, cellsOf(r)] as const),
     );
-    const lines = (match[2] ?? '').split('\n').filter((l) => l.startsWith('| `'));
-    const documented = new Set<string>();
-    for (const line of lines) {
-      const cells = splitRow(line);
-      const key = cells[0] ?? '';
-      documented.add(key);
-      const want = expected.get(key);
-      if (!want) {
-        problems.push(`${group} table: extra row ${key} (no such key in the schema)`);
-        continue;
-      }
-      columns.forEach((column, i) => {
-        if (cells[i] !== want[column]) {
-          problems.push(
-            `${group} table: ${key} ${column.toLowerCase()} is ${JSON.stringify(cells[i] ?? '')}, the schema says ${JSON.stringify(want[column])}`,
-          );
-        }
-      });
-    }
-    for (const key of expected.keys()) {
-      if (!documented.has(key)) problems.push(`${group} table: missing row ${key}`);
-    }
+    problems.push(...tableProblems(group, columnsOf(group), expected, match[2] ?? ''));
   }
   for (const group of DOC_GROUPS) {
     if (!seen.has(group) && rows.some((r) => r.doc.group === group)) {
