@@ -26,7 +26,7 @@ export interface ColumnWriter {
   write(chunk: DuckDBDataChunk, c: number, start: number, n: number): void;
 }
 
-type FixedWidthArray =
+export type FixedWidthArray =
   | Int8Array
   | Uint8Array
   | Int16Array

@@ -20,23 +20,14 @@ import {
   UTINYINT,
   VARCHAR,
 } from '@duckdb/node-api';
+import type { FixedWidthArray } from '../../src/store/chunk-column-writer.js';
 import { columnWriter } from '../../src/store/chunk-column-writer.js';
 import { appendColumns, readColumns } from '../../src/store/duckdb-io.js';
 
 /** Row counts around DuckDB's 2,048-row data chunk (and a third chunk). */
 const SIZES = [1, 2047, 2048, 2049, 4097];
 
-type FixedArray =
-  | Int8Array
-  | Uint8Array
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array
-  | BigInt64Array
-  | BigUint64Array
-  | Float32Array
-  | Float64Array;
+type FixedArray = FixedWidthArray;
 
 interface FixedCase {
   readonly type: DuckDBType;
