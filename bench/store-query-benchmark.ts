@@ -28,15 +28,20 @@ import { collectGarbage, fmt, fmtInt, fmtRatio, median, verdict } from './bench-
 const TARGET_RATIO = 2;
 const SIZES = [100_000, 1_000_000, 10_000_000] as const;
 const QUICK_SIZES = [100_000, 1_000_000] as const;
-/** Timed runs per query (median reported). */
-const RUNS = 5;
 /**
- * Untimed runs of each query first. One was too few: the tree code was then often still waiting for its
- * optimised compile (on 2 cores that thread competes with the queries), and the median of the 1M-sample,
- * 100k-node query moved between 27 and 45 ms from run to run of the same code. A server answering flame
- * graphs runs it warm.
+ * Timed runs per query (median reported). The bare scan alone moves between 13 and 32 ms from run to run at
+ * 1M samples on this 2-core machine (measured: 40 runs of the same query); five runs left the median, and
+ * so the ratio, at the mercy of two slow ones.
  */
-const WARMUP_RUNS = 3;
+const RUNS = 11;
+/**
+ * Untimed runs of each query first, so the timed ones see the tree code as a running server does: 40 runs
+ * of the 1M-sample, 100k-node query in one process took 37–100 ms each for the first 12 (the passes still
+ * waiting for their optimised compile, which competes with the queries for the 2 cores) and 20–33 ms from
+ * then on, while the bare scan stayed at 10–24 ms throughout. With one untimed run the median moved between
+ * 27 and 45 ms from run to run of the same code.
+ */
+const WARMUP_RUNS = 12;
 const QUICK_RUNS = 2;
 /** Node budgets timed: the API's default and what the page asks for (the store's default). */
 const BUDGETS: readonly [string, number][] = [
