@@ -5,10 +5,12 @@ import { after, before, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { Profile } from 'pprof-format';
 import { silentLogger } from '../../src/observability/logger.js';
+import { INT64_MAX } from '../../src/profiles/model/int64.js';
 import type { ExportProfilesServiceRequest } from '../../src/profiles/model/otlp-model.js';
 import { openProfileStore } from '../../src/store/open-profile-store.js';
 import type { ProfileStore } from '../../src/store/profile-store.js';
 import { InvalidSelectionError } from '../../src/store/store-errors.js';
+import { cloneRequest } from '../support/encoding-fixtures.js';
 import { columnTotal, goPprof, goToolSkipReason, sampleStack } from '../support/sinks-pprof.js';
 import type { ExpectedSample } from './store-fixtures.js';
 import {
@@ -321,5 +323,33 @@ describe('DuckDB profile store over the bundled capture', () => {
     assert.ok(stats.bytes > 0);
     assert.equal(stats.samples, (await store.profileTypes())[0]!.samples);
     assert.deepEqual(await store.timeRange(), { from: stats.oldest, to: stats.newest + 1n });
+  });
+});
+
+describe('DuckDB profile store: values at the int64 limit', () => {
+  it('rows of one key whose sum passes int64 are stored apart and add up exactly', async () => {
+    const dir = tempDir();
+    const store = await openProfileStore(dir.path, { logger: silentLogger });
+    try {
+      // Every resource twice (one series each), every sample at INT64_MAX - 1: each pair meets in one row key.
+      const request = cloneRequest(captureRequests(1)[0]!);
+      request.resourceProfiles.push(...cloneRequest(request).resourceProfiles);
+      let sent = 0n;
+      for (const rp of request.resourceProfiles)
+        for (const sp of rp.scopeProfiles)
+          for (const p of sp.profiles)
+            for (const s of p.samples) {
+              s.values = s.values.map(() => INT64_MAX - 1n);
+              sent += BigInt(s.values.length) * (INT64_MAX - 1n);
+            }
+      const result = await store.ingest(request);
+      assert.equal(result.rejectedProfiles, 0);
+      const tree = await store.flameGraph(selection());
+      assert.equal(tree.rootTotal, sent.toString());
+      assert.ok(sent > 2n ** 64n, 'the total is far past int64');
+    } finally {
+      await store.close();
+      dir.remove();
+    }
   });
 });
