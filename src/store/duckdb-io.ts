@@ -1,6 +1,7 @@
 import type { DuckDBConnection, DuckDBType } from '@duckdb/node-api';
 import { DuckDBDataChunk } from '@duckdb/node-api';
 import { columnWriter } from './chunk-column-writer.js';
+import { grownArray } from '../util/grown-array.js';
 
 /**
  * Bulk writes and reads with DuckDB in data chunks. Measured here: the appender row by row took 1.7 s for
@@ -93,11 +94,8 @@ export async function readNodeSums(
   ) {
     const nodeVector = chunk.getColumnVector(0) as unknown as ReadableVector;
     const valueVector = chunk.getColumnVector(1) as unknown as ReadableVector;
-    if (values.length + chunk.rowCount > nodes.length) {
-      const grown = new Int32Array(Math.max(nodes.length * 2, values.length + chunk.rowCount));
-      grown.set(nodes);
-      nodes = grown;
-    }
+    if (values.length + chunk.rowCount > nodes.length)
+      nodes = grownArray(nodes, values.length + chunk.rowCount);
     for (let i = 0; i < chunk.rowCount; i++) {
       nodes[values.length] = nodeVector.getItem(i) as number;
       values.push(BigInt(valueVector.getItem(i) as bigint));

@@ -8,6 +8,7 @@ import { keyValueKey } from '../profiles/model/any-value-key.js';
 import { anyValueText } from '../profiles/pprof/otlp-to-pprof.js';
 import { FRAME_TYPE_ATTRIBUTE } from '../profiles/request/request-generator.js';
 import type { Labels, StoreDictionary } from './store-dictionary.js';
+import { grownArray } from '../util/grown-array.js';
 
 /**
  * Turns the accepted profiles of a (validated) request into sample rows over the store's dictionary:
@@ -106,11 +107,12 @@ class RequestResolver {
       let frame = this.frameOfLocation[location]!;
       if (frame === UNRESOLVED) frame = this.resolveLocation(location);
       if (frame !== SEVERAL_FRAMES) {
-        if (n === this.stackFrames.length) this.growStackFrames(n + 1);
+        if (n === this.stackFrames.length) this.stackFrames = grownArray(this.stackFrames);
         this.stackFrames[n++] = frame;
       } else {
         const frames = this.framesOfLocation.get(location)!;
-        if (n + frames.length > this.stackFrames.length) this.growStackFrames(n + frames.length);
+        if (n + frames.length > this.stackFrames.length)
+          this.stackFrames = grownArray(this.stackFrames, n + frames.length);
         for (const f of frames) this.stackFrames[n++] = f;
       }
     }
@@ -138,12 +140,6 @@ class RequestResolver {
 
   private attributeSetOf(indices: readonly number[]): number {
     return this.store.attributeSetId(sortedLabels(attributeLabels(this.dict, indices)));
-  }
-
-  private growStackFrames(atLeast: number): void {
-    const grown = new Int32Array(Math.max(atLeast, this.stackFrames.length * 2));
-    grown.set(this.stackFrames);
-    this.stackFrames = grown;
   }
 
   /** Resolves a location to its frame id (or SEVERAL_FRAMES, its ids in framesOfLocation). */

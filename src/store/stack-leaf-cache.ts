@@ -1,3 +1,5 @@
+import { grownArray } from '../util/grown-array.js';
+
 /**
  * Remembers which prefix-tree leaf a stack (its frame ids, root first) resolved to, across requests.
  * Exporters send the same stacks in every request, each time through a new request-local dictionary;
@@ -61,7 +63,9 @@ export class StackLeafCache {
     if (length > MAX_POOL_FRAMES) return;
     if (this.entries === MAX_ENTRIES || this.poolUsed + length > MAX_POOL_FRAMES) this.clear();
     if (this.entries === this.hashes.length) this.growEntries();
-    if (this.poolUsed + length > this.pool.length) this.growPool(this.poolUsed + length);
+    // Powers of two up to the bound: the pool never outgrows it.
+    const needed = this.poolUsed + length;
+    if (needed > this.pool.length) this.pool = grownArray(this.pool, 2 ** Math.ceil(Math.log2(needed)));
     const e = this.entries++;
     this.hashes[e] = hash;
     this.leaves[e] = leaf;
@@ -94,24 +98,11 @@ export class StackLeafCache {
   }
 
   private growEntries(): void {
-    const n = this.hashes.length * 2;
-    this.hashes = grown(this.hashes, n);
-    this.leaves = grown(this.leaves, n);
-    this.starts = grown(this.starts, n);
-    this.lengths = grown(this.lengths, n);
-    this.slots = new Int32Array(n * 2);
+    this.hashes = grownArray(this.hashes);
+    this.leaves = grownArray(this.leaves);
+    this.starts = grownArray(this.starts);
+    this.lengths = grownArray(this.lengths);
+    this.slots = new Int32Array(this.hashes.length * 2);
     for (let e = 0; e < this.entries; e++) this.place(e);
   }
-
-  private growPool(atLeast: number): void {
-    let n = this.pool.length * 2;
-    while (n < atLeast) n *= 2;
-    this.pool = grown(this.pool, Math.min(n, MAX_POOL_FRAMES));
-  }
-}
-
-function grown(a: Int32Array, n: number): Int32Array<ArrayBuffer> {
-  const b = new Int32Array(n);
-  b.set(a);
-  return b;
 }

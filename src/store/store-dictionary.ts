@@ -1,6 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { ChildIndex } from './child-index.js';
 import { framesHash, StackLeafCache } from './stack-leaf-cache.js';
+import { grownArray } from '../util/grown-array.js';
 
 /**
  * The in-memory mirror of the store's dictionary tables: frames, the global prefix tree of stacks
@@ -230,12 +231,8 @@ export class StoreDictionary {
 
   private pushNode(parent: number, frame: number): void {
     if (this.nodeCount === this.nodeParent.length) {
-      const parents = new Int32Array(this.nodeParent.length * 2);
-      parents.set(this.nodeParent);
-      const frames = new Int32Array(this.nodeFrame.length * 2);
-      frames.set(this.nodeFrame);
-      this.nodeParent = parents;
-      this.nodeFrame = frames;
+      this.nodeParent = grownArray(this.nodeParent);
+      this.nodeFrame = grownArray(this.nodeFrame);
     }
     this.nodeParent[this.nodeCount] = parent;
     this.nodeFrame[this.nodeCount] = frame;

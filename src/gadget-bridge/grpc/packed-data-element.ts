@@ -1,4 +1,5 @@
 import type { DataElement } from './gadget-messages.js';
+import { grownArray } from '../../util/grown-array.js';
 
 /**
  * DataElements that keep their payload slots as offsets into one shared message buffer instead
@@ -35,9 +36,7 @@ export class PackedPayloads {
   reserve(slots: number): void {
     const needed = this.spanCount + 2 * Math.ceil(slots);
     if (needed <= this.spans.length) return;
-    const grown = new Uint32Array(Math.max(needed, this.spans.length * 2));
-    grown.set(this.spans.subarray(0, this.spanCount));
-    this.spans = grown;
+    this.spans = grownArray(this.spans, needed, this.spanCount);
   }
 
   /** A DataView over `bytes` (created on first use, shared by all elements). */

@@ -1,3 +1,5 @@
+import { grownArray } from '../../util/grown-array.js';
+
 /**
  * Decoded strings of one field, remembered by their bytes. IG rows repeat most of their text
  * (node, pod, container and image names, the same stacks fetch after fetch); decoding each copy
@@ -192,14 +194,9 @@ export class TextCache {
   }
 
   private _growEntries(): void {
-    const grow = (a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> => {
-      const grown = new Int32Array(a.length * 2);
-      grown.set(a);
-      return grown;
-    };
-    this._hashes = grow(this._hashes);
-    this._offsets = grow(this._offsets);
-    this._lengths = grow(this._lengths);
+    this._hashes = grownArray(this._hashes);
+    this._offsets = grownArray(this._offsets);
+    this._lengths = grownArray(this._lengths);
   }
 
   private _rehash(size: number): void {
